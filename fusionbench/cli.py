@@ -1,0 +1,198 @@
+"""The ``fusionbench`` command line.
+
+Start-up stays fast: heavy modules (numpy-based metrics, torch, matplotlib) are imported only
+inside the command that needs them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from fusionbench import __version__
+from fusionbench.errors import FusionbenchError
+
+#: Commands whose implementation lives in modules that are imported only when used.
+LAZY_COMMANDS = {
+    "report": ("fusionbench.report.cli", "report_command"),
+    "train": ("fusionbench.methods.clfnet.cli", "train_command"),
+    "regress": ("fusionbench.regress", "regress_command"),
+}
+EXIT_PAIRS_FAILED = 3
+
+
+class LazyGroup(click.Group):
+    """A click group that imports some commands only when they are invoked."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(LAZY_COMMANDS))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in LAZY_COMMANDS:
+            module, attr = LAZY_COMMANDS[cmd_name]
+            return getattr(importlib.import_module(module), attr)
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            if name in LAZY_COMMANDS:
+                rows.append((name, _LAZY_HELP.get(name, "")))
+            else:
+                cmd = super().get_command(ctx, name)
+                if cmd is not None and not cmd.hidden:
+                    rows.append((name, cmd.get_short_help_str(limit=70)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+_LAZY_HELP = {
+    "report": "Write tables, box plots, image grids and an HTML report from stored results.",
+    "train": "Train a network method (CLF-Net) on a dataset of pairs.",
+    "regress": "Compare stored results with a committed reference; fail on regressions.",
+}
+
+data_root_option = click.option(
+    "--data-root", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="Folder holding the datasets (default: $FUSIONBENCH_DATA, ./data, ../shared/data).")
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="fusionbench")
+def cli() -> None:
+    """fusionbench: fuse, score under named metric conventions, report, guard in CI."""
+
+
+@cli.command()
+@click.option("--method", "method_names", required=True,
+              help="Method name, several comma-separated, or 'all'.")
+@click.option("--dataset", required=True, help="Dataset card name or a folder of pairs.")
+@click.option("--subset", default=None, help="Subset (default: every available subset).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("results"),
+              show_default=True, help="Results root.")
+@data_root_option
+@click.option("--device", type=click.Choice(["cpu", "cuda"]), default=None,
+              help="Device for network methods (default: cuda when available).")
+@click.option("--weights", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Weights file for a network method (default: the shipped weights).")
+@click.option("--metrics", default=None, help="Comma-separated metrics (default: the profile's).")
+@click.option("--profile", "profiles", multiple=True,
+              help="Metric convention(s); repeatable (default: standard and tang2022).")
+@click.option("--workers", type=int, default=None,
+              help="Parallel processes (default: all cores; 1 for network methods).")
+def run(method_names: str, dataset: str, subset: str | None, out: Path, data_root: Path | None,
+        device: str | None, weights: Path | None, metrics: str | None,
+        profiles: tuple[str, ...], workers: int | None) -> None:
+    """Fuse every pair of a dataset with a method, score, and store the results."""
+    from fusionbench.commands import run_command
+
+    code = run_command(method_names, dataset, subset, out, data_root, device, weights,
+                       metrics, profiles, workers)
+    sys.exit(code)
+
+
+@cli.command(name="eval")
+@click.option("--fused", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder of fused images named by pair.")
+@click.option("--dataset", required=True, help="Dataset card name or a folder of pairs.")
+@click.option("--name", required=True, help="Method name to store the scores under.")
+@click.option("--subset", default=None, help="Subset of the dataset.")
+@click.option("--pattern", default="{pair}.*", show_default=True,
+              help="File name rule of a pair's fused image.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("results"),
+              show_default=True)
+@data_root_option
+@click.option("--metrics", default=None)
+@click.option("--profile", "profiles", multiple=True)
+@click.option("--workers", type=int, default=None)
+def eval_(fused: Path, dataset: str, name: str, subset: str | None, pattern: str, out: Path,
+          data_root: Path | None, metrics: str | None, profiles: tuple[str, ...],
+          workers: int | None) -> None:
+    """Score a folder of fused images (e.g. published outputs) without running anything."""
+    from fusionbench.commands import eval_command
+
+    sys.exit(eval_command(fused, dataset, name, subset, pattern, out, data_root, metrics,
+                          profiles, workers))
+
+
+@cli.group(invoke_without_command=True)
+@data_root_option
+@click.pass_context
+def methods(ctx: click.Context, data_root: Path | None) -> None:
+    """List methods (name, kind, datasets covered); `methods show NAME` shows a card."""
+    ctx.obj = {"data_root": data_root}
+    if ctx.invoked_subcommand is None:
+        from fusionbench.commands import list_methods
+
+        list_methods(data_root)
+
+
+@methods.command(name="show")
+@click.argument("name")
+@click.pass_context
+def methods_show(ctx: click.Context, name: str) -> None:
+    """Show one method's card."""
+    from fusionbench.commands import show_method
+
+    show_method(name, ctx.obj.get("data_root"))
+
+
+@cli.group(invoke_without_command=True)
+@data_root_option
+@click.pass_context
+def datasets(ctx: click.Context, data_root: Path | None) -> None:
+    """List dataset cards; `datasets check NAME` validates a layout."""
+    ctx.obj = {"data_root": data_root}
+    if ctx.invoked_subcommand is None:
+        from fusionbench.commands import list_datasets
+
+        list_datasets(data_root)
+
+
+@datasets.command(name="check")
+@click.argument("name")
+@click.option("--subset", default=None)
+@click.pass_context
+def datasets_check(ctx: click.Context, name: str, subset: str | None) -> None:
+    """Report every problem of a dataset's layout (exit 1 when there is any)."""
+    from fusionbench.commands import check_dataset
+
+    sys.exit(check_dataset(name, subset, ctx.obj.get("data_root")))
+
+
+@cli.command(name="metrics")
+def metrics_cmd() -> None:
+    """List metrics (direction, range) and metric conventions (profiles)."""
+    from fusionbench.commands import list_metrics
+
+    list_metrics()
+
+
+def main() -> None:
+    """Console-script entry: friendly one-line errors instead of tracebacks."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except FusionbenchError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo("interrupted: finished pairs are stored; run the same command to resume",
+                   err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    main()

@@ -1,0 +1,212 @@
+"""What the CLI commands do (kept apart from click so it can be called and tested directly)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from fusionbench.data import Dataset, Subset, check_subset, dataset_cards, resolve_data_root
+from fusionbench.data import resolve_dataset as _resolve_dataset
+from fusionbench.errors import FusionbenchError, MethodError
+from fusionbench.registry import Method, Registry
+from fusionbench.runner import DEFAULT_PROFILES, RunConfig, RunSummary, run_method
+
+EXIT_PAIRS_FAILED = 3
+
+
+def _subsets(dataset: Dataset, subset: str | None) -> list[Subset]:
+    if subset:
+        return [dataset.subset(subset)]
+    available = dataset.available_subsets()
+    if not available:
+        dataset.role_dirs(dataset.subsets[0])  # raises the clear "not found" error
+    return available
+
+
+def covers(method: Method, dataset: Dataset, subset: Subset) -> bool:
+    """Whether ``method`` can run on a dataset subset (published: has outputs there)."""
+    if method.is_published:
+        return method.outputs_for(dataset.name, subset.name) is not None
+    return True
+
+
+def _select_methods(registry: Registry, names: str, dataset: Dataset) -> list[Method]:
+    if names.strip().lower() == "all":
+        return [m for m in registry
+                if any(covers(m, dataset, s) for s in dataset.available_subsets())]
+    return [registry.get(n.strip()) for n in names.split(",") if n.strip()]
+
+
+def _config(metrics: str | None, profiles: tuple[str, ...], workers: int | None,
+            network: bool, device: str | None = None, weights: Path | None = None) -> RunConfig:
+    if workers is None:
+        workers = 1 if network else (os.cpu_count() or 1)
+    metric_list = tuple(m.strip() for m in metrics.split(",")) if metrics else None
+    return RunConfig(metrics=metric_list, profiles=tuple(profiles) or DEFAULT_PROFILES,
+                     device=device, weights=str(weights) if weights else None, workers=workers)
+
+
+def _run_with_bar(method: Method, dataset: Dataset, subset: Subset, out: Path,
+                  config: RunConfig, data_root: Path | None) -> RunSummary:
+    from tqdm import tqdm
+
+    n = len(dataset.pairs(subset))
+    label = f"{method.name} on {dataset.name}" + (f"/{subset.name}" if subset.name != "all"
+                                                  else "")
+    with tqdm(total=n, desc=label, unit="pair", leave=True, dynamic_ncols=True) as bar:
+        return run_method(method, dataset, subset, out, config, data_root=data_root,
+                          progress=bar.update)
+
+
+def _print_summary(summary: RunSummary, profiles: tuple[str, ...]) -> None:
+    import pandas as pd
+
+    paths = summary.paths
+    click.echo(f"{paths.method} | {paths.dataset}/{paths.subset}: {len(summary.ok)} of "
+               f"{summary.n_pairs} pairs scored ({summary.skipped} already done), "
+               f"{len(summary.failed)} failed, {len(summary.missing)} not covered -> "
+               f"{paths.run_dir}")
+    for pair, reason in sorted(summary.failed.items()):
+        click.echo(f"  FAILED {pair}: {reason}", err=True)
+    if summary.missing:
+        shown = ", ".join(sorted(summary.missing)[:10])
+        more = "" if len(summary.missing) <= 10 else f" (+{len(summary.missing) - 10} more)"
+        click.echo(f"  not covered by the method's published outputs: {shown}{more}")
+    scores = pd.read_csv(paths.scores_csv)
+    if scores.empty:
+        return
+    table = scores.pivot_table(index="convention", columns="metric", values="value",
+                               aggfunc="mean")
+    order = [p for p in profiles if p in table.index]
+    click.echo(f"mean over {len(summary.ok)} pairs (convention in the first column):")
+    click.echo(table.loc[order].to_string(float_format=lambda v: f"{v:.4f}"))
+
+
+def run_command(method_names: str, dataset_name: str, subset: str | None, out: Path,
+                data_root: Path | None, device: str | None, weights: Path | None,
+                metrics: str | None, profiles: tuple[str, ...], workers: int | None) -> int:
+    """``fusionbench run``: returns the exit code (3 when some pairs failed)."""
+    registry = Registry.builtin()
+    dataset = _resolve_dataset(dataset_name, data_root)
+    chosen = _select_methods(registry, method_names, dataset)
+    any_failed = False
+    for method in chosen:
+        config = _config(metrics, profiles, workers, method.kind == "network", device, weights)
+        for sub in _subsets(dataset, subset):
+            if not covers(method, dataset, sub):
+                if len(chosen) == 1:
+                    raise MethodError(f"{method.name!r} has no published outputs for "
+                                      f"{dataset.name}/{sub.name}")
+                continue
+            summary = _run_with_bar(method, dataset, sub, out, config, data_root)
+            _print_summary(summary, config.profiles)
+            any_failed |= bool(summary.failed)
+    return EXIT_PAIRS_FAILED if any_failed else 0
+
+
+def eval_command(fused: Path, dataset_name: str, name: str, subset: str | None, pattern: str,
+                 out: Path, data_root: Path | None, metrics: str | None,
+                 profiles: tuple[str, ...], workers: int | None) -> int:
+    """``fusionbench eval``: score a folder of fused images as a published method."""
+    if not fused.is_dir():
+        raise FusionbenchError(f"{fused}: folder of fused images not found")
+    dataset = _resolve_dataset(dataset_name, data_root)
+    subs = _subsets(dataset, subset)
+    if len(subs) != 1:
+        raise FusionbenchError(f"dataset {dataset.name!r} has several subsets; pass --subset")
+    sub = subs[0]
+    key = dataset.name if sub.name == "all" else f"{dataset.name}/{sub.name}"
+    method = Method(name=name, kind="published", title=name, citation="", modalities=(),
+                    outputs={key: str(fused.resolve())}, file_pattern=pattern,
+                    card_path=f"fusionbench eval --fused {fused}")
+    config = _config(metrics, profiles, workers, network=False)
+    summary = _run_with_bar(method, dataset, sub, out, config, data_root)
+    _print_summary(summary, config.profiles)
+    return EXIT_PAIRS_FAILED if summary.failed else 0
+
+
+def _coverage(method: Method, root: Path | None) -> str:
+    if not method.is_published:
+        return "any dataset (" + ", ".join(method.modalities) + ")"
+    parts = []
+    for key, rel in method.outputs.items():
+        folder = (root / rel) if root else None
+        count = (sum(1 for p in folder.iterdir() if p.is_file()) if folder and folder.is_dir()
+                 else 0)
+        parts.append(f"{key} ({count} files)" if root else key)
+    return ", ".join(parts) or "none here"
+
+
+def list_methods(data_root: Path | None) -> None:
+    """Print every method: name, kind, coverage."""
+    registry = Registry.builtin()
+    root = resolve_data_root(data_root)
+    width = max((len(n) for n in registry.names()), default=4)
+    for method in registry:
+        click.echo(f"{method.name:<{width}}  {method.kind:<9}  {_coverage(method, root)}")
+
+
+def show_method(name: str, data_root: Path | None) -> None:
+    """Print one method card."""
+    method = Registry.builtin().get(name)
+    root = resolve_data_root(data_root)
+    click.echo(f"{method.name}: {method.title}\n  kind: {method.kind}\n  citation: "
+               f"{method.citation}\n  modalities: {', '.join(method.modalities)}")
+    if method.entry:
+        click.echo(f"  entry: {method.entry}")
+    if method.params:
+        click.echo(f"  params: {method.params}")
+    click.echo(f"  coverage: {_coverage(method, root)}")
+    if method.description:
+        click.echo(f"  {method.description}")
+    for key, value in method.extra.items():
+        click.echo(f"  {key}: {value}")
+    click.echo(f"  card: {method.card_path}")
+
+
+def list_datasets(data_root: Path | None) -> None:
+    """Print every dataset card and whether its data is present."""
+    root = resolve_data_root(data_root)
+    for ds in dataset_cards(root).values():
+        present = [s.name for s in ds.available_subsets()] if ds.base else []
+        subsets = ", ".join(f"{s.name}{'' if s.name in present else ' (absent)'}"
+                            for s in ds.subsets)
+        tag = " [synthetic]" if ds.synthetic else ""
+        click.echo(f"{ds.name:<11} {'/'.join(ds.roles):<10} {ds.title}{tag}\n"
+                   f"{'':<11} subsets: {subsets}")
+    click.echo(f"data root: {root or 'not set (use --data-root or $FUSIONBENCH_DATA)'}")
+
+
+def check_dataset(name: str, subset: str | None, data_root: Path | None) -> int:
+    """Validate a dataset layout; prints every problem; returns 1 when there is any."""
+    dataset = _resolve_dataset(name, data_root)
+    subsets = [dataset.subset(subset)] if subset else list(dataset.subsets)
+    total_problems = 0
+    for sub in subsets:
+        if sub.optional and not dataset.subset_dir(sub).is_dir():
+            click.echo(f"{dataset.name}/{sub.name}: optional subset not present (skipped)")
+            continue
+        n, problems = check_subset(dataset, sub)
+        status = "ok" if not problems else f"{len(problems)} problem(s)"
+        click.echo(f"{dataset.name}/{sub.name}: {n} pairs, {status}")
+        for problem in problems:
+            click.echo(f"  - {problem}")
+        total_problems += len(problems)
+    return 1 if total_problems else 0
+
+
+def list_metrics() -> None:
+    """Print metrics and conventions."""
+    from fusionbench.metrics import PROFILES
+    from fusionbench.metrics.catalog import METRICS
+
+    click.echo("metrics (name, better, range: what it measures):")
+    for info in METRICS.values():
+        better = "higher" if info.higher_is_better else "lower"
+        click.echo(f"  {info.name:<5} {better:<6} {info.value_range}: {info.measures}")
+    click.echo("\nconventions (profiles); default for run/eval: "
+               + ", ".join(DEFAULT_PROFILES))
+    for name, prof in PROFILES.items():
+        click.echo(f"  {name:<9} {', '.join(prof.metrics)}\n            {prof.description}")

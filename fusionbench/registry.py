@@ -1,0 +1,178 @@
+"""The method registry: built-in cards under ``methods/`` plus third-party entry points.
+
+A method card (TOML) has ``name``, ``kind`` (``network``, ``classic`` or ``published``),
+``title``, ``citation``, ``modalities`` and either
+
+* ``entry = "module:callable"`` — a fusion callable ``fuse(a, b) -> image`` (``classic``) or a
+  class whose instances are such callables (``network``), or
+* ``[outputs]`` — where published fused images live per dataset (``tno = "fused/tno/X"``, or
+  ``"medical/ct-mri" = ...`` for a subset), relative to the data root, with ``file_pattern``
+  (default ``"{pair}.*"``) naming one pair's file.
+
+Third-party packages register a method through the entry-point group
+``fusionbench.methods``; the entry point must load to a :class:`Method` or to a card ``dict``.
+
+>>> reg = Registry.builtin()
+>>> reg.get("average").kind
+'classic'
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fusionbench.cards import CardError, did_you_mean, read_card, require
+from fusionbench.errors import MethodError
+
+METHOD_KINDS = ("network", "classic", "published")
+ENTRY_POINT_GROUP = "fusionbench.methods"
+
+
+def _methods_dir() -> Path:
+    import fusionbench.methods as pkg
+
+    return Path(pkg.__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Method:
+    """One fusion method as described by its card."""
+
+    name: str
+    kind: str
+    title: str
+    citation: str
+    modalities: tuple[str, ...]
+    entry: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, str] = field(default_factory=dict)
+    file_pattern: str = "{pair}.*"
+    description: str = ""
+    paper_scores: dict[str, Any] = field(default_factory=dict)
+    card_path: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_published(self) -> bool:
+        """True for methods known only by their published outputs."""
+        return self.kind == "published"
+
+    def outputs_for(self, dataset: str, subset: str | None) -> str | None:
+        """Relative folder of this method's published outputs for a dataset/subset."""
+        if subset and f"{dataset}/{subset}" in self.outputs:
+            return self.outputs[f"{dataset}/{subset}"]
+        return self.outputs.get(dataset) if not subset or subset == "all" else None
+
+    def load(self, **options: Any) -> Callable[..., Any]:
+        """Import the fusion callable (instantiating it with ``options`` for networks)."""
+        if self.entry is None:
+            raise MethodError(f"method {self.name!r} has no code: it is known only by its "
+                              "published outputs")
+        module_name, _, attr = self.entry.partition(":")
+        try:
+            target = getattr(importlib.import_module(module_name), attr)
+        except (ImportError, AttributeError) as exc:
+            raise MethodError(
+                f"method {self.name!r}: cannot import {self.entry!r} ({exc})") from exc
+        if self.kind == "network":
+            return target(**{k: v for k, v in options.items() if v is not None})
+        params = dict(self.params)
+        if not params:
+            return target
+
+        def fuse_with_params(a: Any, b: Any) -> Any:
+            return target(a, b, **params)
+
+        return fuse_with_params
+
+
+def method_from_card(card: dict[str, Any], path: Path | str) -> Method:
+    """Validate a card dict and build a :class:`Method` (errors name the card)."""
+    path = Path(path)
+    name = require(card, "name", str, path)
+    kind = require(card, "kind", str, path)
+    if kind not in METHOD_KINDS:
+        raise CardError(f"{path}: kind must be one of {METHOD_KINDS}, got {kind!r}")
+    entry = card.get("entry")
+    outputs = card.get("outputs", {})
+    if kind == "published" and not isinstance(outputs, dict):
+        raise CardError(f"{path}: [outputs] must be a table of dataset = folder")
+    if kind != "published" and not isinstance(entry, str):
+        raise CardError(f"{path}: a {kind} method needs entry = 'module:callable'")
+    if isinstance(entry, str) and ":" not in entry:
+        raise CardError(f"{path}: entry must look like 'module:callable', got {entry!r}")
+    known = {"name", "kind", "title", "citation", "modalities", "entry", "params", "outputs",
+             "file_pattern", "description", "paper_scores"}
+    return Method(
+        name=name,
+        kind=kind,
+        title=str(card.get("title", name)),
+        citation=str(card.get("citation", "")),
+        modalities=tuple(card.get("modalities", ())),
+        entry=entry,
+        params=dict(card.get("params", {})),
+        outputs={str(k): str(v) for k, v in outputs.items()},
+        file_pattern=str(card.get("file_pattern", "{pair}.*")),
+        description=str(card.get("description", "")).strip(),
+        paper_scores=dict(card.get("paper_scores", {})),
+        card_path=str(path),
+        extra={k: v for k, v in card.items() if k not in known},
+    )
+
+
+def _builtin_card_paths(root: Path) -> Iterator[Path]:
+    for path in sorted(root.rglob("*.toml")):
+        if "weights" not in path.parts:
+            yield path
+
+
+class Registry:
+    """All known methods by name."""
+
+    def __init__(self, methods: dict[str, Method]) -> None:
+        self._methods = methods
+
+    @classmethod
+    def builtin(cls, *, entry_points: bool = True) -> Registry:
+        """Discover the cards shipped in ``methods/`` (and entry points unless disabled)."""
+        methods: dict[str, Method] = {}
+        for path in _builtin_card_paths(_methods_dir()):
+            method = method_from_card(read_card(path), path)
+            if method.name in methods:
+                raise CardError(f"{path}: method name {method.name!r} already used by "
+                                f"{methods[method.name].card_path}")
+            methods[method.name] = method
+        if entry_points:
+            for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+                loaded = ep.load()
+                method = loaded if isinstance(loaded, Method) else method_from_card(
+                    dict(loaded), f"entry point {ep.name}")
+                methods.setdefault(method.name, method)
+        return cls(methods)
+
+    def names(self) -> list[str]:
+        """Method names, sorted."""
+        return sorted(self._methods)
+
+    def __iter__(self) -> Iterator[Method]:
+        return iter(self._methods[n] for n in self.names())
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name.lower() in self._methods
+
+    def get(self, name: str) -> Method:
+        """The method called ``name`` (case-insensitive), or a "did you mean" error."""
+        key = name.lower()
+        if key in self._methods:
+            return self._methods[key]
+        raise MethodError(f"unknown method {name!r}.{did_you_mean(name, self._methods)} "
+                          "(`fusionbench methods` lists them)")
+
+    def add(self, method: Method) -> None:
+        """Register a method at run time (e.g. a folder scored by ``fusionbench eval``)."""
+        self._methods[method.name] = method

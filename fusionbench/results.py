@@ -1,0 +1,208 @@
+"""The results store: one folder per (dataset, subset, method) run.
+
+Layout under a results root (default ``results/``)::
+
+    <root>/<dataset>/<subset>/<method>/
+        fused/<pair>.png       lossless fused images (not for published methods)
+        records/<pair>.json    one record per pair, written atomically (the source of truth)
+        scores.csv             tidy: method,dataset,subset,pair,metric,convention,value
+        pairs.csv              method,dataset,subset,pair,status,reason,fused_path,
+                               a_path,b_path,seconds
+        manifest.json          resolved config, versions, git revision, times, counts
+        .lock                  held while a run writes here
+
+``scores.csv`` and ``pairs.csv`` are rebuilt from the records, so a run killed at any point
+leaves no half-written table, and re-running never duplicates a row.
+
+>>> RunPaths(Path("results"), "tno", "all", "average").scores_csv.as_posix()
+'results/tno/all/average/scores.csv'
+"""
+
+from __future__ import annotations
+
+import csv
+import fcntl
+import io
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fusionbench.errors import RunLockedError
+
+SCORE_COLUMNS = ("method", "dataset", "subset", "pair", "metric", "convention", "value")
+PAIR_COLUMNS = ("method", "dataset", "subset", "pair", "status", "reason", "fused_path",
+                "a_path", "b_path", "seconds")
+STATUS_OK, STATUS_FAILED, STATUS_MISSING = "ok", "failed", "missing"
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that readers see the old or the new file, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@dataclass
+class PairRecord:
+    """What happened to one pair: status, reason, files, timing and its scores."""
+
+    pair: str
+    status: str
+    reason: str = ""
+    fused_path: str = ""
+    a_path: str = ""
+    b_path: str = ""
+    seconds: float = 0.0
+    scores: list[dict[str, Any]] = field(default_factory=list)
+
+    def covers(self, metrics: Iterable[str], conventions: Iterable[str]) -> bool:
+        """Whether this record already holds every requested (metric, convention) score."""
+        have = {(s["metric"], s["convention"]) for s in self.scores}
+        return all((m, c) in have for m in metrics for c in conventions)
+
+
+@dataclass(frozen=True)
+class RunPaths:
+    """The files of one run folder."""
+
+    root: Path
+    dataset: str
+    subset: str
+    method: str
+
+    @property
+    def run_dir(self) -> Path:
+        return self.root / self.dataset / self.subset / self.method
+
+    @property
+    def fused_dir(self) -> Path:
+        return self.run_dir / "fused"
+
+    @property
+    def records_dir(self) -> Path:
+        return self.run_dir / "records"
+
+    @property
+    def scores_csv(self) -> Path:
+        return self.run_dir / "scores.csv"
+
+    @property
+    def pairs_csv(self) -> Path:
+        return self.run_dir / "pairs.csv"
+
+    @property
+    def manifest(self) -> Path:
+        return self.run_dir / "manifest.json"
+
+    def record_path(self, pair: str) -> Path:
+        return self.records_dir / f"{pair}.json"
+
+    def write_record(self, record: PairRecord) -> None:
+        """Store one pair's record atomically."""
+        atomic_write_text(self.record_path(record.pair), json.dumps(asdict(record), indent=1))
+
+    def read_record(self, pair: str) -> PairRecord | None:
+        """The stored record of a pair, or ``None`` (an unreadable record counts as absent)."""
+        path = self.record_path(pair)
+        try:
+            return PairRecord(**json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def records(self) -> list[PairRecord]:
+        """All stored records, sorted by pair name."""
+        if not self.records_dir.is_dir():
+            return []
+        found = (self.read_record(p.stem) for p in sorted(self.records_dir.glob("*.json")))
+        return [r for r in found if r is not None]
+
+    def write_tables(self) -> tuple[int, int]:
+        """Rebuild ``scores.csv`` and ``pairs.csv`` from the records; returns row counts."""
+        records = self.records()
+        key = {"method": self.method, "dataset": self.dataset, "subset": self.subset}
+        score_rows = [{**key, "pair": r.pair, **s} for r in records for s in r.scores]
+        pair_rows = [{**key, **{c: getattr(r, c) for c in PAIR_COLUMNS if c not in key}}
+                     for r in records]
+        atomic_write_text(self.scores_csv, _to_csv(SCORE_COLUMNS, score_rows))
+        atomic_write_text(self.pairs_csv, _to_csv(PAIR_COLUMNS, pair_rows))
+        return len(score_rows), len(pair_rows)
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold this run folder exclusively; a second writer gets :class:`RunLockedError`."""
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        path = self.run_dir / ".lock"
+        fh = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the whole block
+        try:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                fh.seek(0)
+                holder = fh.read().strip() or "unknown"
+                raise RunLockedError(
+                    f"{self.run_dir}: another fusionbench run ({holder}) is writing here; "
+                    "nothing was changed. Wait for it to finish or use another --out.") from None
+            fh.seek(0)
+            fh.truncate()
+            fh.write(f"pid {os.getpid()}")
+            fh.flush()
+            yield
+        finally:
+            fh.close()
+
+
+def _to_csv(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> str:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: (repr(v) if isinstance(v, float) else v) for k, v in row.items()})
+    return buf.getvalue()
+
+
+def run_folders(root: Path) -> list[RunPaths]:
+    """Every run folder under a results root (those with a manifest or records)."""
+    found = []
+    for manifest in sorted(Path(root).glob("*/*/*/manifest.json")):
+        run_dir = manifest.parent
+        found.append(RunPaths(Path(root), run_dir.parent.parent.name, run_dir.parent.name,
+                              run_dir.name))
+    return found
+
+
+def load_results(root: str | Path) -> tuple[Any, Any, list[dict[str, Any]]]:
+    """All runs under ``root`` as ``(scores, pairs, manifests)`` (two pandas DataFrames).
+
+    Tables are rebuilt from the records first, so an interrupted run's finished pairs count.
+    """
+    import pandas as pd
+
+    scores, pairs, manifests = [], [], []
+    for run in run_folders(Path(root)):
+        if run.records_dir.is_dir():
+            run.write_tables()
+        scores.append(pd.read_csv(run.scores_csv, keep_default_na=False,
+                                  dtype={"pair": str, "subset": str}))
+        pairs.append(pd.read_csv(run.pairs_csv, keep_default_na=False,
+                                 dtype={"pair": str, "subset": str, "reason": str}))
+        manifests.append(json.loads(run.manifest.read_text(encoding="utf-8")))
+    score_df = (pd.concat(scores, ignore_index=True) if scores
+                else pd.DataFrame(columns=list(SCORE_COLUMNS)))
+    if len(score_df):
+        score_df["value"] = pd.to_numeric(score_df["value"], errors="coerce")
+    pair_df = (pd.concat(pairs, ignore_index=True) if pairs
+               else pd.DataFrame(columns=list(PAIR_COLUMNS)))
+    return score_df, pair_df, manifests

@@ -1,0 +1,271 @@
+"""Running a method over a dataset: fuse (or locate published outputs), score, store.
+
+Each pair ends as one record (``ok``, ``failed`` with the reason, or ``missing`` for a published
+method that does not cover it). One bad pair never stops the others; finished pairs are
+skipped on a re-run; ``workers > 1`` spreads pairs over processes with identical results.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+import traceback
+import warnings
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from fusionbench import __version__
+from fusionbench.data import Dataset, Pair, Subset, resolve_data_root
+from fusionbench.errors import FusionbenchError, MethodError
+from fusionbench.imageio import is_image_file, read_image, write_image
+from fusionbench.registry import Method
+from fusionbench.results import (
+    STATUS_FAILED,
+    STATUS_MISSING,
+    STATUS_OK,
+    PairRecord,
+    RunPaths,
+    atomic_write_text,
+)
+
+DEFAULT_PROFILES: tuple[str, ...] = ("standard", "tang2022")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything that decides a run's results (stored in its manifest)."""
+
+    metrics: tuple[str, ...] | None = None
+    profiles: tuple[str, ...] = DEFAULT_PROFILES
+    device: str | None = None
+    weights: str | None = None
+    workers: int = 1
+
+
+@dataclass
+class RunSummary:
+    """Counts of one run, for the screen and the exit code."""
+
+    paths: RunPaths
+    n_pairs: int
+    ok: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+    skipped: int = 0
+
+
+def published_file(folder: Path, pattern: str, pair: str) -> Path | None:
+    """The published fused file of ``pair`` in ``folder`` (``pattern`` like ``{pair}.*``)."""
+    matches = sorted(p for p in folder.glob(pattern.format(pair=pair))
+                     if p.is_file() and is_image_file(p))
+    if len(matches) > 1:
+        raise MethodError(f"{folder}: several files match pair {pair!r}: "
+                          f"{', '.join(m.name for m in matches)}")
+    return matches[0] if matches else None
+
+
+def _score(fused: Any, a: Any, b: Any, config: RunConfig) -> list[dict[str, Any]]:
+    from fusionbench.metrics import score
+
+    rows = []
+    for profile in config.profiles:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            values = score(fused, a, b, metrics=config.metrics, profile=profile)
+        rows += [{"metric": m, "convention": profile, "value": float(v)}
+                 for m, v in values.items()]
+    return rows
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(method: Method, config: RunConfig) -> None:
+    if method.is_published:
+        _WORKER["fuse"] = None
+    elif method.kind == "network":
+        _WORKER["fuse"] = method.load(device=config.device, weights=config.weights)
+    else:
+        _WORKER["fuse"] = method.load()
+
+
+def process_pair(method: Method, pair: Pair, paths: RunPaths, published_dir: Path | None,
+                 config: RunConfig) -> PairRecord:
+    """Fuse (or find) and score one pair; every error becomes a ``failed`` record."""
+    record = PairRecord(pair=pair.name, status=STATUS_OK, a_path=str(pair.a),
+                        b_path=str(pair.b))
+    start = time.perf_counter()
+    try:
+        a, b = read_image(pair.a), read_image(pair.b)
+        if a.shape[:2] != b.shape[:2]:
+            raise MethodError(f"size mismatch: {pair.a.name} is {a.shape[1]}x{a.shape[0]}, "
+                              f"{pair.b.name} is {b.shape[1]}x{b.shape[0]}")
+        if published_dir is not None:
+            found = published_file(published_dir, method.file_pattern, pair.name)
+            if found is None:
+                record.status, record.reason = STATUS_MISSING, f"no file in {published_dir}"
+                return record
+            fused = read_image(found)
+            record.fused_path = str(found)
+        else:
+            target = paths.fused_dir / f"{pair.name}.png"
+            if target.is_file():
+                fused = read_image(target)
+            else:
+                from fusionbench.fusion import fuse_images
+
+                fused = fuse_images(_WORKER["fuse"], a, b)
+                write_image(target, fused)
+            record.fused_path = str(target)
+        if fused.shape[:2] != a.shape[:2]:
+            raise MethodError(f"fused image is {fused.shape[1]}x{fused.shape[0]} but the "
+                              f"sources are {a.shape[1]}x{a.shape[0]}")
+        record.scores = _score(fused, a, b, config)
+    except FusionbenchError as exc:
+        record.status, record.reason = STATUS_FAILED, str(exc)
+    except Exception as exc:  # a method's own bug must not stop the other pairs
+        last = traceback.extract_tb(exc.__traceback__)[-1]
+        record.status = STATUS_FAILED
+        where = f"{Path(last.filename).name}:{last.lineno}"
+        record.reason = f"{type(exc).__name__}: {exc} (at {where})"
+    record.seconds = round(time.perf_counter() - start, 4)
+    return record
+
+
+def _process_in_worker(method: Method, pair: Pair, paths: RunPaths, published_dir: Path | None,
+                       config: RunConfig) -> PairRecord:
+    record = process_pair(method, pair, paths, published_dir, config)
+    paths.write_record(record)
+    return record
+
+
+def _git_revision() -> str:
+    repo = Path(__file__).resolve().parents[1]
+    try:
+        out = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True,
+                             text=True, timeout=5, check=False)
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def _versions() -> dict[str, str]:
+    import importlib.metadata as md
+
+    out = {"python": sys.version.split()[0], "fusionbench": __version__}
+    for dist in ("numpy", "scipy", "pillow", "pandas", "scikit-image", "torch"):
+        try:
+            out[dist] = md.version(dist)
+        except md.PackageNotFoundError:
+            continue
+    return out
+
+
+def _expected_metrics(config: RunConfig) -> tuple[str, ...]:
+    from fusionbench.metrics import profile_metrics
+
+    if config.metrics:
+        return tuple(config.metrics)
+    names: list[str] = []
+    for prof in config.profiles:
+        names += [m for m in profile_metrics(prof) if m not in names]
+    return tuple(names)
+
+
+def run_method(method: Method, dataset: Dataset, subset: Subset, out_root: Path,
+               config: RunConfig, *, data_root: Path | None = None,
+               progress: Callable[[int], Any] | None = None) -> RunSummary:
+    """Run one method on one dataset subset into ``out_root``; resumes finished pairs."""
+    pairs = dataset.pairs(subset)
+    paths = RunPaths(Path(out_root), dataset.name, subset.name, method.name)
+    published_dir = None
+    if method.is_published:
+        rel = method.outputs_for(dataset.name, subset.name)
+        if rel is None:
+            raise MethodError(f"method {method.name!r} has no published outputs for dataset "
+                              f"{dataset.name!r}" + (f" subset {subset.name!r}"
+                                                     if subset.name != "all" else ""))
+        root = resolve_data_root(data_root) or Path(".")
+        published_dir = root / rel
+        if not published_dir.is_dir():
+            raise MethodError(f"{published_dir}: published outputs of {method.name!r} not found")
+    summary = RunSummary(paths=paths, n_pairs=len(pairs))
+    wanted = _expected_metrics(config)
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    with paths.lock():
+        todo = []
+        for pair in pairs:
+            rec = paths.read_record(pair.name)
+            if rec and rec.status in (STATUS_OK, STATUS_MISSING) and (
+                    rec.status == STATUS_MISSING or rec.covers(wanted, config.profiles)):
+                _tally(summary, rec)
+                summary.skipped += 1
+                if progress:
+                    progress(1)
+            else:
+                todo.append(pair)
+        try:
+            for record in _execute(method, todo, paths, published_dir, config):
+                _tally(summary, record)
+                if progress:
+                    progress(1)
+        finally:
+            paths.write_tables()
+            _write_manifest(paths, method, dataset, subset, config, summary, started, wanted)
+    return summary
+
+
+def _execute(method: Method, todo: Sequence[Pair], paths: RunPaths, published_dir: Path | None,
+             config: RunConfig):
+    if not todo:
+        return
+    workers = max(1, min(config.workers, len(todo)))
+    if workers == 1:
+        _init_worker(method, config)
+        for pair in todo:
+            yield _process_in_worker(method, pair, paths, published_dir, config)
+        return
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
+                             initargs=(method, config)) as pool:
+        futures = [pool.submit(_process_in_worker, method, p, paths, published_dir, config)
+                   for p in todo]
+        for fut in as_completed(futures):
+            yield fut.result()
+
+
+def _tally(summary: RunSummary, record: PairRecord) -> None:
+    if record.status == STATUS_OK:
+        summary.ok.append(record.pair)
+    elif record.status == STATUS_MISSING:
+        summary.missing.append(record.pair)
+    else:
+        summary.failed[record.pair] = record.reason
+
+
+def _write_manifest(paths: RunPaths, method: Method, dataset: Dataset, subset: Subset,
+                    config: RunConfig, summary: RunSummary, started: str,
+                    metrics: tuple[str, ...]) -> None:
+    manifest = {
+        "method": method.name, "method_kind": method.kind, "method_card": method.card_path,
+        "dataset": dataset.name, "subset": subset.name, "dataset_base": str(dataset.base),
+        "synthetic_data": dataset.synthetic,
+        "profiles": list(config.profiles), "metrics": list(metrics),
+        "options": {"device": config.device, "weights": config.weights,
+                    "workers": config.workers},
+        "started": started, "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        "n_pairs": summary.n_pairs, "n_ok": len(summary.ok), "n_failed": len(summary.failed),
+        "n_missing": len(summary.missing), "pairs_ok": sorted(summary.ok),
+        "pairs_failed": dict(sorted(summary.failed.items())),
+        "pairs_missing": sorted(summary.missing),
+        "fusionbench_version": __version__, "git_revision": _git_revision(),
+        "versions": _versions(), "platform": platform.platform(), "cpu_count": os.cpu_count(),
+    }
+    atomic_write_text(paths.manifest, json.dumps(manifest, indent=1))
