@@ -1,0 +1,5 @@
+"""``python -m fusionbench`` runs the CLI."""
+
+from fusionbench.cli import main
+
+main()
