@@ -79,9 +79,13 @@ def _print_summary(summary: RunSummary, profiles: tuple[str, ...]) -> None:
         return
     table = scores.pivot_table(index="convention", columns="metric", values="value",
                                aggfunc="mean")
-    order = [p for p in profiles if p in table.index]
+    from fusionbench.metrics.catalog import PAPER_METRICS
+
+    rows = [p for p in profiles if p in table.index]
+    cols = [m for m in PAPER_METRICS if m in table.columns]
+    cols += sorted(c for c in table.columns if c not in cols)
     click.echo(f"mean over {len(summary.ok)} pairs (convention in the first column):")
-    click.echo(table.loc[order].to_string(float_format=lambda v: f"{v:.4f}"))
+    click.echo(table.loc[rows, cols].to_string(float_format=lambda v: f"{v:.4f}"))
 
 
 def run_command(method_names: str, dataset_name: str, subset: str | None, out: Path,

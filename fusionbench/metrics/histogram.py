@@ -21,7 +21,7 @@ _LOG = {"bits": np.log2, "nats": np.log}
 def _entropy_of_counts(counts: np.ndarray, total: int, unit: str = "bits") -> float:
     """Shannon entropy of a histogram given as counts (zero bins skipped)."""
     p = counts[counts > 0] / total
-    return float(-np.sum(p * _LOG[unit](p)))
+    return float(-np.sum(p * _LOG[unit](p))) + 0.0  # + 0.0 turns -0.0 into 0.0
 
 
 def histogram_u8(image: np.ndarray) -> np.ndarray:

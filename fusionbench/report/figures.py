@@ -28,6 +28,11 @@ def box_plots(table: SummaryTable, scores: pd.DataFrame, stem: Path) -> list[Pat
     if not metrics:
         return []
     methods = [r.method for r in table.rows]
+    with matplotlib.rc_context({"text.parse_math": False, "svg.hashsalt": "fusionbench"}):
+        return _draw(plt, sns, table, sel, metrics, methods, stem)
+
+
+def _draw(plt, sns, table, sel, metrics, methods, stem: Path) -> list[Path]:  # noqa: ANN001
     ncols = min(3, len(metrics))
     nrows = math.ceil(len(metrics) / ncols)
     width = max(3.2, 0.45 * len(methods) + 1.2)
@@ -49,8 +54,8 @@ def box_plots(table: SummaryTable, scores: pd.DataFrame, stem: Path) -> list[Pat
     fig.suptitle(table.caption, fontsize=11)
     fig.tight_layout()
     stem.parent.mkdir(parents=True, exist_ok=True)
-    paths = [stem.with_suffix(".png"), stem.with_suffix(".svg")]
-    fig.savefig(paths[0], dpi=110)
-    fig.savefig(paths[1])
+    paths = [stem.parent / (stem.name + ".png"), stem.parent / (stem.name + ".svg")]
+    fig.savefig(paths[0], dpi=110, metadata={"Software": None})
+    fig.savefig(paths[1], metadata={"Date": None})
     plt.close(fig)
     return paths

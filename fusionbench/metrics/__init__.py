@@ -1,0 +1,43 @@
+"""Image fusion metrics under named conventions (profiles).
+
+``score(fused, a, b, profile=...)`` scores one triple; the functional core
+(:func:`entropy`, :func:`mutual_information`, :func:`vif`, :func:`standard_deviation`,
+:func:`average_gradient`, :func:`spatial_frequency`, :func:`viff`) scores one metric.
+Profiles: ``standard`` (default), ``tang2022`` (CLF-Net's tables), ``tang2023``, ``cddfuse``,
+``han_viff`` and ``vifb``; ``CONVENTIONS.md`` lists the quirks each reproduces.
+
+>>> import numpy as np
+>>> from fusionbench.metrics import score
+>>> x = np.tile(np.arange(0, 256, 8, dtype=np.uint8), (32, 1))
+>>> score(x, x, x, metrics=["EN", "SF"])
+{'EN': 5.0, 'SF': 8.0}
+"""
+
+from fusionbench.metrics.engine import (
+    average_gradient,
+    entropy,
+    get_profile,
+    mutual_information,
+    score,
+    spatial_frequency,
+    standard_deviation,
+    vif,
+    viff,
+)
+from fusionbench.metrics.profiles import DEFAULT_PROFILE, PROFILES, Profile, profile_metrics
+
+__all__ = [
+    "DEFAULT_PROFILE",
+    "PROFILES",
+    "Profile",
+    "average_gradient",
+    "entropy",
+    "get_profile",
+    "mutual_information",
+    "profile_metrics",
+    "score",
+    "spatial_frequency",
+    "standard_deviation",
+    "vif",
+    "viff",
+]

@@ -1,0 +1,105 @@
+"""Validating metric inputs and reducing them to the gray images each convention scores.
+
+Accepted: ``uint8`` arrays as :func:`fusionbench.imageio.read_image` returns them ((H, W) or
+(H, W, 3)), other integer arrays on 0..255, and float arrays on [0, 1] or [0, 255]:
+
+* a float image whose finite values all lie in [0, 1] is taken as [0, 1] and scaled by 255
+  (with a warning when it holds only the values 0 and 1, which fits both readings);
+* values outside [0, 255] are clipped, with a warning saying so;
+* NaN / inf make the image unusable: the metrics that read it return NaN (the engine warns).
+
+Gray conversion follows the reference code: MATLAB ``rgb2gray`` on the 8-bit image
+(:func:`fusionbench.colour.rgb2gray_matlab`).
+
+>>> import numpy as np
+>>> img = prepare_image(np.array([[0.0, 0.5], [1.0, 0.25]]), "fused")
+>>> img.values.max(), img.integral
+(np.float64(255.0), False)
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from fusionbench.colour import MATLAB_GRAY_WEIGHTS, rgb2gray_matlab
+from fusionbench.errors import MetricError
+
+
+@dataclass
+class PreparedImage:
+    """One input image on 0..255 (float64), with what the engine needs to know about it."""
+
+    name: str
+    values: np.ndarray  # (H, W) or (H, W, 3), float64 on 0..255, non-finite entries set to 0
+    integral: bool      # every value is an integer (so it is exactly an 8-bit image)
+    finite: bool        # False when the input held NaN or inf
+
+    @property
+    def shape2d(self) -> tuple[int, int]:
+        return self.values.shape[0], self.values.shape[1]
+
+    def u8(self) -> np.ndarray:
+        """The image as MATLAB ``uint8()`` would store it (round half away, clip), channels kept."""
+        if self.integral:
+            return self.values.astype(np.uint8)
+        return np.clip(np.floor(self.values + 0.5), 0, 255).astype(np.uint8)
+
+    def gray_u8(self) -> np.ndarray:
+        """MATLAB ``rgb2gray`` of :meth:`u8` (8-bit pipeline of the reference code)."""
+        return rgb2gray_matlab(self.u8())
+
+    def gray_float(self) -> np.ndarray:
+        """Gray float64 image on 0..255: exactly :meth:`gray_u8` for 8-bit input, else the
+        ``rgb2gray`` weights applied in float without rounding."""
+        if self.integral or self.values.ndim == 2:
+            return self.gray_u8().astype(np.float64) if self.integral else self.values
+        w_r, w_g, w_b = MATLAB_GRAY_WEIGHTS
+        v = self.values
+        return w_r * v[..., 0] + w_g * v[..., 1] + w_b * v[..., 2]
+
+
+def prepare_image(image: np.ndarray, name: str) -> PreparedImage:
+    """Check one input array and bring it to float64 on 0..255 (see the module docstring)."""
+    arr = np.asarray(image)
+    if arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[..., 0]
+    if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (3, 4)):
+        raise MetricError(f"{name}: expected a (H, W) or (H, W, 3) image, got shape {arr.shape}")
+    if arr.ndim == 3:
+        arr = arr[..., :3]
+    if arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise MetricError(f"{name}: empty image of shape {arr.shape}")
+    if arr.dtype == np.uint8:
+        return PreparedImage(name, arr.astype(np.float64), True, True)
+    if arr.dtype == np.bool_ or not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
+        raise MetricError(f"{name}: unsupported image dtype {arr.dtype}")
+    values = arr.astype(np.float64)
+    finite_mask = np.isfinite(values)
+    finite = bool(finite_mask.all())
+    if not finite:
+        values = np.where(finite_mask, values, 0.0)
+    lo, hi = float(values.min()), float(values.max())
+    if np.issubdtype(arr.dtype, np.floating) and hi <= 1.0 and lo >= 0.0:
+        if np.all((values == 0) | (values == 1)):
+            warnings.warn(f"{name}: float image holds only 0 and 1; assumed range [0, 1] "
+                          "(pass a uint8 array if it is a 0..255 image)",
+                          stacklevel=3)
+        values = values * 255.0
+    elif lo < 0.0 or hi > 255.0:
+        warnings.warn(f"{name}: values span [{lo:g}, {hi:g}], outside [0, 255]; assumed a "
+                      "0..255 image and clipped", stacklevel=3)
+        values = np.clip(values, 0.0, 255.0)
+    integral = bool(np.all(values == np.floor(values)))
+    return PreparedImage(name, values, integral, finite)
+
+
+def check_sizes(fused: PreparedImage, *sources: PreparedImage) -> None:
+    """Raise :class:`MetricError` naming both shapes when a source differs in size from F."""
+    for src in sources:
+        if src.shape2d != fused.shape2d:
+            raise MetricError(f"size mismatch: fused image {fused.name} has shape "
+                              f"{fused.values.shape} but source {src.name} has shape "
+                              f"{src.values.shape}")

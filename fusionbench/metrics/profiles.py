@@ -1,0 +1,243 @@
+"""Metric profiles: one named convention per set of reference code, each metric implemented
+once per profile from the shared kernels in :mod:`histogram`, :mod:`spatial` and :mod:`vif`.
+
+A profile's metric function takes a :class:`Context` (the prepared images plus a cache of
+gray images, histograms and VIF statistics shared by all metrics of one call) and returns a
+float. See ``CONVENTIONS.md`` beside this file for the quirks each profile reproduces.
+
+>>> PROFILES["tang2022"].default_metrics
+('EN', 'MI', 'VIF', 'SD', 'AG', 'SF')
+>>> profile_metrics("han_viff")
+('VIFF',)
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from fusionbench.metrics import histogram as H
+from fusionbench.metrics import spatial as S
+from fusionbench.metrics import visual_fidelity as V
+from fusionbench.metrics._inputs import PreparedImage
+from fusionbench.metrics.catalog import PAPER_METRICS
+
+#: VIFB metrics the ``standard`` profile takes from ``fusionbench.metrics.vifb`` (2-D gray).
+VIFB_EXTRAS: tuple[str, ...] = ("CE", "EI", "PSNR", "RMSE", "SSIM", "Qabf", "Qcb", "Qcv")
+#: The 13 metrics of the ``vifb`` convention (delegated to ``fusionbench.metrics.vifb``).
+VIFB_ALL: tuple[str, ...] = ("EN", "MI", "SD", "SF", "AG", "CE", "EI", "PSNR", "RMSE", "SSIM",
+                             "Qabf", "Qcb", "Qcv")
+#: Metrics that read only the fused image (the others read both sources too).
+FUSED_ONLY: frozenset[str] = frozenset({"EN", "SD", "SF", "AG", "EI"})
+#: Metrics built on the multi-scale VIF statistics (need at least 17 x 17 pixels).
+VIF_FAMILY: frozenset[str] = frozenset({"VIF", "VIFF"})
+
+
+class Context:
+    """Prepared images of one (F, A, B) triple and the intermediates shared between metrics.
+
+    ``mode`` is ``"uint8"`` (score the 8-bit images, as code reading files from disk does) or
+    ``"float"`` (score float gray images; 8-bit only where a histogram needs it).
+    """
+
+    def __init__(self, fused: PreparedImage, a: PreparedImage | None,
+                 b: PreparedImage | None, mode: str) -> None:
+        self.images = {"F": fused, "A": a, "B": b}
+        self.mode = mode
+        self._cache: dict[Any, Any] = {}
+
+    def _cached(self, key: Any, make: Callable[[], Any]) -> Any:
+        if key not in self._cache:
+            self._cache[key] = make()
+        return self._cache[key]
+
+    def u8(self, role: str) -> np.ndarray:
+        """Gray uint8 image of ``role`` (``"F"``, ``"A"`` or ``"B"``)."""
+        def make() -> np.ndarray:
+            img = self.images[role]
+            assert img is not None
+            if self.mode == "uint8":
+                return img.gray_u8()
+            return np.clip(np.floor(self.flt(role) + 0.5), 0, 255).astype(np.uint8)
+        return self._cached(("u8", role), make)
+
+    def flt(self, role: str) -> np.ndarray:
+        """Gray float64 image of ``role`` on 0..255."""
+        def make() -> np.ndarray:
+            img = self.images[role]
+            assert img is not None
+            if self.mode == "uint8":
+                return self.u8(role).astype(np.float64)
+            return img.gray_float()
+        return self._cached(("flt", role), make)
+
+    def hist(self, role: str) -> np.ndarray:
+        """256-bin histogram of :meth:`u8`."""
+        return self._cached(("hist", role), lambda: H.histogram_u8(self.u8(role)))
+
+    def vif_stats(self, *, saturate: bool = False, octave: bool = False) -> list:
+        """:func:`~fusionbench.metrics.visual_fidelity.vif_statistics` of (A, B, F), cached."""
+        return self._cached(("vif", saturate, octave), lambda: V.vif_statistics(
+            self.flt("A"), self.flt("B"), self.flt("F"),
+            saturate_first_scale=saturate, octave_rounding=octave))
+
+
+MetricFn = Callable[[Context], float]
+
+
+def _en(c: Context) -> float:
+    return H.entropy_u8(c.u8("F"), hist=c.hist("F"))
+
+
+def _mi(unit: str, quirk: bool) -> MetricFn:
+    def fn(c: Context) -> float:
+        f, hf = c.u8("F"), c.hist("F")
+        return sum(H.mutual_information_u8(c.u8(r), f, unit=unit, tang_quirk=quirk,
+                                           hist_x=c.hist(r), hist_f=hf) for r in ("A", "B"))
+    return fn
+
+
+def _vif(saturate: bool) -> MetricFn:
+    def fn(c: Context) -> float:
+        stats = c.vif_stats(saturate=saturate)
+        return V.vifp_from_stats(stats, 0) + V.vifp_from_stats(stats, 1)
+    return fn
+
+
+def _viff(c: Context) -> float:
+    return V.viff_from_stats(c.vif_stats(octave=True))
+
+
+def _vifb_extra(name: str) -> MetricFn:
+    def fn(c: Context) -> float:
+        from fusionbench.metrics.vifb import VIFB_METRICS  # lazy: a colleague's module
+        return float(VIFB_METRICS[name](c.flt("F"), c.flt("A"), c.flt("B")))
+    return fn
+
+
+_TANG_COMMON: dict[str, MetricFn] = {
+    "EN": _en,
+    "MI": _mi("bits", True),
+    "AG": lambda c: S.ag_tang(c.flt("F")),
+}
+
+_IMPLEMENTATIONS: dict[str, dict[str, MetricFn]] = {
+    "tang2022": {
+        **_TANG_COMMON,
+        "VIF": _vif(saturate=True),
+        "SD": lambda c: S.sd_tang2022(c.u8("F")),
+        "SF": lambda c: S.sf_tang(c.flt("F") / 255.0),
+    },
+    "tang2023": {
+        **_TANG_COMMON,
+        "VIF": _vif(saturate=False),
+        "SD": lambda c: S.sd_population(c.flt("F")),
+        "SF": lambda c: S.sf_tang(c.flt("F")),
+    },
+    "cddfuse": {
+        "EN": _en,
+        "MI": _mi("nats", False),
+        "VIF": _vif(saturate=False),
+        "SD": lambda c: S.sd_population(c.flt("F")),
+        "AG": lambda c: S.ag_mean(c.flt("F")),
+        "SF": lambda c: S.sf_tang(c.flt("F")),
+    },
+    "standard": {
+        "EN": _en,
+        "MI": _mi("bits", False),
+        "VIF": _vif(saturate=False),
+        "SD": lambda c: S.sd_population(c.flt("F")),
+        "AG": lambda c: S.ag_tang(c.flt("F")),
+        "SF": lambda c: S.sf_tang(c.flt("F")),
+        "VIFF": _viff,
+        **{name: _vifb_extra(name) for name in VIFB_EXTRAS},
+    },
+    "han_viff": {"VIFF": _viff},
+}
+
+
+def vifb_module_available() -> bool:
+    """Whether the colleague module ``fusionbench.metrics.vifb`` exists (without importing it)."""
+    try:
+        return importlib.util.find_spec("fusionbench.metrics.vifb") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A named metric convention.
+
+    ``metrics`` lists every metric the profile implements, ``default_metrics`` those scored
+    when none are asked for (the paper's six, where the profile has them).
+    """
+
+    name: str
+    description: str
+    reference: str
+    mode: str  # "uint8", "float" or "delegated"
+    base_metrics: tuple[str, ...]
+    optional_metrics: tuple[str, ...] = field(default=())  # need fusionbench.metrics.vifb
+
+    @property
+    def metrics(self) -> tuple[str, ...]:
+        extra = self.optional_metrics if vifb_module_available() else ()
+        return self.base_metrics + extra
+
+    @property
+    def default_metrics(self) -> tuple[str, ...]:
+        paper = tuple(m for m in PAPER_METRICS if m in self.metrics)
+        return paper or self.metrics
+
+    def implementation(self, metric: str) -> MetricFn:
+        """The function computing ``metric`` under this profile (not for ``vifb``)."""
+        return _IMPLEMENTATIONS[self.name][metric]
+
+
+_SIX = PAPER_METRICS
+
+PROFILES: dict[str, Profile] = {p.name: p for p in [
+    Profile("standard",
+            "fusionbench default: float arithmetic on 0..255 gray (MATLAB rgb2gray), no "
+            "quirks; EN/MI in bits on 256 integer-aligned bins of the 8-bit gray image; SD "
+            "population; SF per-direction means; AG Tang; VIF = vifp(A,F) + vifp(B,F); VIFF "
+            "as han_viff; VIFB's other metrics on the gray images",
+            "this project (fusionbench/metrics/CONVENTIONS.md)", "float",
+            _SIX + ("VIFF",), VIFB_EXTRAS),
+    Profile("tang2022",
+            "Tang's evaluation code as of 2022 (CLF-Net's tables): uint8 saturation in SD and "
+            "VIF, SF on [0,1], MI joint-bin quirk",
+            "Linfeng-Tang/Evaluation-for-Image-Fusion@5d6c43a analysis_Reference.m", "uint8",
+            _SIX),
+    Profile("tang2023",
+            "Tang's evaluation code from 2023: as tang2022 but SD, SF, VIF in float on 0..255",
+            "Linfeng-Tang/Evaluation-for-Image-Fusion@0e87153 analysis_Reference.m", "uint8",
+            _SIX),
+    Profile("cddfuse",
+            "MMIF-CDDFuse utils/Evaluator.py: MI in nats (one bin per value), AG mean over all "
+            "pixels, VIF = vifp sum on float (their 'VIFF')",
+            "Zhaozixiang1228/MMIF-CDDFuse utils/Evaluator.py", "uint8", _SIX),
+    Profile("han_viff",
+            "Han et al. 2013 VIFF only (multi-scale, per-pixel source with the smaller gain)",
+            "HarrisXia/image-fusion-evaluation@35d35c0 VIFF_Public.m", "float", ("VIFF",)),
+    Profile("vifb",
+            "VIFB's 13 metrics (per-channel for colour F), delegated to fusionbench.metrics.vifb",
+            "xingchenzhang/VIFB@22b2ea9 metrics/*.m", "delegated", VIFB_ALL),
+]}
+
+DEFAULT_PROFILE = "standard"
+
+
+def profile_metrics(profile: str) -> tuple[str, ...]:
+    """Every metric a profile implements (its defaults first in paper order are in
+    ``PROFILES[profile].default_metrics``).
+
+    >>> profile_metrics("tang2023")
+    ('EN', 'MI', 'VIF', 'SD', 'AG', 'SF')
+    """
+    from fusionbench.metrics.engine import get_profile
+    return get_profile(profile).metrics
