@@ -8,13 +8,13 @@ import inspect
 import tomllib
 from pathlib import Path
 
-import fusionbench.methods.classic as classic_pkg
 import numpy as np
 import pytest
-from fusionbench.methods.classic import _common, basic, cbf, gff, mgff, pyramid, wavelet
 from scipy.ndimage import gaussian_filter
 
+import fusionbench.methods.classic as classic_pkg
 from fusionbench.errors import MethodError
+from fusionbench.methods.classic import _common, basic, cbf, gff, mgff, pyramid, wavelet
 
 CARD_DIR = Path(classic_pkg.__file__).parent
 CARDS = sorted(CARD_DIR.glob("*.toml"))

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from fusionbench.methods.classic.cbf import cbf_fuse
-from fusionbench.methods.classic.gff import gff_fuse
-from fusionbench.methods.classic.mgff import mgff_fuse
 
 from fusionbench.colour import rgb2gray_matlab
 from fusionbench.imageio import read_image
+from fusionbench.methods.classic.cbf import cbf_fuse
+from fusionbench.methods.classic.gff import gff_fuse
+from fusionbench.methods.classic.mgff import mgff_fuse
 
 pytestmark = pytest.mark.data
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fusionbench.methods.clfnet.data import list_pairs, load_patches, pair_patches, tile_starts
 
 from fusionbench.errors import DatasetError
 from fusionbench.imageio import read_image, write_image
+from fusionbench.methods.clfnet.data import list_pairs, load_patches, pair_patches, tile_starts
 
 
 def test_tile_starts_cover_axis_without_padding() -> None:

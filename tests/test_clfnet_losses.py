@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 import torch
+
 from fusionbench.methods.clfnet.losses import (
     ProjectionHead,
     gather_locations,

@@ -7,9 +7,10 @@ import importlib
 
 import pytest
 import torch
+from torch import nn
+
 from fusionbench.methods.clfnet.fuser import fold_batchnorm
 from fusionbench.methods.clfnet.model import CLFNet, ResBlock
-from torch import nn
 
 
 @pytest.fixture(autouse=True)

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
-from fusionbench.methods.clfnet.cli import resolve_training_data, train_command
-from fusionbench.methods.clfnet.train import TrainConfig, train
 
 from fusionbench.errors import DatasetError
 from fusionbench.imageio import write_image
+from fusionbench.methods.clfnet.cli import resolve_training_data, train_command
+from fusionbench.methods.clfnet.train import TrainConfig, train
 
 
 @pytest.fixture(autouse=True)
