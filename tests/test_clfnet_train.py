@@ -45,7 +45,7 @@ def pairs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _config(pairs: Path, out: Path, **kw: object) -> TrainConfig:
     base: dict[str, object] = dict(
-        data=[pairs], out=out, batch_size=4, patch_size=64, patch_stride=32, num_samples=64,
+        data=[pairs], out=out, batch_size=4, patch_size=32, patch_stride=64, num_samples=64,
         device="cpu", seed=0, progress=False,
     )
     base.update(kw)
@@ -58,26 +58,26 @@ def _log(out: Path) -> list[dict]:
 
 def test_smoke_loss_decreases_and_checkpoints(pairs: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
-    weights = train(_config(pairs, out, max_steps=16, epochs=5))
+    weights = train(_config(pairs, out, max_steps=12, epochs=5))
     log = _log(out)
-    assert [r["step"] for r in log] == list(range(1, 17))
+    assert [r["step"] for r in log] == list(range(1, 13))
     first = np.mean([r["loss"] for r in log[:4]])
     last = np.mean([r["loss"] for r in log[-4:]])
     assert last < first - 0.1, (first, last)
     state = torch.load(out / "checkpoint.pt", weights_only=True)
-    assert state["step"] == 16 and state["epoch"] == 2  # 32 patches / 4 = 8 steps per epoch
+    # 2 pairs x 3 x 3 tiles (starts 0, 64, 128) = 18 patches: 5 steps per epoch (last has 2)
+    assert state["step"] == 12 and state["epoch"] == 2
     assert set(state) >= {"net", "head", "opt_net", "opt_head", "rng", "config"}
     gen = torch.load(weights, weights_only=True)
     assert all(v.dtype in (torch.float32, torch.int64) for v in gen.values())
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["steps"] == 16 and summary["patches"] == 32
+    assert summary["steps"] == 12 and summary["patches"] == 18
     assert summary["pairs"] == [f"{pairs.name}/p0", f"{pairs.name}/p1"]
 
 
 def test_resume_continues_exactly(pairs: Path, tmp_path: Path) -> None:
-    # 6 steps in one go == 3 steps, stop, resume to 6 (crossing no epoch end: 8 steps/epoch),
-    # and 10 steps == 5 + resume (crossing the epoch end at step 8).
-    for total, cut in ((6, 3), (10, 5)):
+    # 7 steps in one go == 3 steps, stop mid-epoch, resume to 7 (crossing the epoch end at 5).
+    for total, cut in ((7, 3),):
         full, split = tmp_path / f"full{total}", tmp_path / f"split{total}"
         train(_config(pairs, full, max_steps=total))
         train(_config(pairs, split, max_steps=cut))
@@ -93,6 +93,13 @@ def test_resume_continues_exactly(pairs: Path, tmp_path: Path) -> None:
         losses_a = [r["loss"] for r in _log(full)]
         losses_b = [r["loss"] for r in _log(split)]
         np.testing.assert_allclose(losses_a, losses_b, rtol=1e-5)
+
+
+def test_resume_rejects_other_data_layout(pairs: Path, tmp_path: Path) -> None:
+    out = tmp_path / "other"
+    train(_config(pairs, out, max_steps=1))
+    with pytest.raises(ValueError, match="steps per epoch"):
+        train(_config(pairs, out, max_steps=2, batch_size=2, resume=True))
 
 
 def test_time_budget_stops_with_checkpoint(pairs: Path, tmp_path: Path) -> None:

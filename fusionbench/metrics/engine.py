@@ -123,6 +123,20 @@ def _score_prepared(prof: Profile, names: list[str], f: PreparedImage,
     return out
 
 
+def _score_delegated(names: list[str], f: PreparedImage, a: PreparedImage,
+                     b: PreparedImage) -> dict[str, float]:
+    """The ``vifb`` profile: ``fusionbench.metrics.vifb.score_vifb`` on the 8-bit images."""
+    from fusionbench.metrics.vifb import score_vifb  # lazy: a colleague's module
+
+    out = dict(score_vifb(f.u8(), a.u8(), b.u8(), names))
+    for name in names:
+        used = [f] if name in FUSED_ONLY else [f, a, b]
+        bad = [img.name for img in used if not img.finite]
+        if bad:
+            out[name] = _nan(name, f"{', '.join(bad)} contains NaN or infinite values")
+    return out
+
+
 def score(fused: np.ndarray, a: np.ndarray, b: np.ndarray, *,
           metrics: Sequence[str] | None = None,
           profile: str = DEFAULT_PROFILE) -> dict[str, float]:
@@ -146,15 +160,12 @@ def score(fused: np.ndarray, a: np.ndarray, b: np.ndarray, *,
     """
     prof = get_profile(profile)
     names = _resolve_metrics(prof, metrics)
-    if prof.mode == "delegated":
-        from fusionbench.metrics.vifb import score_vifb  # lazy: a colleague's module
-        f0, a0, b0 = (prepare_image(x, n) for x, n in ((fused, "fused"), (a, "a"), (b, "b")))
-        check_sizes(f0, a0, b0)
-        return dict(score_vifb(fused, a, b, names))
     f = prepare_image(fused, "fused")
     pa = prepare_image(a, "a")
     pb = prepare_image(b, "b")
     check_sizes(f, pa, pb)
+    if prof.mode == "delegated":
+        return _score_delegated(names, f, pa, pb)
     return _score_prepared(prof, names, f, pa, pb)
 
 

@@ -17,7 +17,7 @@ a colour source is scored against that source's MATLAB ``rgb2gray`` luminance.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -34,10 +34,12 @@ from fusionbench.metrics.vifb_basic import (
     vifb_sd,
     vifb_sf,
 )
+from fusionbench.metrics.vifb_channel import Channel
 from fusionbench.metrics.vifb_quality import vifb_qabf, vifb_qcb, vifb_qcv, vifb_ssim
 
-__all__ = ["VIFB_METRICS", "score_vifb"]
+__all__ = ["VIFB_METRICS", "score_vifb", "score_vifb_many"]
 
+#: ``(F, A, B) -> value`` on 2-D float arrays on 0..255 (Channel objects are accepted too).
 Metric2D = Callable[[np.ndarray, np.ndarray, np.ndarray], float]
 
 #: VIFB's 13 metrics, in VIFB's order of the README table (names as used by fusionbench).
@@ -69,8 +71,68 @@ def _check_image(name: str, img: np.ndarray) -> np.ndarray:
     return img
 
 
-def _channel(img: np.ndarray, c: int) -> np.ndarray:
-    return (img if img.ndim == 2 else img[..., c]).astype(np.float64)
+def _prepare_sources(
+    a: np.ndarray, b: np.ndarray, fused_ndim: int
+) -> list[tuple[Channel, Channel]]:
+    """The (A, B) channel pairs that fused channel 0, 1, 2 (or the single gray one) meet."""
+    if fused_ndim == 2:
+        a = rgb2gray_matlab(a) if a.ndim == 3 else a
+        b = rgb2gray_matlab(b) if b.ndim == 3 else b
+        return [(Channel(a), Channel(b))]
+    # A gray source gives the same Channel to all three fused channels (its work is shared).
+    a_ch = [Channel(a)] * 3 if a.ndim == 2 else [Channel(a[..., c]) for c in range(3)]
+    b_ch = [Channel(b)] * 3 if b.ndim == 2 else [Channel(b[..., c]) for c in range(3)]
+    return list(zip(a_ch, b_ch, strict=True))
+
+
+def _check_metrics(metrics: Sequence[str]) -> None:
+    unknown = [m for m in metrics if m not in VIFB_METRICS]
+    if unknown:
+        raise MetricError(
+            f"vifb: unknown metric(s) {', '.join(unknown)}; known: {', '.join(VIFB_METRICS)}"
+        )
+
+
+def score_vifb_many(
+    fused_images: Iterable[np.ndarray], a: np.ndarray, b: np.ndarray, metrics: Sequence[str]
+) -> list[dict[str, float]]:
+    """Score several fused images of the same source pair; the per-source work is done once.
+
+    Same rules and results as :func:`score_vifb` for each fused image, in order.
+
+    >>> import numpy as np
+    >>> g = np.tile(np.arange(0, 256, 16, dtype=np.uint8), (16, 1))
+    >>> [s["RMSE"] for s in score_vifb_many([g, 255 - g], g, g, ["RMSE"])][0]
+    0.0
+    """
+    _check_metrics(metrics)
+    a = _check_image("A (first source)", a)
+    b = _check_image("B (second source)", b)
+    if a.shape[:2] != b.shape[:2]:
+        raise MetricError(f"vifb: source sizes differ: A {a.shape[:2]}, B {b.shape[:2]}")
+    prepared: dict[int, list[tuple[Channel, Channel]]] = {}
+    results = []
+    for index, fused in enumerate(fused_images):
+        fused = _check_image(f"fused (item {index})", fused)
+        if fused.shape[:2] != a.shape[:2]:
+            raise MetricError(
+                f"vifb: image sizes differ: fused {fused.shape[:2]}, sources {a.shape[:2]}"
+            )
+        if fused.ndim not in prepared:
+            prepared[fused.ndim] = _prepare_sources(a, b, fused.ndim)
+        sources = prepared[fused.ndim]
+        f_ch = [Channel(fused)] if fused.ndim == 2 else [Channel(fused[..., c]) for c in range(3)]
+        out: dict[str, float] = {}
+        for name in metrics:
+            fn = VIFB_METRICS[name]
+            if name == "SF" and fused.ndim == 3:
+                side_by_side = np.concatenate([fused[..., c] for c in range(3)], axis=1)
+                out[name] = fn(Channel(side_by_side), None, None)  # type: ignore[arg-type]
+            else:
+                values = [fn(f, sa, sb) for f, (sa, sb) in zip(f_ch, sources, strict=True)]
+                out[name] = float(np.mean(values))
+        results.append(out)
+    return results
 
 
 def score_vifb(
@@ -86,30 +148,4 @@ def score_vifb(
     >>> score_vifb(g, g, g, ["RMSE", "SSIM"])
     {'RMSE': 0.0, 'SSIM': 2.0}
     """
-    unknown = [m for m in metrics if m not in VIFB_METRICS]
-    if unknown:
-        raise MetricError(
-            f"vifb: unknown metric(s) {', '.join(unknown)}; known: {', '.join(VIFB_METRICS)}"
-        )
-    fused = _check_image("fused", fused)
-    a = _check_image("A (first source)", a)
-    b = _check_image("B (second source)", b)
-    if not (fused.shape[:2] == a.shape[:2] == b.shape[:2]):
-        raise MetricError(
-            f"vifb: image sizes differ: fused {fused.shape[:2]}, A {a.shape[:2]}, B {b.shape[:2]}"
-        )
-    if fused.ndim == 2:
-        a = rgb2gray_matlab(a) if a.ndim == 3 else a
-        b = rgb2gray_matlab(b) if b.ndim == 3 else b
-        channels = [(fused.astype(np.float64), a.astype(np.float64), b.astype(np.float64))]
-    else:
-        channels = [(_channel(fused, c), _channel(a, c), _channel(b, c)) for c in range(3)]
-    out: dict[str, float] = {}
-    for name in metrics:
-        fn = VIFB_METRICS[name]
-        if name == "SF" and fused.ndim == 3:
-            side_by_side = np.concatenate([fused[..., c] for c in range(3)], axis=1)
-            out[name] = fn(side_by_side.astype(np.float64), None, None)  # type: ignore[arg-type]
-        else:
-            out[name] = float(np.mean([fn(f, x, y) for f, x, y in channels]))
-    return out
+    return score_vifb_many([fused], a, b, metrics)[0]

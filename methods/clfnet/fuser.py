@@ -92,6 +92,17 @@ def load_generator(path: str | Path, device: str | torch.device = "cpu") -> CLFN
     return net.to(device)
 
 
+def prepare_for_inference(
+    net: nn.Module, device: str | torch.device = "cpu", *, fold: bool = True
+) -> nn.Module:
+    """Eval-mode copy of ``net`` on ``device`` in channels-last layout, BatchNorm folded.
+
+    Channels-last is markedly faster for these convolutions on CPU (oneDNN) and on CUDA.
+    """
+    net = fold_batchnorm(net) if fold else copy.deepcopy(net).eval()
+    return net.to(device=device, memory_format=torch.channels_last)
+
+
 class ClfnetFuser:
     """Callable CLF-Net fuser: ``fuser(a, b)`` with ``a`` = infrared, ``b`` = visible.
 
@@ -117,7 +128,7 @@ class ClfnetFuser:
         if self.device.type == "cpu":
             torch.set_num_threads(num_threads or os.cpu_count() or 1)
         self.weights = Path(weights) if weights is not None else DEFAULT_WEIGHTS
-        self.net = fold_batchnorm(load_generator(self.weights, self.device))
+        self.net = prepare_for_inference(load_generator(self.weights, self.device), self.device)
 
     def __call__(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         ir, vis = (np.asarray(x) for x in (a, b))
@@ -128,10 +139,12 @@ class ClfnetFuser:
         for label, x in (("infrared", ir), ("visible", vis)):
             if not np.all(np.isfinite(x)) or x.min() < -1e-6 or x.max() > 1 + 1e-6:
                 raise MethodError(f"CLF-Net {label} input must be finite and on [0, 1]")
-        to_tensor = lambda x: torch.from_numpy(  # noqa: E731
-            np.ascontiguousarray(x, dtype=np.float32) * 2.0 - 1.0
-        )[None, None].to(self.device)
         with torch.inference_mode():
-            out = self.net(to_tensor(ir), to_tensor(vis))
+            out = self.net(self._to_tensor(ir), self._to_tensor(vis))
         fused = (out[0, 0].double().cpu().numpy() + 1.0) / 2.0
         return np.clip(fused, 0.0, 1.0)
+
+    def _to_tensor(self, x: np.ndarray) -> torch.Tensor:
+        """``[0, 1]`` gray array -> ``(1, 1, H, W)`` float32 tensor on ``[-1, 1]``."""
+        t = torch.from_numpy(np.asarray(x, dtype=np.float32) * 2.0 - 1.0)[None, None]
+        return t.to(self.device).contiguous(memory_format=torch.channels_last)

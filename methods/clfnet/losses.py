@@ -112,10 +112,11 @@ def ssim_loss(
         c1, c2 = 1e-4, 9e-4
     else:
         c1, c2 = 0.01**2, 0.03**2
-    mf, ma, vf, va, cfa = _local_stats(f, a, window)
-    _, mb, _, vb, cfb = _local_stats(f, b, window)
-    score_ir = _ssim_map(mf, ma, vf, va, cfa, c1, c2)
-    score_vi = _ssim_map(mf, mb, vf, vb, cfb, c1, c2)
+    with torch.autocast(f.device.type, enabled=False):
+        mf, ma, vf, va, cfa = _local_stats(f, a, window)
+        _, mb, _, vb, cfb = _local_stats(f, b, window)
+        score_ir = _ssim_map(mf, ma, vf, va, cfa, c1, c2)
+        score_vi = _ssim_map(mf, mb, vf, vb, cfb, c1, c2)
     score = torch.where(ma > mb, score_ir, score_vi)
     return 1.0 - score.mean()
 
@@ -201,11 +202,12 @@ def patch_nce_loss(
     h, w = fused_ir.shape[-2:]
     if idx is None:
         idx = sample_locations(h, w, num_samples, generator)
-    q_ir, k_ir, q_vi, k_vi = (
-        head(gather_locations(t, idx).float()) for t in (fused_ir, src_ir, fused_vis, src_vis)
-    )
-    with torch.no_grad():
-        choose_vi = (q_vi * k_vi).sum(1) >= (q_ir * k_ir).sum(1)
-    logits = torch.where(choose_vi[:, None], q_vi @ k_vi.T, q_ir @ k_ir.T) / tau
+    with torch.autocast(fused_ir.device.type, enabled=False):
+        q_ir, k_ir, q_vi, k_vi = (
+            head(gather_locations(t, idx).float()) for t in (fused_ir, src_ir, fused_vis, src_vis)
+        )
+        with torch.no_grad():
+            choose_vi = (q_vi * k_vi).sum(1) >= (q_ir * k_ir).sum(1)
+        logits = torch.where(choose_vi[:, None], q_vi @ k_vi.T, q_ir @ k_ir.T) / tau
     target = torch.arange(logits.shape[0], device=logits.device)
     return F.cross_entropy(logits, target)

@@ -182,7 +182,13 @@ def train(config: TrainConfig) -> Path:
     epoch_gen_state = data_gen.get_state()
 
     if config.resume and ckpt_path.exists():
-        state = torch.load(ckpt_path, weights_only=True, map_location=device)
+        # on CPU: RNG states must stay CPU tensors; load_state_dict moves the rest to `device`
+        state = torch.load(ckpt_path, weights_only=True, map_location="cpu")
+        if int(state["steps_per_epoch"]) != steps_per_epoch:
+            raise ValueError(
+                f"cannot resume {ckpt_path}: it has {state['steps_per_epoch']} steps per epoch, "
+                f"this configuration {steps_per_epoch} (different data or batch size?)"
+            )
         net.load_state_dict(state["net"])
         head.load_state_dict(state["head"])
         opt_net.load_state_dict(state["opt_net"])
@@ -196,7 +202,7 @@ def train(config: TrainConfig) -> Path:
         if on_cuda and state["rng"].get("cuda"):
             torch.cuda.set_rng_state_all(state["rng"]["cuda"])
         _trim_log(log_path, step)
-    elif not config.resume:
+    else:
         log_path.unlink(missing_ok=True)
 
     def save_checkpoint() -> None:
@@ -258,12 +264,14 @@ def train(config: TrainConfig) -> Path:
                 ):
                     f_vi_src, f_ir_src = net.encode_vis(vi), net.encode_ir(ir)
                     fused = net.decode(f_vi_src, f_ir_src)
-                    nce = patch_nce_loss(
-                        net.encode_ir(fused), f_ir_src, net.encode_vis(fused), f_vi_src, head,
-                        num_samples=config.num_samples, tau=config.tau, generator=sample_gen,
-                    )
-                    ssim = ssim_loss(fused, ir, vi, window=config.ssim_window)  # type: ignore[arg-type]
-                    loss = config.lambda1 * nce + config.lambda2 * ssim
+                    f_ir_fused, f_vi_fused = net.encode_ir(fused), net.encode_vis(fused)
+                # losses in float32, outside autocast (SSIM variances need the precision)
+                nce = patch_nce_loss(
+                    f_ir_fused, f_ir_src, f_vi_fused, f_vi_src, head,
+                    num_samples=config.num_samples, tau=config.tau, generator=sample_gen,
+                )
+                ssim = ssim_loss(fused.float(), ir, vi, window=config.ssim_window)  # type: ignore[arg-type]
+                loss = config.lambda1 * nce + config.lambda2 * ssim
                 opt_net.zero_grad(set_to_none=True)
                 opt_head.zero_grad(set_to_none=True)
                 scaler.scale(loss).backward()

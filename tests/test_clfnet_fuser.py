@@ -1,0 +1,104 @@
+"""ClfnetFuser: loading weights, numeric conventions, errors, and the method card."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from fusionbench.errors import MethodError
+from fusionbench.methods.clfnet.fuser import DEFAULT_WEIGHTS, ClfnetFuser
+from fusionbench.methods.clfnet.model import CLFNet
+
+CARD = Path(__file__).resolve().parents[1] / "methods" / "clfnet" / "card.toml"
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """One torch thread: small tensors on a busy 2-core machine are much slower with two."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
+@pytest.fixture()
+def random_weights(tmp_path: Path) -> tuple[Path, CLFNet]:
+    torch.manual_seed(7)
+    net = CLFNet()
+    with torch.no_grad():  # non-trivial BatchNorm statistics, so folding matters
+        for m in net.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.3, 0.3)
+                m.running_var.uniform_(0.5, 1.5)
+    path = tmp_path / "w.pt"
+    torch.save(net.state_dict(), path)
+    return path, net.eval()
+
+
+def test_fuser_matches_network(random_weights: tuple[Path, CLFNet]) -> None:
+    path, net = random_weights
+    fuser = ClfnetFuser(weights=path, device="cpu", num_threads=1)
+    rng = np.random.default_rng(0)
+    ir, vi = rng.random((23, 31)), rng.random((23, 31))
+    fused = fuser(ir, vi)
+    assert fused.shape == (23, 31) and fused.dtype == np.float64
+    assert fused.min() >= 0.0 and fused.max() <= 1.0
+    to_t = lambda a: torch.tensor(a * 2 - 1, dtype=torch.float32)[None, None]  # noqa: E731
+    with torch.no_grad():
+        expected = (net(to_t(ir), to_t(vi))[0, 0].double().numpy() + 1) / 2
+    np.testing.assert_allclose(fused, expected, atol=1e-5)
+
+
+def test_fuser_accepts_training_checkpoint(random_weights: tuple[Path, CLFNet]) -> None:
+    path, _ = random_weights
+    ckpt = path.with_name("checkpoint.pt")
+    torch.save({"net": torch.load(path, weights_only=True), "step": 3}, ckpt)
+    a = ClfnetFuser(weights=ckpt, device="cpu", num_threads=1)(np.zeros((8, 8)), np.ones((8, 8)))
+    b = ClfnetFuser(weights=path, device="cpu", num_threads=1)(np.zeros((8, 8)), np.ones((8, 8)))
+    np.testing.assert_array_equal(a, b)
+
+
+def test_fuser_errors(random_weights: tuple[Path, CLFNet], tmp_path: Path) -> None:
+    with pytest.raises(MethodError, match="not found: .*nope.pt"):
+        ClfnetFuser(weights=tmp_path / "nope.pt", device="cpu")
+    bad = tmp_path / "bad.pt"
+    torch.save({"conv.weight": torch.zeros(3)}, bad)
+    with pytest.raises(MethodError, match="bad.pt do not match"):
+        ClfnetFuser(weights=bad, device="cpu")
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(b"not a checkpoint")
+    with pytest.raises(MethodError, match="cannot read .*junk.pt"):
+        ClfnetFuser(weights=junk, device="cpu")
+    fuser = ClfnetFuser(weights=random_weights[0], device="cpu", num_threads=1)
+    with pytest.raises(MethodError, match="2-D"):
+        fuser(np.zeros((4, 4, 3)), np.zeros((4, 4, 3)))
+    with pytest.raises(MethodError, match="differ in size"):
+        fuser(np.zeros((4, 4)), np.zeros((4, 5)))
+    with pytest.raises(MethodError, match="visible input"):
+        fuser(np.zeros((4, 4)), np.full((4, 4), 2.0))
+    with pytest.raises(MethodError, match="infrared input"):
+        fuser(np.full((4, 4), np.nan), np.zeros((4, 4)))
+
+
+def test_card() -> None:
+    card = tomllib.loads(CARD.read_text())
+    assert card["name"] == "clfnet" and card["kind"] == "network"
+    assert card["entry"] == "fusionbench.methods.clfnet.fuser:ClfnetFuser"
+    assert card["modalities"] == ["ir-vi", "medical", "multifocus"]
+    assert "10.1109/TIM.2022.3203000" in card["citation"]
+    assert card["title"] and card["description"]
+
+
+def test_shipped_weights_load_when_present() -> None:
+    if not DEFAULT_WEIGHTS.is_file():
+        pytest.skip("shipped weights not yet trained")
+    state = torch.load(DEFAULT_WEIGHTS, weights_only=True)
+    learned = [v for k, v in state.items() if "running" not in k and "num_batches" not in k]
+    assert sum(v.numel() for v in learned) == 190_120
+    assert all(v.dtype == torch.float32 for v in learned)
+    fused = ClfnetFuser(device="cpu", num_threads=1)(np.zeros((16, 16)), np.ones((16, 16)))
+    assert np.all(np.isfinite(fused))

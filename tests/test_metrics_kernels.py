@@ -1,0 +1,103 @@
+"""Metric kernels against independent formulations (and the modules' doctests)."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from fusionbench.metrics import histogram as H
+from fusionbench.metrics import spatial as S
+from fusionbench.metrics import visual_fidelity as V
+
+MODULES = ["_inputs", "engine", "histogram", "profiles", "spatial", "visual_fidelity"]
+u8_images = arrays(np.uint8, st.tuples(st.integers(2, 12), st.integers(2, 12)))
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_doctests(name: str) -> None:
+    module = importlib.import_module(f"fusionbench.metrics.{name}")
+    result = doctest.testmod(module)
+    assert result.attempted > 0 and result.failed == 0
+
+
+@settings(max_examples=40, deadline=None)
+@given(u8_images, st.data())
+def test_mutual_information_matches_histogram2d(x: np.ndarray, data) -> None:
+    f = data.draw(arrays(np.uint8, x.shape))
+    edges = np.arange(257) - 0.5  # integer-aligned bins, built independently of bincount
+    joint, _, _ = np.histogram2d(x.ravel(), f.ravel(), bins=[edges, edges])
+    p = joint / joint.sum()
+    px, pf = p.sum(1, keepdims=True), p.sum(0, keepdims=True)
+    nz = p > 0
+    expected = float(np.sum(p[nz] * np.log2(p[nz] / (px @ pf)[nz])))
+    assert H.mutual_information_u8(x, f) == pytest.approx(expected, abs=1e-12)
+    nats = H.mutual_information_u8(x, f, unit="nats")
+    assert nats == pytest.approx(expected * np.log(2), abs=1e-12)
+
+
+def test_tang_joint_quirk_only_merges_254_and_255() -> None:
+    x = np.array([254, 255], np.uint8)
+    f = np.array([0, 0], np.uint8)
+    assert H.mutual_information_u8(x, f) == 0.0
+    # joint bins merge 254/255, marginals do not: H(X) + H(F) - H(X,F) = 1 + 0 - 0
+    assert H.mutual_information_u8(x, f, tang_quirk=True) == pytest.approx(1.0)
+    assert H.mutual_information_u8(x, x) == pytest.approx(1.0)
+    assert H.mutual_information_u8(x, x, tang_quirk=True) == pytest.approx(2.0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(u8_images)
+def test_average_gradient_matches_numpy_gradient(img: np.ndarray) -> None:
+    f = img.astype(np.float64)
+    gy, gx = np.gradient(f)  # same rule as MATLAB gradient (central inside, one-sided edges)
+    m, n = f.shape
+    expected = np.sqrt((gx**2 + gy**2) / 2).sum() / ((m - 1) * (n - 1))
+    assert S.ag_tang(f) == pytest.approx(expected, rel=1e-12, abs=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(u8_images)
+def test_tang2022_sd_matches_elementwise_uint8_rules(img: np.ndarray) -> None:
+    mean = img.mean()
+    total = 0.0
+    for v in img.ravel().tolist():  # MATLAB: uint8(v - mean) rounds half away, saturates
+        d = min(max(int(np.floor(v - mean + 0.5)), 0), 255)
+        total += min(d * d, 255)
+    assert S.sd_tang2022(img) == pytest.approx(np.sqrt(total / img.size), rel=1e-12)
+    assert S.sd_tang2022(img) <= np.sqrt(255)
+
+
+def test_separable_filter_matches_octave_order_direct_filter() -> None:
+    rng = np.random.default_rng(3)
+    x = rng.integers(0, 256, (2, 40, 37)).astype(np.float64)
+    for n in (17, 9, 5, 3):
+        fast = V.filter_valid(x, n, step=2)
+        exact = V.octave_filter_valid(x, V.octave_window_2d(n), step=2)
+        assert fast.shape == exact.shape
+        np.testing.assert_allclose(fast, exact, rtol=1e-13, atol=1e-10)
+
+
+def test_octave_rounding_changes_nothing_on_textured_images() -> None:
+    rng = np.random.default_rng(4)
+    a, b = rng.integers(1, 255, (2, 64, 64)).astype(np.float64)
+    f = (a + b) / 2
+    plain = V.viff_from_stats(V.vif_statistics(a, b, f))
+    octave = V.viff_from_stats(V.vif_statistics(a, b, f, octave_rounding=True))
+    assert octave == pytest.approx(plain, rel=1e-13)
+
+
+def test_vif_of_identical_images_is_one_and_saturation_changes_it() -> None:
+    rng = np.random.default_rng(5)
+    a = rng.integers(0, 256, (64, 64)).astype(np.float64)
+    stats = V.vif_statistics(a, a, a)
+    assert V.vifp_from_stats(stats, 0) == pytest.approx(1.0, abs=1e-9)
+    f = np.floor(a / 2)
+    plain = V.vifp_from_stats(V.vif_statistics(a, a, f), 0)
+    sat = V.vifp_from_stats(V.vif_statistics(a, a, f, saturate_first_scale=True), 0)
+    assert abs(sat - plain) > 1e-3
