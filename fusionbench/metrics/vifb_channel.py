@@ -159,6 +159,11 @@ class Channel:
         return np.floor((self.x - lo) / (hi - lo) * 255.0 + 0.5)
 
     @cached_property
+    def qcb_weight(self) -> np.ndarray:
+        """Chen-Blum saliency weight C^2 of the masked contrast (used for sources)."""
+        return self.qcb_contrast * self.qcb_contrast
+
+    @cached_property
     def qcb_contrast(self) -> np.ndarray:
         """DoG CSF filtering, local contrast |G_2 * y / G_4 * y - 1| (31x31 Gaussians, zero-padded
         'same', by FFT as a linear convolution), masked as C^3 / (C^2 + 1e-4)."""
@@ -169,15 +174,23 @@ class Channel:
         near = sfft.irfft2(spectrum * g1, s=shape)[15 : 15 + m, 15 : 15 + n]
         far = sfft.irfft2(spectrum * g2, s=shape)[15 : 15 + m, 15 : 15 + n]
         with np.errstate(divide="ignore", invalid="ignore"):
-            c = np.abs(near / far - 1.0)
-        return c**3 / (c**2 + 1e-4)
+            c = np.divide(near, far, out=near)
+        c -= 1.0
+        np.abs(c, out=c)
+        c_sq = c * c
+        c *= c_sq  # C^3 (k = h = 1, p = 3, q = 2)
+        c_sq += 1e-4  # Z
+        c /= c_sq
+        return c
 
     @cached_property
     def qcv_saliency(self) -> np.ndarray:
         """Per 16x16 block: sum of (Sobel strength)^5 of the normalised image (``filter2``)."""
         gx = ndimage.correlate(self.norm255, SOBEL_X, mode="constant")
         gy = ndimage.correlate(self.norm255, SOBEL_X.T, mode="constant")
-        return block_reduce(np.sqrt(gx * gx + gy * gy) ** QCV_ALPHA, "sum")
+        strength_sq = gx * gx + gy * gy
+        # strength^5 = (strength^2)^2 * strength (QCV_ALPHA = 5)
+        return block_reduce(strength_sq * strength_sq * np.sqrt(strength_sq), "sum")
 
     @cached_property
     def qcv_spectrum(self) -> np.ndarray:

@@ -44,9 +44,23 @@ def _ssim_pair(src: Channel, f: Channel) -> float:
     c1, c2 = (0.01 * 255.0) ** 2, (0.03 * 255.0) ** 2
     ms, sss = src.ssim_stats
     mf, sff = f.ssim_stats
-    cov = valid_gauss(src.x * f.x) - ms * mf
-    ssim_map = ((2 * ms * mf + c1) * (2 * cov + c2)) / ((ms * ms + mf * mf + c1) * (sss + sff + c2))
-    return float(ssim_map.mean())
+    mean_prod = ms * mf
+    cov = valid_gauss(src.x * f.x)
+    cov -= mean_prod
+    # ((2 ms mf + C1)(2 cov + C2)) / ((ms^2 + mf^2 + C1)(var_s + var_f + C2)), in place
+    cov *= 2.0
+    cov += c2
+    mean_prod *= 2.0
+    mean_prod += c1
+    cov *= mean_prod
+    den = ms * ms
+    den += mf * mf
+    den += c1
+    var_sum = sss + sff
+    var_sum += c2
+    den *= var_sum
+    cov /= den
+    return float(cov.mean())
 
 
 def vifb_ssim(f: Image, a: Image, b: Image) -> float:
@@ -66,16 +80,31 @@ def vifb_ssim(f: Image, a: Image, b: Image) -> float:
 
 # --------------------------------------------------------------------------------------- Qabf
 def _edge_preservation(src: Channel, f: Channel) -> np.ndarray:
+    """Q^{SF}(n, m) * g_S(n, m): edge strength and orientation preservation, weighted."""
     g_s, a_s = src.qabf_strength_angle
     g_f, a_f = f.qabf_strength_angle
-    # Relative strength as in the widely used Qabf code: where the two strengths are exactly
-    # equal it takes the strength itself (not 1); VIFB's values need this quirk.
+    # Relative strength min/max as in the widely used Qabf code, except that where the two
+    # strengths are exactly equal it takes the strength itself (not 1): VIFB's values need this.
     with np.errstate(divide="ignore", invalid="ignore"):
-        rel = np.where(g_s > g_f, g_f / g_s, np.where(g_s == g_f, g_f, g_s / g_f))
-    orient = 1.0 - np.abs(a_s - a_f) / (np.pi / 2)
-    q_g = 0.9994 / (1.0 + np.exp(-15.0 * (rel - 0.5)))
-    q_a = 0.9879 / (1.0 + np.exp(-22.0 * (orient - 0.8)))
-    return q_g * q_a * g_s
+        rel = np.minimum(g_s, g_f)
+        rel /= np.maximum(g_s, g_f)
+    equal = g_s == g_f
+    rel[equal] = g_f[equal]
+    # Tg / (1 + exp(kg (rel - Dg))), kg = -15, Dg = 0.5
+    rel -= 0.5
+    rel *= -15.0
+    q_g = np.exp(rel, out=rel)
+    q_g += 1.0
+    # Ta / (1 + exp(ka (1 - |a_s - a_f| / (pi/2) - Da))), ka = -22, Da = 0.8
+    orient = np.subtract(a_s, a_f)
+    np.abs(orient, out=orient)
+    orient *= -1.0 / (np.pi / 2)
+    orient += 1.0 - 0.8
+    orient *= -22.0
+    q_a = np.exp(orient, out=orient)
+    q_a += 1.0
+    q_a *= q_g
+    return (0.9994 * 0.9879) * g_s / q_a
 
 
 def vifb_qabf(f: Image, a: Image, b: Image) -> float:
@@ -112,13 +141,17 @@ def vifb_qcb(f: Image, a: Image, b: Image) -> float:
     f, a, b = as_channel(f), as_channel(a), as_channel(b)
     if f.is_constant or a.is_constant or b.is_constant:
         return nan_with_warning("Qcb", "an input image is constant")
-    c_a, c_b, c_f = a.qcb_contrast, b.qcb_contrast, f.qcb_contrast
+    c_f = f.qcb_contrast
     with np.errstate(divide="ignore", invalid="ignore"):
-        q_af = np.where(c_a < c_f, c_a / c_f, c_f / c_a)
-        q_bf = np.where(c_b < c_f, c_b / c_f, c_f / c_b)
-        w_a, w_b = c_a * c_a, c_b * c_b
-        quality = (w_a * q_af + w_b * q_bf) / (w_a + w_b)
-    return _checked("Qcb", float(np.mean(quality)))
+        # preservation min(C_s, C_f) / max(C_s, C_f), weighted by C_s^2 / (C_a^2 + C_b^2)
+        total = np.zeros(c_f.shape)
+        for src in (a, b):
+            q = np.minimum(src.qcb_contrast, c_f)
+            q /= np.maximum(src.qcb_contrast, c_f)
+            q *= src.qcb_weight
+            total += q
+        total /= a.qcb_weight + b.qcb_weight
+    return _checked("Qcb", float(np.mean(total)))
 
 
 # ---------------------------------------------------------------------------------------- Qcv
