@@ -32,7 +32,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fusionbench.errors import RunLockedError
+from fusionbench.errors import FusionbenchError, RunLockedError
 
 SCORE_COLUMNS = ("method", "dataset", "subset", "pair", "metric", "convention", "value")
 PAIR_COLUMNS = ("method", "dataset", "subset", "pair", "status", "reason", "fused_path",
@@ -53,6 +53,10 @@ def atomic_write_text(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+class OutputFolderError(FusionbenchError):
+    """The results folder cannot be created or written."""
 
 
 @dataclass
@@ -143,9 +147,13 @@ class RunPaths:
     @contextmanager
     def lock(self) -> Iterator[None]:
         """Hold this run folder exclusively; a second writer gets :class:`RunLockedError`."""
-        self.run_dir.mkdir(parents=True, exist_ok=True)
         path = self.run_dir / ".lock"
-        fh = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the whole block
+        try:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            fh = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the whole block
+        except OSError as exc:
+            raise OutputFolderError(f"{self.run_dir}: output folder is not writable "
+                                    f"({exc.strerror or exc})") from exc
         try:
             try:
                 fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -93,6 +93,7 @@ def _init_worker(method: Method, config: RunConfig) -> None:
         _WORKER["fuse"] = None
     elif method.kind == "network":
         _WORKER["fuse"] = method.load(device=config.device, weights=config.weights)
+        _WORKER["device"] = str(getattr(_WORKER["fuse"], "device", config.device))
     else:
         _WORKER["fuse"] = method.load()
 
@@ -265,6 +266,8 @@ def _write_manifest(paths: RunPaths, method: Method, dataset: Dataset, subset: S
         "n_missing": len(summary.missing), "pairs_ok": sorted(summary.ok),
         "pairs_failed": dict(sorted(summary.failed.items())),
         "pairs_missing": sorted(summary.missing),
+        "device": _WORKER.get("device") or config.device or "cpu",
+        "seconds_per_pair": {r.pair: r.seconds for r in paths.records()},
         "fusionbench_version": __version__, "git_revision": _git_revision(),
         "versions": _versions(), "platform": platform.platform(), "cpu_count": os.cpu_count(),
     }

@@ -8,12 +8,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 from fusionbench.cli import cli
 from fusionbench.data import resolve_dataset
 from fusionbench.imageio import read_image
 from fusionbench.registry import Method, Registry
+from fusionbench.results import OutputFolderError
 from fusionbench.runner import RunConfig, run_method
 
 FAST = RunConfig(metrics=("EN", "SD"), profiles=("standard",), workers=1)
@@ -91,3 +93,21 @@ def test_help_does_not_import_torch() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+def test_unwritable_output_folder_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    ds, sub = _sample("ir-vi")
+    with pytest.raises(OutputFolderError, match="not writable"):
+        run_method(Registry.builtin().get("average"), ds, sub, blocker / "out", FAST)
+
+
+def test_manifest_has_timings_per_pair(tmp_path: Path) -> None:
+    import json
+
+    ds, sub = _sample("multifocus")
+    summary = run_method(Registry.builtin().get("average"), ds, sub, tmp_path, FAST)
+    manifest = json.loads(summary.paths.manifest.read_text())
+    assert set(manifest["seconds_per_pair"]) == {"focus_01", "focus_02", "focus_03"}
+    assert manifest["device"] == "cpu" and manifest["profiles"] == ["standard"]
