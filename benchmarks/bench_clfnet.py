@@ -1,6 +1,6 @@
 """Inference benchmark for CLF-Net on one 768x576 pair (the largest common TNO size).
 
-Each variant (BatchNorm folded / unfolded) runs in a fresh child process so that its peak
+Each variant (see ``VARIANTS``) runs in a fresh child process so that its peak
 memory is its own. Per variant: ``--warmup`` untimed runs, then ``--repeat`` timed runs of
 inference as ``ClfnetFuser`` does it (numpy in, numpy out, channels-last); the median and
 min are reported.
@@ -25,6 +25,9 @@ import sys
 import time
 
 HEIGHT, WIDTH = 576, 768
+#: folded = what ClfnetFuser does (BatchNorm folded; 96-row strips on CPU); unfolded = the same
+#: without folding; folded-whole = folded, whole image at once (no strips).
+VARIANTS = ("folded", "unfolded", "folded-whole")
 
 
 def _peak_rss_mb() -> float:
@@ -36,14 +39,19 @@ def run_one(variant: str, device: str, threads: int | None, warmup: int, repeat:
     import numpy as np
     import torch
 
-    from fusionbench.methods.clfnet.fuser import prepare_for_inference
+    from fusionbench.methods.clfnet.fuser import (
+        CPU_TILE_ROWS,
+        prepare_for_inference,
+        run_in_strips,
+    )
     from fusionbench.methods.clfnet.model import CLFNet
 
     if threads:
         torch.set_num_threads(threads)
     dev = torch.device(device)
     torch.manual_seed(0)
-    net = prepare_for_inference(CLFNet(), dev, fold=variant == "folded")
+    net = prepare_for_inference(CLFNet(), dev, fold=variant != "unfolded")
+    tile_rows = CPU_TILE_ROWS if dev.type == "cpu" and variant != "folded-whole" else None
     rng = np.random.default_rng(0)
     ir, vi = rng.random((HEIGHT, WIDTH)), rng.random((HEIGHT, WIDTH))
     rss0 = _peak_rss_mb()
@@ -53,7 +61,7 @@ def run_one(variant: str, device: str, threads: int | None, warmup: int, repeat:
         t_vi = torch.from_numpy(vi.astype(np.float32) * 2 - 1)[None, None].to(dev)
         t_ir, t_vi = (t.contiguous(memory_format=torch.channels_last) for t in (t_ir, t_vi))
         with torch.inference_mode():
-            out = net(t_ir, t_vi)
+            out = run_in_strips(net, t_ir, t_vi, tile_rows)
         return (out[0, 0].double().cpu().numpy() + 1) / 2  # .cpu() synchronises on CUDA
 
     for _ in range(warmup):
@@ -92,18 +100,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--one", choices=["folded", "unfolded"], help=argparse.SUPPRESS)
+    parser.add_argument("--one", choices=VARIANTS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
         print(json.dumps(run_one(args.one, args.device, args.threads, args.warmup, args.repeat)))
         return
-    for variant in ("folded", "unfolded"):
+    for variant in VARIANTS:
         cmd = [sys.executable, __file__, "--one", variant, "--device", args.device,
                "--threads", str(args.threads), "--warmup", str(args.warmup),
                "--repeat", str(args.repeat)]
         res = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
         print(
-            f"{res['variant']:>9}  {res['device']} x{res['threads']} threads  {res['size']}  "
+            f"{res['variant']:>12}  {res['device']} x{res['threads']} threads  {res['size']}  "
             f"median {res['median_s']:.3f} s  min {res['min_s']:.3f} s  "
             f"peak {res['peak_mem_mb']:.0f} MiB ({res['peak_mem_kind']})"
         )

@@ -11,7 +11,13 @@ from fusionbench.data import Dataset, Subset, check_subset, dataset_cards, resol
 from fusionbench.data import resolve_dataset as _resolve_dataset
 from fusionbench.errors import FusionbenchError, MethodError
 from fusionbench.registry import Method, Registry
-from fusionbench.runner import DEFAULT_PROFILES, RunConfig, RunSummary, run_method
+from fusionbench.runner import (
+    DEFAULT_PROFILES,
+    RunConfig,
+    RunSummary,
+    published_file,
+    run_method,
+)
 
 EXIT_PAIRS_FAILED = 3
 
@@ -73,7 +79,10 @@ def _print_summary(summary: RunSummary, profiles: tuple[str, ...]) -> None:
     if summary.missing:
         shown = ", ".join(sorted(summary.missing)[:10])
         more = "" if len(summary.missing) <= 10 else f" (+{len(summary.missing) - 10} more)"
-        click.echo(f"  not covered by the method's published outputs: {shown}{more}")
+        covered = summary.n_pairs - len(summary.missing)
+        click.echo(f"  published outputs cover {covered} of {summary.n_pairs} pairs; not covered "
+                   f"({len(summary.missing)}, status 'missing' in {paths.pairs_csv.name}, not "
+                   f"averaged): {shown}{more}")
     scores = pd.read_csv(paths.scores_csv)
     if scores.empty:
         return
@@ -131,16 +140,39 @@ def eval_command(fused: Path, dataset_name: str, name: str, subset: str | None, 
     return EXIT_PAIRS_FAILED if summary.failed else 0
 
 
-def _coverage(method: Method, root: Path | None) -> str:
+def _pair_names(key: str, root: Path, cache: dict[str, set[str] | None]) -> set[str] | None:
+    """Pair names of an outputs key (``tno`` or ``medical/ifcnn-md``); ``None`` if unknown."""
+    if key not in cache:
+        name, _, sub = key.partition("/")
+        dataset = dataset_cards(root).get(name)
+        try:
+            cache[key] = ({p.name for p in dataset.pairs(dataset.subset(sub or None))}
+                          if dataset else None)
+        except FusionbenchError:
+            cache[key] = None
+    return cache[key]
+
+
+def _coverage(method: Method, root: Path | None,
+              cache: dict[str, set[str] | None] | None = None) -> str:
+    """``tno 8/42 pairs, ...`` for a published method (its files matched to the pairs)."""
     if not method.is_published:
         return "any dataset (" + ", ".join(method.modalities) + ")"
+    cache = {} if cache is None else cache
     parts = []
     for key, rel in method.outputs.items():
         folder = (root / rel) if root else None
-        count = (sum(1 for p in folder.iterdir() if p.is_file()) if folder and folder.is_dir()
-                 else 0)
-        parts.append(f"{key} ({count} files)" if root else key)
-    return ", ".join(parts) or "none here"
+        if folder is None:
+            parts.append(key)
+        elif not folder.is_dir():
+            parts.append(f"{key} (folder {rel} not found)")
+        elif (names := _pair_names(key, root, cache)) is None:
+            count = sum(1 for p in folder.iterdir() if p.is_file())
+            parts.append(f"{key} ({count} files)")
+        else:
+            covered = sum(1 for n in names if published_file(folder, method.file_pattern, n))
+            parts.append(f"{key} {covered}/{len(names)} pairs")
+    return ", ".join(parts) or "no outputs distributed here (see the card's description)"
 
 
 def list_methods(data_root: Path | None) -> None:
@@ -148,8 +180,9 @@ def list_methods(data_root: Path | None) -> None:
     registry = Registry.builtin()
     root = resolve_data_root(data_root)
     width = max((len(n) for n in registry.names()), default=4)
+    cache: dict[str, set[str] | None] = {}
     for method in registry:
-        click.echo(f"{method.name:<{width}}  {method.kind:<9}  {_coverage(method, root)}")
+        click.echo(f"{method.name:<{width}}  {method.kind:<9}  {_coverage(method, root, cache)}")
 
 
 def show_method(name: str, data_root: Path | None) -> None:
@@ -167,7 +200,26 @@ def show_method(name: str, data_root: Path | None) -> None:
         click.echo(f"  {method.description}")
     for key, value in method.extra.items():
         click.echo(f"  {key}: {value}")
+    if "paper_name" in method.extra:
+        _show_paper_scores(str(method.extra["paper_name"]), data_root)
     click.echo(f"  card: {method.card_path}")
+
+
+def _show_paper_scores(paper_name: str, data_root: Path | None) -> None:
+    """The CLF-Net paper's reported means for a method (read in place from the reference)."""
+    from fusionbench.paper import format_paper_scores, paper_scores_for, paper_scores_path
+
+    path = paper_scores_path(data_root)
+    if path is None:
+        click.echo(f"  paper scores ({paper_name}): reference file not available (expected "
+                   "reference/clfnet_paper_scores.csv beside the data root)")
+        return
+    rows = paper_scores_for(paper_name, path)
+    click.echo(f"  reported in the CLF-Net paper as {paper_name!r} (convention tang2022, means "
+               f"over the paper's own unpublished pair lists; {path}):"
+               if rows else f"  paper scores: no rows for {paper_name!r} in {path}")
+    for line in format_paper_scores(rows):
+        click.echo(f"    {line}")
 
 
 def list_datasets(data_root: Path | None) -> None:

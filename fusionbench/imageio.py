@@ -29,6 +29,9 @@ from PIL import Image, UnidentifiedImageError
 from fusionbench.errors import ImageError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".pgm", ".ppm")
+#: Pillow decoders allowed to open a file. Pillow picks a decoder from the file's content, not
+#: its name: without this list a ``.png`` holding PostScript would be handed to Ghostscript.
+SAFE_FORMATS = ("PNG", "JPEG", "BMP", "TIFF", "GIF", "PPM")
 
 
 def is_image_file(path: Path) -> bool:
@@ -76,7 +79,7 @@ def read_image(path: str | Path) -> np.ndarray:
     if path.stat().st_size == 0:
         raise ImageError(path, "file is empty")
     try:
-        with Image.open(path) as img:
+        with Image.open(path, formats=SAFE_FORMATS) as img:
             img.load()
             arr = _to_uint8(img, path)
     except ImageError:

@@ -73,15 +73,15 @@ def published_file(folder: Path, pattern: str, pair: str) -> Path | None:
 
 
 def _score(fused: Any, a: Any, b: Any, config: RunConfig) -> list[dict[str, Any]]:
-    from fusionbench.metrics import score
+    from fusionbench.metrics import score_many  # all profiles at once, sharing intermediates
 
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        by_profile = score_many(fused, a, b, profiles=config.profiles, metrics=config.metrics)
     rows = []
     for profile in config.profiles:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            values = score(fused, a, b, metrics=config.metrics, profile=profile)
         rows += [{"metric": m, "convention": profile, "value": float(v)}
-                 for m, v in values.items()]
+                 for m, v in by_profile[profile].items()]
     return rows
 
 
@@ -170,15 +170,28 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _expected_metrics(config: RunConfig) -> tuple[str, ...]:
-    from fusionbench.metrics import profile_metrics
+def _profile_metrics(config: RunConfig, profile: str) -> tuple[str, ...]:
+    """The metrics ``score`` returns for one profile of this run (its defaults, or the asked)."""
+    from fusionbench.metrics import get_profile
 
     if config.metrics:
         return tuple(config.metrics)
+    return tuple(get_profile(profile).default_metrics)
+
+
+def _expected_metrics(config: RunConfig) -> tuple[str, ...]:
     names: list[str] = []
     for prof in config.profiles:
-        names += [m for m in profile_metrics(prof) if m not in names]
+        names += [m for m in _profile_metrics(config, prof) if m not in names]
     return tuple(names)
+
+
+def _is_complete(record: PairRecord, config: RunConfig) -> bool:
+    """Whether a stored record already holds every score this run would compute."""
+    if record.status == STATUS_MISSING:
+        return True
+    return record.status == STATUS_OK and all(
+        record.covers(_profile_metrics(config, prof), (prof,)) for prof in config.profiles)
 
 
 def run_method(method: Method, dataset: Dataset, subset: Subset, out_root: Path,
@@ -202,11 +215,11 @@ def run_method(method: Method, dataset: Dataset, subset: Subset, out_root: Path,
     wanted = _expected_metrics(config)
     started = datetime.now(UTC).isoformat(timespec="seconds")
     with paths.lock():
+        _remove_stale_temporaries(paths)
         todo = []
         for pair in pairs:
             rec = paths.read_record(pair.name)
-            if rec and rec.status in (STATUS_OK, STATUS_MISSING) and (
-                    rec.status == STATUS_MISSING or rec.covers(wanted, config.profiles)):
+            if rec and _is_complete(rec, config):
                 _tally(summary, rec)
                 summary.skipped += 1
                 if progress:
@@ -222,6 +235,14 @@ def run_method(method: Method, dataset: Dataset, subset: Subset, out_root: Path,
             paths.write_tables()
             _write_manifest(paths, method, dataset, subset, config, summary, started, wanted)
     return summary
+
+
+def _remove_stale_temporaries(paths: RunPaths) -> None:
+    """Delete half-written ``.<name>.*.tmp`` files a killed run left (we hold the lock)."""
+    for folder in (paths.run_dir, paths.records_dir, paths.fused_dir):
+        if folder.is_dir():
+            for tmp in folder.glob(".*.tmp"):
+                tmp.unlink(missing_ok=True)
 
 
 def _execute(method: Method, todo: Sequence[Pair], paths: RunPaths, published_dir: Path | None,

@@ -53,6 +53,18 @@ def test_fuser_matches_network(random_weights: tuple[Path, CLFNet]) -> None:
     np.testing.assert_allclose(fused, expected, atol=1e-5)
 
 
+def test_strips_equal_whole_image(random_weights: tuple[Path, CLFNet]) -> None:
+    path, _ = random_weights
+    rng = np.random.default_rng(1)
+    ir, vi = rng.random((50, 21)), rng.random((50, 21))
+    whole = ClfnetFuser(weights=path, device="cpu", num_threads=1, tile_rows=None)(ir, vi)
+    for rows in (1, 16, 49):
+        strips = ClfnetFuser(weights=path, device="cpu", num_threads=1, tile_rows=rows)(ir, vi)
+        np.testing.assert_allclose(strips, whole, atol=1e-6)
+    with pytest.raises(ValueError, match="tile_rows"):
+        ClfnetFuser(weights=path, device="cpu", num_threads=1, tile_rows=0)(ir, vi)
+
+
 def test_fuser_accepts_training_checkpoint(random_weights: tuple[Path, CLFNet]) -> None:
     path, _ = random_weights
     ckpt = path.with_name("checkpoint.pt")

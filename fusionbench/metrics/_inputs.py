@@ -20,7 +20,6 @@ Gray conversion follows the reference code: MATLAB ``rgb2gray`` on the 8-bit ima
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -28,34 +27,68 @@ from fusionbench.colour import MATLAB_GRAY_WEIGHTS, rgb2gray_matlab
 from fusionbench.errors import MetricError
 
 
-@dataclass
 class PreparedImage:
-    """One input image on 0..255 (float64), with what the engine needs to know about it."""
+    """One input image on 0..255, with what the engine needs to know about it.
 
-    name: str
-    values: np.ndarray  # (H, W) or (H, W, 3), float64 on 0..255, non-finite entries set to 0
-    integral: bool      # every value is an integer (so it is exactly an 8-bit image)
-    finite: bool        # False when the input held NaN or inf
+    ``values`` is float64 (H, W) or (H, W, 3), non-finite entries set to 0; for a uint8 input it
+    is formed only when first asked for (the 8-bit metrics never need it). ``integral``: every
+    value is an integer (so it is exactly an 8-bit image); ``finite``: False when the input held
+    NaN or inf.
+
+    >>> img = PreparedImage("f", np.array([[1, 2]], np.uint8), True, True)
+    >>> img.shape2d, img.values.dtype.name, img.is_constant()
+    ((1, 2), 'float64', False)
+    """
+
+    def __init__(self, name: str, values: np.ndarray, integral: bool, finite: bool) -> None:
+        self.name = name
+        self.integral = integral
+        self.finite = finite
+        self._u8 = values if values.dtype == np.uint8 else None
+        self._values = None if self._u8 is not None else values
+        self._gray_u8: np.ndarray | None = None
+
+    @property
+    def values(self) -> np.ndarray:
+        if self._values is None:
+            assert self._u8 is not None
+            self._values = self._u8.astype(np.float64)
+        return self._values
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return (self._u8 if self._u8 is not None else self.values).shape
 
     @property
     def shape2d(self) -> tuple[int, int]:
-        return self.values.shape[0], self.values.shape[1]
+        return self.shape[0], self.shape[1]
+
+    def is_constant(self) -> bool:
+        """Whether every value is the same."""
+        v = self._u8 if self._u8 is not None else self.values
+        return bool(v.max() == v.min())
 
     def u8(self) -> np.ndarray:
         """The image as MATLAB ``uint8()`` would store it (round half away, clip), channels kept."""
+        if self._u8 is not None:
+            return self._u8
         if self.integral:
             return self.values.astype(np.uint8)
         return np.clip(np.floor(self.values + 0.5), 0, 255).astype(np.uint8)
 
     def gray_u8(self) -> np.ndarray:
-        """MATLAB ``rgb2gray`` of :meth:`u8` (8-bit pipeline of the reference code)."""
-        return rgb2gray_matlab(self.u8())
+        """MATLAB ``rgb2gray`` of :meth:`u8` (8-bit pipeline of the reference code), cached."""
+        if self._gray_u8 is None:
+            self._gray_u8 = rgb2gray_matlab(self.u8())
+        return self._gray_u8
 
     def gray_float(self) -> np.ndarray:
         """Gray float64 image on 0..255: exactly :meth:`gray_u8` for 8-bit input, else the
         ``rgb2gray`` weights applied in float without rounding."""
-        if self.integral or self.values.ndim == 2:
-            return self.gray_u8().astype(np.float64) if self.integral else self.values
+        if self.integral:
+            return self.gray_u8().astype(np.float64)
+        if self.values.ndim == 2:
+            return self.values
         w_r, w_g, w_b = MATLAB_GRAY_WEIGHTS
         v = self.values
         return w_r * v[..., 0] + w_g * v[..., 1] + w_b * v[..., 2]
@@ -73,7 +106,7 @@ def prepare_image(image: np.ndarray, name: str) -> PreparedImage:
     if arr.shape[0] == 0 or arr.shape[1] == 0:
         raise MetricError(f"{name}: empty image of shape {arr.shape}")
     if arr.dtype == np.uint8:
-        return PreparedImage(name, arr.astype(np.float64), True, True)
+        return PreparedImage(name, arr, True, True)
     if arr.dtype == np.bool_ or not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
         raise MetricError(f"{name}: unsupported image dtype {arr.dtype}")
     values = arr.astype(np.float64)
@@ -101,5 +134,4 @@ def check_sizes(fused: PreparedImage, *sources: PreparedImage) -> None:
     for src in sources:
         if src.shape2d != fused.shape2d:
             raise MetricError(f"size mismatch: fused image {fused.name} has shape "
-                              f"{fused.values.shape} but source {src.name} has shape "
-                              f"{src.values.shape}")
+                              f"{fused.shape} but source {src.name} has shape {src.shape}")

@@ -18,10 +18,17 @@ import numpy as np
 _LOG = {"bits": np.log2, "nats": np.log}
 
 
-def _entropy_of_counts(counts: np.ndarray, total: int, unit: str = "bits") -> float:
-    """Shannon entropy of a histogram given as counts (zero bins skipped)."""
+def entropy_of_counts(counts: np.ndarray, total: int, unit: str = "bits") -> float:
+    """Shannon entropy of a histogram given as counts (zero bins skipped).
+
+    >>> entropy_of_counts(np.array([2, 0, 2]), 4)
+    1.0
+    """
     p = counts[counts > 0] / total
     return float(-np.sum(p * _LOG[unit](p))) + 0.0  # + 0.0 turns -0.0 into 0.0
+
+
+_entropy_of_counts = entropy_of_counts
 
 
 def histogram_u8(image: np.ndarray) -> np.ndarray:
@@ -43,12 +50,33 @@ def joint_histogram_u8(x: np.ndarray, y: np.ndarray, *, tang_quirk: bool = False
     >>> int((joint_histogram_u8(a, a, tang_quirk=True) > 0).sum())
     1
     """
-    xi = x.ravel().astype(np.intp)
-    yi = y.ravel().astype(np.intp)
+    if x.dtype != np.uint8 or y.dtype != np.uint8:
+        x, y = np.asarray(x).astype(np.uint8), np.asarray(y).astype(np.uint8)
     if tang_quirk:
-        xi = np.minimum(xi, 254)
-        yi = np.minimum(yi, 254)
-    return np.bincount(xi * 256 + yi, minlength=65536)
+        x = np.minimum(x, 254)
+        y = np.minimum(y, 254)
+    idx = x.ravel().astype(np.uint16)
+    idx <<= 8
+    idx |= y.ravel()
+    return np.bincount(idx, minlength=65536)
+
+
+def merge_254_255(joint: np.ndarray) -> np.ndarray:
+    """The ``tang_quirk`` joint histogram from the plain one (levels 254 and 255 merged in
+    both images): ``merge_254_255(joint_histogram_u8(x, y))`` equals
+    ``joint_histogram_u8(x, y, tang_quirk=True)``.
+
+    >>> a = np.array([254, 255, 3], np.uint8)
+    >>> bool(np.array_equal(merge_254_255(joint_histogram_u8(a, a)),
+    ...                     joint_histogram_u8(a, a, tang_quirk=True)))
+    True
+    """
+    h = joint.reshape(256, 256).copy()
+    h[254] += h[255]
+    h[255] = 0
+    h[:, 254] += h[:, 255]
+    h[:, 255] = 0
+    return h.ravel()
 
 
 def entropy_u8(image: np.ndarray, *, unit: str = "bits",

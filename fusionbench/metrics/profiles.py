@@ -42,25 +42,39 @@ class Context:
 
     ``mode`` is ``"uint8"`` (score the 8-bit images, as code reading files from disk does) or
     ``"float"`` (score float gray images; 8-bit only where a histogram needs it).
+
+    ``shared``: a dict given to the contexts of several profiles scoring the same triple
+    (:func:`fusionbench.metrics.engine.score_many`). Intermediates go there under a key naming
+    what they depend on, so a profile reuses what another one computed: the gray images,
+    histograms and VIF maps are the same in both modes when all inputs hold integers, and a
+    metric function shared by two profiles (e.g. EN) is evaluated once.
     """
 
     def __init__(self, fused: PreparedImage, a: PreparedImage | None,
-                 b: PreparedImage | None, mode: str) -> None:
+                 b: PreparedImage | None, mode: str, shared: dict | None = None) -> None:
         self.images = {"F": fused, "A": a, "B": b}
         self.mode = mode
-        self._cache: dict[Any, Any] = {}
+        self._cache: dict[Any, Any] = {} if shared is None else shared
+        # 8-bit inputs give the same gray images (and everything built on them) in both modes
+        exact = all(img is None or img.integral for img in self.images.values())
+        self._key = "8bit" if exact else mode
 
     def _cached(self, key: Any, make: Callable[[], Any]) -> Any:
+        key = (self._key, *key)
         if key not in self._cache:
             self._cache[key] = make()
         return self._cache[key]
+
+    def value(self, fn: MetricFn) -> float:
+        """``fn(self)``, evaluated once per metric function for all contexts sharing a cache."""
+        return self._cached(("value", fn), lambda: fn(self))
 
     def u8(self, role: str) -> np.ndarray:
         """Gray uint8 image of ``role`` (``"F"``, ``"A"`` or ``"B"``)."""
         def make() -> np.ndarray:
             img = self.images[role]
             assert img is not None
-            if self.mode == "uint8":
+            if self.mode == "uint8" or self._key == "8bit":
                 return img.gray_u8()
             return np.clip(np.floor(self.flt(role) + 0.5), 0, 255).astype(np.uint8)
         return self._cached(("u8", role), make)
@@ -79,25 +93,43 @@ class Context:
         """256-bin histogram of :meth:`u8`."""
         return self._cached(("hist", role), lambda: H.histogram_u8(self.u8(role)))
 
+    def entropy(self, role: str, unit: str = "bits") -> float:
+        """Entropy of :meth:`hist`."""
+        return self._cached(("entropy", role, unit), lambda: H.entropy_u8(
+            self.u8(role), unit=unit, hist=self.hist(role)))
+
+    def joint_entropy(self, role: str, unit: str, tang_quirk: bool) -> float:
+        """Entropy of the joint histogram of ``role`` and F (see
+        :func:`~fusionbench.metrics.histogram.joint_histogram_u8`); the quirk histogram is
+        derived from the plain one."""
+        def make() -> float:
+            joint = self._cached(("joint", role),
+                                 lambda: H.joint_histogram_u8(self.u8(role), self.u8("F")))
+            if tang_quirk:
+                joint = H.merge_254_255(joint)
+            return H.entropy_of_counts(joint, self.u8("F").size, unit)
+        return self._cached(("joint_entropy", role, unit, tang_quirk), make)
+
     def vif_stats(self, *, saturate: bool = False, octave: bool = False) -> list:
-        """:func:`~fusionbench.metrics.visual_fidelity.vif_statistics` of (A, B, F), cached."""
+        """:func:`~fusionbench.metrics.visual_fidelity.vif_statistics` of (A, B, F), cached
+        (the filtered maps too, so variants share what they have in common)."""
+        maps = self._cached(("vif_maps",), dict)
         return self._cached(("vif", saturate, octave), lambda: V.vif_statistics(
             self.flt("A"), self.flt("B"), self.flt("F"),
-            saturate_first_scale=saturate, octave_rounding=octave))
+            saturate_first_scale=saturate, octave_rounding=octave, cache=maps))
 
 
 MetricFn = Callable[[Context], float]
 
 
 def _en(c: Context) -> float:
-    return H.entropy_u8(c.u8("F"), hist=c.hist("F"))
+    return c.entropy("F")
 
 
 def _mi(unit: str, quirk: bool) -> MetricFn:
     def fn(c: Context) -> float:
-        f, hf = c.u8("F"), c.hist("F")
-        return sum(H.mutual_information_u8(c.u8(r), f, unit=unit, tang_quirk=quirk,
-                                           hist_x=c.hist(r), hist_f=hf) for r in ("A", "B"))
+        h_f = c.entropy("F", unit)
+        return sum(c.entropy(r, unit) + h_f - c.joint_entropy(r, unit, quirk) for r in ("A", "B"))
     return fn
 
 
@@ -119,40 +151,59 @@ def _vifb_extra(name: str) -> MetricFn:
     return fn
 
 
+# One function object per distinct computation, so that profiles sharing it share its value.
+_MI_TANG = _mi("bits", True)
+_MI_BITS = _mi("bits", False)
+_VIF_SAT = _vif(saturate=True)
+_VIF = _vif(saturate=False)
+
+
+def _ag_tang(c: Context) -> float:
+    return S.ag_tang(c.flt("F"))
+
+
+def _sd(c: Context) -> float:
+    return S.sd_population(c.flt("F"))
+
+
+def _sf(c: Context) -> float:
+    return S.sf_tang(c.flt("F"))
+
+
 _TANG_COMMON: dict[str, MetricFn] = {
     "EN": _en,
-    "MI": _mi("bits", True),
-    "AG": lambda c: S.ag_tang(c.flt("F")),
+    "MI": _MI_TANG,
+    "AG": _ag_tang,
 }
 
 _IMPLEMENTATIONS: dict[str, dict[str, MetricFn]] = {
     "tang2022": {
         **_TANG_COMMON,
-        "VIF": _vif(saturate=True),
+        "VIF": _VIF_SAT,
         "SD": lambda c: S.sd_tang2022(c.u8("F")),
         "SF": lambda c: S.sf_tang(c.flt("F") / 255.0),
     },
     "tang2023": {
         **_TANG_COMMON,
-        "VIF": _vif(saturate=False),
-        "SD": lambda c: S.sd_population(c.flt("F")),
-        "SF": lambda c: S.sf_tang(c.flt("F")),
+        "VIF": _VIF,
+        "SD": _sd,
+        "SF": _sf,
     },
     "cddfuse": {
         "EN": _en,
         "MI": _mi("nats", False),
-        "VIF": _vif(saturate=False),
-        "SD": lambda c: S.sd_population(c.flt("F")),
+        "VIF": _VIF,
+        "SD": _sd,
         "AG": lambda c: S.ag_mean(c.flt("F")),
-        "SF": lambda c: S.sf_tang(c.flt("F")),
+        "SF": _sf,
     },
     "standard": {
         "EN": _en,
-        "MI": _mi("bits", False),
-        "VIF": _vif(saturate=False),
-        "SD": lambda c: S.sd_population(c.flt("F")),
-        "AG": lambda c: S.ag_tang(c.flt("F")),
-        "SF": lambda c: S.sf_tang(c.flt("F")),
+        "MI": _MI_BITS,
+        "VIF": _VIF,
+        "SD": _sd,
+        "AG": _ag_tang,
+        "SF": _sf,
         "VIFF": _viff,
         **{name: _vifb_extra(name) for name in VIFB_EXTRAS},
     },

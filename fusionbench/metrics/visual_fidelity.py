@@ -49,6 +49,8 @@ def window_1d(n: int) -> np.ndarray:
 
 #: Output columns (rows) per block of the banded matrix products in :func:`filter_valid`.
 _BLOCK = 24
+#: Output rows per strip in :func:`_filter_products` (a strip's maps stay in the CPU cache).
+_STRIP = 72
 
 
 @lru_cache(maxsize=8)
@@ -59,6 +61,23 @@ def _band(n: int) -> np.ndarray:
     for j in range(_BLOCK):
         band[j:j + n, j] = w
     return band
+
+
+def _rows_pass(stack: np.ndarray, n: int, out: np.ndarray) -> None:
+    """Filter along the last axis of (k, R, C) ``stack`` into ``out`` (k, R, C - n + 1)."""
+    band = _band(n)
+    out_c = out.shape[-1]
+    for j in range(0, out_c, _BLOCK):
+        b = min(_BLOCK, out_c - j)
+        np.matmul(stack[..., j:j + b + n - 1], band[:b + n - 1, :b], out=out[..., j:j + b])
+
+
+def _cols_pass(tmp: np.ndarray, n: int, out: np.ndarray) -> None:
+    """Filter along the second-last axis of (k, R, C) ``tmp`` into ``out`` (k, R - n + 1, C)."""
+    band_t = _band(n).T
+    for i in range(0, out.shape[-2], _BLOCK):
+        b = min(_BLOCK, out.shape[-2] - i)
+        np.matmul(band_t[:b, :b + n - 1], tmp[..., i:i + b + n - 1, :], out=out[..., i:i + b, :])
 
 
 def filter_valid(stack: np.ndarray, n: int, *, step: int = 1) -> np.ndarray:
@@ -73,19 +92,50 @@ def filter_valid(stack: np.ndarray, n: int, *, step: int = 1) -> np.ndarray:
     out_r, out_c = rows - n + 1, cols - n + 1
     if out_r <= 0 or out_c <= 0:
         return np.zeros(stack.shape[:-2] + (max(out_r, 0), max(out_c, 0)))[..., ::step, ::step]
-    band = _band(n)
     tmp = np.empty(stack.shape[:-1] + (out_c,))
-    for j in range(0, out_c, _BLOCK):
-        b = min(_BLOCK, out_c - j)
-        np.matmul(stack[..., j:j + b + n - 1], band[:b + n - 1, :b], out=tmp[..., j:j + b])
+    _rows_pass(stack, n, tmp)
     if step > 1:
         tmp = tmp[..., ::step]
     out = np.empty(stack.shape[:-2] + (out_r, tmp.shape[-1]))
-    band_t = band.T
-    for i in range(0, out_r, _BLOCK):
-        b = min(_BLOCK, out_r - i)
-        np.matmul(band_t[:b, :b + n - 1], tmp[..., i:i + b + n - 1, :], out=out[..., i:i + b, :])
+    _cols_pass(tmp, n, out)
     return out[..., ::step, :] if step > 1 else out
+
+
+#: Pairs (x, y) of the images (A, B, F) = (0, 1, 2) whose products x*y VIF filters.
+_PRODUCTS = ((0, 0), (1, 1), (2, 2), (0, 2), (1, 2))
+
+
+def _filter_products(imgs: np.ndarray, n: int, *, means: bool = True,
+                     saturate: bool = False) -> np.ndarray:
+    """:func:`filter_valid` of the stack (A, B, F, A*A, B*B, F*F, A*F, B*F) of ``imgs`` (3, H, W)
+    (without A, B, F when ``means`` is false), products saturated at 255 if ``saturate``.
+
+    Equal, bit for bit, to filtering :func:`_with_products`, but done in strips of
+    :data:`_STRIP` output rows whose products and row-filtered maps stay in the CPU cache
+    (the full-size product maps are never formed).
+    """
+    _, rows, cols = imgs.shape
+    out_r, out_c = rows - n + 1, cols - n + 1
+    first = 0 if means else 3
+    k = 8 - first
+    if out_r <= 0 or out_c <= 0:
+        return np.zeros((k, max(out_r, 0), max(out_c, 0)))
+    out = np.empty((k, out_r, out_c))
+    strip = np.empty((k, min(_STRIP, out_r) + n - 1, cols))
+    tmp = np.empty((k, strip.shape[1], out_c))
+    for i in range(0, out_r, _STRIP):
+        span = min(_STRIP, out_r - i) + n - 1
+        x = strip[:, :span]
+        src = imgs[:, i:i + span]
+        if means:
+            x[:3] = src
+        for m, (p, q) in enumerate(_PRODUCTS, start=3 - first):
+            np.multiply(src[p], src[q], out=x[m])
+        if saturate:
+            np.minimum(x[3 - first:], 255.0, out=x[3 - first:])
+        _rows_pass(x, n, tmp[:, :span])
+        _cols_pass(tmp[:, :span], n, out[:, i:i + span - n + 1])
+    return out
 
 
 @dataclass
@@ -97,23 +147,32 @@ class ScaleTerms:
     sigma1_sq: np.ndarray  # reference variance (0 where below 1e-10)
 
 
-def _terms(s1: np.ndarray, s2: np.ndarray, s12: np.ndarray) -> ScaleTerms:
-    """Apply the vifp rules to local variances/covariance (the order matters; see spec)."""
-    s1 = np.where(s1 < 0, 0.0, s1)
-    s2 = np.where(s2 < 0, 0.0, s2)
-    g = s12 / (s1 + _EPS)
-    sv = s2 - g * s12
+def _terms(s1: np.ndarray, s2: np.ndarray, s12: np.ndarray,
+           low2: np.ndarray | None = None) -> ScaleTerms:
+    """Apply the vifp rules to local variances/covariance (the order matters; see spec).
+
+    ``s1`` and ``s12`` are overwritten (they become ``sigma1_sq`` and ``sv_sq``). ``s2`` must
+    already be clipped at 0 (``np.where(s2 < 0, 0, s2)``) and is only read; ``low2`` is
+    ``s2 < 1e-10`` when the caller has it (it is shared by both sources).
+    """
+    np.copyto(s1, 0.0, where=s1 < 0)
+    g = s1 + _EPS
+    np.divide(s12, g, out=g)
+    sv = s12
+    np.multiply(g, s12, out=sv)
+    np.subtract(s2, sv, out=sv)
     low1 = s1 < _EPS
-    g[low1] = 0.0
-    sv[low1] = s2[low1]
-    s1[low1] = 0.0
-    low2 = s2 < _EPS
-    g[low2] = 0.0
-    sv[low2] = 0.0
+    np.copyto(g, 0.0, where=low1)
+    np.copyto(sv, s2, where=low1)
+    np.copyto(s1, 0.0, where=low1)
+    if low2 is None:
+        low2 = s2 < _EPS
+    np.copyto(g, 0.0, where=low2)
+    np.copyto(sv, 0.0, where=low2)
     neg = g < 0
-    sv[neg] = s2[neg]
-    g[neg] = 0.0
-    sv[sv <= _EPS] = _EPS
+    np.copyto(sv, s2, where=neg)
+    np.copyto(g, 0.0, where=neg)
+    np.copyto(sv, _EPS, where=sv <= _EPS)
     return ScaleTerms(g, sv, s1)
 
 
@@ -200,7 +259,8 @@ NEAR_ZERO = 1e-6
 
 def vif_statistics(a: np.ndarray, b: np.ndarray, f: np.ndarray, *,
                    saturate_first_scale: bool = False,
-                   octave_rounding: bool = False) -> list[list[ScaleTerms]]:
+                   octave_rounding: bool = False,
+                   cache: dict | None = None) -> list[list[ScaleTerms]]:
     """Local VIF terms of sources ``a`` and ``b`` against ``f`` at the 4 scales.
 
     Returns ``terms[scale][0 for a, 1 for b]``. Inputs are 2-D float arrays on 0..255 of one
@@ -214,16 +274,34 @@ def vif_statistics(a: np.ndarray, b: np.ndarray, f: np.ndarray, *,
     noise. With this flag every pixel where a (co)variance is below :data:`NEAR_ZERO` is
     recomputed exactly as Octave's ``filter2`` rounds (and the down-sampled images too), which
     reproduces ``VIFF_Public.m`` under Octave to ~1e-14.
+
+    ``cache``: a dict kept between calls on the same (a, b, f) holds the down-sampled images
+    and filtered maps, so that another variant (e.g. saturated and not) recomputes only what
+    differs: the local means and scales 2-4 do not depend on ``saturate_first_scale``.
     """
-    imgs = np.stack([a, b, f]).astype(np.float64, copy=False)
+    cache = {} if cache is None else cache
+    if ("imgs", 1) not in cache:
+        cache["imgs", 1] = np.stack([a, b, f]).astype(np.float64, copy=False)
+    imgs = cache["imgs", 1]
     exact_imgs, exact_scale = imgs, 1
     out: list[list[ScaleTerms]] = []
     for scale in range(1, N_SCALES + 1):
         n = _window_size(scale)
         if scale > 1:
-            imgs = filter_valid(imgs, n, step=2)
-        filtered = filter_valid(_with_products(imgs, scale == 1 and saturate_first_scale), n)
-        if octave_rounding and filtered.shape[-1] > 0 and filtered.shape[-2] > 0:
+            if ("imgs", scale) not in cache:
+                cache["imgs", scale] = filter_valid(imgs, n, step=2)
+            imgs = cache["imgs", scale]
+        sat = scale == 1 and saturate_first_scale
+        if ("prods", scale, sat) not in cache:
+            if ("means", scale) in cache:
+                cache["prods", scale, sat] = _filter_products(imgs, n, means=False,
+                                                              saturate=sat)
+            else:
+                both = _filter_products(imgs, n, saturate=sat)
+                cache["means", scale], cache["prods", scale, sat] = both[:3], both[3:]
+        means, prods = cache["means", scale], cache["prods", scale, sat]
+        if octave_rounding and means.shape[-1] > 0 and means.shape[-2] > 0:
+            filtered = np.concatenate([means, prods])  # a copy: exact pixels are patched in
             mu, e = filtered[:3], filtered[3:]
             cov = np.stack([e[0] - mu[0] ** 2, e[1] - mu[1] ** 2, e[2] - mu[2] ** 2,
                             e[3] - mu[0] * mu[2], e[4] - mu[1] * mu[2]])
@@ -236,18 +314,30 @@ def vif_statistics(a: np.ndarray, b: np.ndarray, f: np.ndarray, *,
                         exact_imgs, octave_window_2d(_window_size(exact_scale)), step=2)
                 exact_stack = _with_products(exact_imgs)
                 filtered[:, rr, cc] = _octave_filter_at(exact_stack, w2, rr, cc)
-        mu_a, mu_b, mu_f, e_aa, e_bb, e_ff, e_af, e_bf = filtered
+            means, prods = filtered[:3], filtered[3:]
+        mu_a, mu_b, mu_f = means
+        e_aa, e_bb, e_ff, e_af, e_bf = prods
         s2 = e_ff - mu_f * mu_f
+        np.copyto(s2, 0.0, where=s2 < 0)
+        low2 = s2 < _EPS
         per_ref = []
         for mu_r, e_rr, e_rf in ((mu_a, e_aa, e_af), (mu_b, e_bb, e_bf)):
-            per_ref.append(_terms(e_rr - mu_r * mu_r, s2.copy(), e_rf - mu_r * mu_f))
+            per_ref.append(_terms(e_rr - mu_r * mu_r, s2, e_rf - mu_r * mu_f, low2))
         out.append(per_ref)
     return out
 
 
 def _num_den(t: ScaleTerms, sigma_nsq: float) -> tuple[np.ndarray, np.ndarray]:
-    num = np.log10(1.0 + t.g * t.g * t.sigma1_sq / (t.sv_sq + sigma_nsq))
-    den = np.log10(1.0 + t.sigma1_sq / sigma_nsq)
+    """Per-pixel log10(1 + g^2 s1 / (sv + noise)) and log10(1 + s1 / noise) (in place ops,
+    same rounding as the plain expressions)."""
+    num = t.g * t.g
+    num *= t.sigma1_sq
+    num /= t.sv_sq + sigma_nsq
+    num += 1.0
+    np.log10(num, out=num)
+    den = t.sigma1_sq / sigma_nsq
+    den += 1.0
+    np.log10(den, out=den)
     return num, den
 
 

@@ -7,11 +7,22 @@ starting the CLI) stays fast.
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from fusionbench.report.tables import SummaryTable
+from fusionbench.report.tables import Column, SummaryTable
+
+
+def _short(name: str, limit: int = 24) -> str:
+    """Shorten long method names for tick labels.
+
+    >>> _short("a" * 30)
+    'aaaaaaaaaaaaaaaaaaaaaaa…'
+    """
+    return name if len(name) <= limit else name[: limit - 1] + "…"
 
 
 def box_plots(table: SummaryTable, scores: pd.DataFrame, stem: Path) -> list[Path]:
@@ -32,7 +43,8 @@ def box_plots(table: SummaryTable, scores: pd.DataFrame, stem: Path) -> list[Pat
         return _draw(plt, sns, table, sel, metrics, methods, stem)
 
 
-def _draw(plt, sns, table, sel, metrics, methods, stem: Path) -> list[Path]:  # noqa: ANN001
+def _draw(plt: Any, sns: Any, table: SummaryTable, sel: pd.DataFrame, metrics: list[Column],
+          methods: list[str], stem: Path) -> list[Path]:
     ncols = min(3, len(metrics))
     nrows = math.ceil(len(metrics) / ncols)
     width = max(3.2, 0.45 * len(methods) + 1.2)
@@ -40,9 +52,12 @@ def _draw(plt, sns, table, sel, metrics, methods, stem: Path) -> list[Path]:  # 
     palette = dict(zip(methods, sns.color_palette("tab10", len(methods)), strict=True))
     for ax, col in zip(axes.flat, metrics, strict=False):
         data = sel[sel["metric"] == col.name]
-        sns.boxplot(data=data, x="method", y="value", hue="method", order=methods,
-                    hue_order=methods, palette=palette, ax=ax, legend=False, fliersize=2,
-                    linewidth=0.8)
+        with warnings.catch_warnings():  # seaborn 0.13 passes matplotlib's deprecated `vert`
+            warnings.simplefilter("ignore", DeprecationWarning)
+            sns.boxplot(data=data, x="method", y="value", hue="method", order=methods,
+                        hue_order=methods, palette=palette, ax=ax, legend=False, fliersize=2,
+                        linewidth=0.8)
+        ax.set_xticks(range(len(methods)), [_short(m) for m in methods])
         ax.set_title(f"{col.name} {col.arrow}", fontsize=10)
         ax.set_xlabel("")
         ax.set_ylabel("")
@@ -55,7 +70,7 @@ def _draw(plt, sns, table, sel, metrics, methods, stem: Path) -> list[Path]:  # 
     fig.tight_layout()
     stem.parent.mkdir(parents=True, exist_ok=True)
     paths = [stem.parent / (stem.name + ".png"), stem.parent / (stem.name + ".svg")]
-    fig.savefig(paths[0], dpi=110, metadata={"Software": None})
+    fig.savefig(paths[0], dpi=110, metadata={"Software": None}, bbox_inches="tight")
     fig.savefig(paths[1], metadata={"Date": None})
     plt.close(fig)
     return paths

@@ -15,9 +15,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from fusionbench.errors import FusionbenchError
 from fusionbench.report.load import ReportError, Run
 
 TILES_PER_ROW = 6
@@ -76,18 +78,21 @@ def choose_pairs(runs: Sequence[Run], requested: Sequence[str] | None, k: int = 
     return covered_pairs(runs)[:k]
 
 
-def _tile(label: str, path: str | None, problem: str | None):  # noqa: ANN202
+Tile = tuple[str, "np.ndarray | None", "str | None"]
+
+
+def _tile(label: str, path: str | None, problem: str | None) -> Tile:
     from fusionbench.imageio import read_image
 
     if path is not None and problem is None:
         try:
             return label, read_image(path), None
-        except Exception as exc:  # noqa: BLE001 - shown in the tile, never hidden
+        except (FusionbenchError, OSError) as exc:  # shown in the tile, never hidden
             return label, None, f"unreadable: {exc}"
     return label, None, problem or "not run"
 
 
-def grid_tiles(runs: Sequence[Run], pair: str) -> list[tuple[str, np.ndarray | None, str | None]]:
+def grid_tiles(runs: Sequence[Run], pair: str) -> list[Tile]:
     """``(label, image or None, problem or None)`` for both sources then each method."""
     source_row = None
     for run in runs:
@@ -136,7 +141,7 @@ def draw_grid(runs: Sequence[Run], pair: str, out: Path,
             for spine in ax.spines.values():
                 spine.set_visible(False)
         for ax, (label, img, problem) in zip(axes.flat, tiles, strict=False):
-            ax.set_xlabel(label, fontsize=9)
+            ax.set_xlabel(label if len(label) <= 30 else label[:29] + "…", fontsize=9)
             if img is None:
                 ax.set_facecolor("0.85")
                 ax.text(0.5, 0.5, str(problem)[:80], ha="center", va="center", wrap=True,
@@ -156,12 +161,12 @@ def draw_grid(runs: Sequence[Run], pair: str, out: Path,
         fig.suptitle(f"pair {pair}", fontsize=10)
         fig.tight_layout()
         out.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(out, dpi=100, metadata={"Software": None})
+        fig.savefig(out, dpi=100, metadata={"Software": None}, bbox_inches="tight")
         plt.close(fig)
     return out
 
 
-def _show(ax, img: np.ndarray) -> None:  # noqa: ANN001
+def _show(ax: Any, img: np.ndarray) -> None:
     if img.ndim == 2:
         ax.imshow(img, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
     else:

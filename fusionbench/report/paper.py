@@ -149,3 +149,45 @@ def paper_frame(rows: list[PaperRow]) -> pd.DataFrame:
     ], columns=["table", "dataset", "subset", "paper_method", "method", "metric", "convention",
                 "paper", "measured", "difference", "n_pairs_paper", "n_pairs_measured",
                 "same_pairs"])
+
+
+@dataclass(frozen=True)
+class PaperTable:
+    """Paper vs measured for one dataset subset: rows per measured method, metric columns."""
+
+    table: str
+    dataset: str
+    subset: str
+    metrics: tuple[str, ...]
+    rows: tuple[tuple[str, str, int, int, tuple[PaperRow | None, ...]], ...]
+
+    @property
+    def caption(self) -> str:
+        """Caption naming the paper table, dataset, subset and convention."""
+        where = self.dataset if self.subset == "all" else f"{self.dataset} / {self.subset}"
+        return (f"Paper (Table {self.table}) vs measured — {where} — metric convention "
+                f"(profile) {PAPER_CONVENTION}")
+
+
+def paper_tables(rows: list[PaperRow]) -> list[PaperTable]:
+    """Group comparison rows into one :class:`PaperTable` per (table, dataset, subset).
+
+    Each row is ``(paper method, measured method, n paper, n measured, cells)``; ``n measured``
+    is the largest number of pairs behind any of the method's measured means.
+    """
+    from fusionbench.report.tables import metric_order
+
+    out = []
+    keys = sorted({(r.table, r.dataset, r.subset) for r in rows})
+    for key in keys:
+        sel = [r for r in rows if (r.table, r.dataset, r.subset) == key]
+        metrics = tuple(metric_order({r.metric for r in sel}))
+        table_rows = []
+        for pm, m in dict.fromkeys((r.paper_method, r.method) for r in sel):
+            mine = {r.metric: r for r in sel if (r.paper_method, r.method) == (pm, m)}
+            cells = tuple(mine.get(metric) for metric in metrics)
+            n_paper = max(r.n_paper for r in mine.values())
+            n_measured = max(r.n_measured for r in mine.values())
+            table_rows.append((pm, m, n_paper, n_measured, cells))
+        out.append(PaperTable(*key, metrics, tuple(table_rows)))
+    return out

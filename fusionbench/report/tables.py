@@ -128,7 +128,7 @@ def summary_table(scores: pd.DataFrame, dataset: str, subset: str, convention: s
     """Mean, sample std (ddof=1) and n per method and metric over the pairs each covers.
 
     NaN scores are left out of a cell's statistics. ``methods`` fixes the row order (default:
-    sorted method names present in the scores).
+    method names with a score under the convention, sorted case-insensitively).
 
     >>> df = pd.DataFrame({"method": ["a", "a", "b"], "dataset": "d", "subset": "all",
     ...                    "pair": ["p1", "p2", "p1"], "metric": "EN",
@@ -142,7 +142,7 @@ def summary_table(scores: pd.DataFrame, dataset: str, subset: str, convention: s
     sel = sel[pd.notna(sel["value"])]
     metrics = metric_order(sel["metric"].unique())
     if methods is None:
-        methods = sorted(sel["method"].unique())
+        methods = sorted(sel["method"].unique(), key=lambda s: (s.lower(), s))
     grouped = sel.groupby(["method", "metric"])["value"]
     stats = grouped.agg(["mean", "std", "count"])
     columns = tuple(Column(m, direction(m)) for m in metrics)
@@ -177,4 +177,7 @@ def table_frame(table: SummaryTable) -> pd.DataFrame:
                 "higher_is_better": col.higher_is_better, "mean": cell.mean, "std": cell.std,
                 "n": cell.n, "rank": cell.rank, "n_pairs_in_set": table.n_pairs,
             })
-    return pd.DataFrame.from_records(records)
+    frame = pd.DataFrame.from_records(records)
+    if len(frame):
+        frame["rank"] = frame["rank"].astype("Int64")
+    return frame
