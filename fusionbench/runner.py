@@ -105,15 +105,17 @@ def process_pair(method: Method, pair: Pair, paths: RunPaths, published_dir: Pat
                         b_path=str(pair.b))
     start = time.perf_counter()
     try:
-        a, b = read_image(pair.a), read_image(pair.b)
-        if a.shape[:2] != b.shape[:2]:
-            raise MethodError(f"size mismatch: {pair.a.name} is {a.shape[1]}x{a.shape[0]}, "
-                              f"{pair.b.name} is {b.shape[1]}x{b.shape[0]}")
+        found = None
         if published_dir is not None:
             found = published_file(published_dir, method.file_pattern, pair.name)
             if found is None:
                 record.status, record.reason = STATUS_MISSING, f"no file in {published_dir}"
                 return record
+        a, b = read_image(pair.a), read_image(pair.b)
+        if a.shape[:2] != b.shape[:2]:
+            raise MethodError(f"size mismatch: {pair.a.name} is {a.shape[1]}x{a.shape[0]}, "
+                              f"{pair.b.name} is {b.shape[1]}x{b.shape[0]}")
+        if found is not None:
             fused = read_image(found)
             record.fused_path = str(found)
         else:

@@ -130,11 +130,15 @@ def test_cli_runs_and_resolves(pairs: Path, tmp_path: Path, monkeypatch) -> None
     assert (out / "clfnet.pt").is_file()
     bad = CliRunner().invoke(train_command, ["--dataset", "no-such-set", "--out", str(out)])
     assert bad.exit_code != 0 and "no-such-set" in bad.output
-    monkeypatch.setenv("FUSIONBENCH_DATA", str(pairs.parent))
-    assert resolve_training_data(pairs.name) == pairs.parent / pairs.name
-    monkeypatch.delenv("FUSIONBENCH_DATA")
-    with pytest.raises(DatasetError, match="not found"):
-        resolve_training_data(pairs.name, cwd=tmp_path)
+    # A dataset card name resolves against the data root ($FUSIONBENCH_DATA here).
+    root = tmp_path / "root"
+    (root / "tno-train").mkdir(parents=True)
+    for role in ("ir", "vi"):
+        (root / "tno-train" / role).symlink_to(pairs / role)
+    monkeypatch.setenv("FUSIONBENCH_DATA", str(root))
+    assert resolve_training_data("tno-train") == root / "tno-train"
+    with pytest.raises(DatasetError, match="unknown dataset"):
+        resolve_training_data("no-such-set")
 
 
 def test_cli_module_does_not_import_torch() -> None:

@@ -5,41 +5,36 @@ Importing this module does not import torch; the trainer is imported when the co
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
+from fusionbench.data import resolve_dataset
 from fusionbench.errors import DatasetError
 
 
-def resolve_training_data(name_or_path: str, cwd: Path | None = None) -> Path:
-    """A folder with ``ir/`` and ``vi/``: an existing path, or a dataset name such as
-    ``tno-train`` looked up in ``$FUSIONBENCH_DATA`` (the ``shared`` or ``shared/data`` folder)
-    and then in ``../shared/data`` relative to ``cwd``.
+def resolve_training_data(name_or_path: str) -> Path:
+    """A folder with ``ir/`` and ``vi/``: an existing path, or a dataset card name such as
+    ``tno-train`` resolved against the data root (``--data-root``/``$FUSIONBENCH_DATA``/...).
 
     >>> resolve_training_data("/no/such/dataset")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    fusionbench.errors.DatasetError: training data '/no/such/dataset' not found ...
+    fusionbench.errors.DatasetError: unknown dataset '/no/such/dataset' ...
     """
     path = Path(name_or_path)
-    if path.is_dir():
+    if path.is_dir() and (path / "ir").is_dir() and (path / "vi").is_dir():
         return path
-    cwd = cwd or Path.cwd()
-    candidates: list[Path] = []
-    env = os.environ.get("FUSIONBENCH_DATA")
-    if env:
-        candidates += [Path(env) / name_or_path, Path(env) / "data" / name_or_path]
-    candidates.append(cwd.parent / "shared" / "data" / name_or_path)
-    for cand in candidates:
-        if (cand / "ir").is_dir() and (cand / "vi").is_dir():
-            return cand
-    tried = ", ".join(str(c) for c in candidates)
-    raise DatasetError(f"training data '{name_or_path}' not found (tried: {tried})")
+    dataset = resolve_dataset(name_or_path)
+    folder = dataset.subset_dir(dataset.subset(None))
+    if not ((folder / "ir").is_dir() and (folder / "vi").is_dir()):
+        raise DatasetError(f"training data {folder} needs ir/ and vi/ sub-folders")
+    return folder
 
 
 @click.command("train")
+@click.option("--method", type=click.Choice(["clfnet"]), default="clfnet", show_default=True,
+              help="Network method to train (CLF-Net is the only trainable one).")
 @click.option("--dataset", "datasets", multiple=True, required=True,
               help="Dataset name (e.g. tno-train) or folder with ir/ and vi/; repeatable.")
 @click.option("--epochs", default=20, show_default=True, type=click.IntRange(min=1))
@@ -58,6 +53,7 @@ def resolve_training_data(name_or_path: str, cwd: Path | None = None) -> Path:
               help="Stop (with a checkpoint) after this many minutes.")
 @click.option("--threads", default=None, type=click.IntRange(min=1), help="CPU threads for torch.")
 def train_command(
+    method: str,
     datasets: tuple[str, ...],
     epochs: int,
     batch_size: int,
