@@ -9,7 +9,9 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -61,6 +63,26 @@ data_root_option = click.option(
     help="Folder holding the datasets (default: $FUSIONBENCH_DATA, ./data, ../shared/data).")
 
 
+
+
+def scoring_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Options shared by ``run`` and ``eval``: where results go and what is scored."""
+    options = [
+        click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+                     default=Path("results"), show_default=True, help="Results root."),
+        data_root_option,
+        click.option("--metrics", default=None,
+                     help="Comma-separated metrics (default: the profile's six)."),
+        click.option("--profile", "profiles", multiple=True,
+                     help="Metric convention(s); repeatable (default: standard and tang2022)."),
+        click.option("--workers", type=int, default=None,
+                     help="Parallel processes (default: all cores; 1 for network methods)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="fusionbench")
 def cli() -> None:
@@ -72,18 +94,11 @@ def cli() -> None:
               help="Method name, several comma-separated, or 'all'.")
 @click.option("--dataset", required=True, help="Dataset card name or a folder of pairs.")
 @click.option("--subset", default=None, help="Subset (default: every available subset).")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("results"),
-              show_default=True, help="Results root.")
-@data_root_option
+@scoring_options
 @click.option("--device", type=click.Choice(["cpu", "cuda"]), default=None,
               help="Device for network methods (default: cuda when available).")
 @click.option("--weights", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Weights file for a network method (default: the shipped weights).")
-@click.option("--metrics", default=None, help="Comma-separated metrics (default: the profile's).")
-@click.option("--profile", "profiles", multiple=True,
-              help="Metric convention(s); repeatable (default: standard and tang2022).")
-@click.option("--workers", type=int, default=None,
-              help="Parallel processes (default: all cores; 1 for network methods).")
 def run(method_names: str, dataset: str, subset: str | None, out: Path, data_root: Path | None,
         device: str | None, weights: Path | None, metrics: str | None,
         profiles: tuple[str, ...], workers: int | None) -> None:
@@ -103,12 +118,7 @@ def run(method_names: str, dataset: str, subset: str | None, out: Path, data_roo
 @click.option("--subset", default=None, help="Subset of the dataset.")
 @click.option("--pattern", default="{pair}.*", show_default=True,
               help="File name rule of a pair's fused image.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("results"),
-              show_default=True)
-@data_root_option
-@click.option("--metrics", default=None)
-@click.option("--profile", "profiles", multiple=True)
-@click.option("--workers", type=int, default=None)
+@scoring_options
 def eval_(fused: Path, dataset: str, name: str, subset: str | None, pattern: str, out: Path,
           data_root: Path | None, metrics: str | None, profiles: tuple[str, ...],
           workers: int | None) -> None:

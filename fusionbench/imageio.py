@@ -19,13 +19,12 @@ Everything fusionbench reads becomes ``uint8``: a gray image is ``(H, W)``, a co
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from fusionbench.atomic import atomic_file
 from fusionbench.errors import ImageError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".pgm", ".ppm")
@@ -100,14 +99,5 @@ def write_image(path: str | Path, image: np.ndarray) -> None:
     if image.dtype != np.uint8 or image.ndim not in (2, 3):
         raise ImageError(path, f"can only write uint8 (H,W) or (H,W,3), got {image.dtype} "
                                f"{image.shape}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            Image.fromarray(image).save(fh, format="PNG")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_file(path) as fh:
+        Image.fromarray(image).save(fh, format="PNG")

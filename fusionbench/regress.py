@@ -179,7 +179,7 @@ def reference_text(df: Any) -> str:
 
 def write_reference(path: Path, df: Any) -> None:
     """Write a reference CSV atomically (readers see the old or the new file)."""
-    from fusionbench.results import atomic_write_text
+    from fusionbench.atomic import atomic_write_text
 
     atomic_write_text(Path(path), reference_text(df))
 

@@ -25,34 +25,19 @@ import fcntl
 import io
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fusionbench.atomic import atomic_write_text
 from fusionbench.errors import FusionbenchError, RunLockedError
 
 SCORE_COLUMNS = ("method", "dataset", "subset", "pair", "metric", "convention", "value")
 PAIR_COLUMNS = ("method", "dataset", "subset", "pair", "status", "reason", "fused_path",
                 "a_path", "b_path", "seconds")
 STATUS_OK, STATUS_FAILED, STATUS_MISSING = "ok", "failed", "missing"
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers see the old or the new file, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class OutputFolderError(FusionbenchError):

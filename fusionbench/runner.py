@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from fusionbench import __version__
+from fusionbench.atomic import atomic_write_text
 from fusionbench.data import Dataset, Pair, Subset, resolve_data_root
 from fusionbench.errors import FusionbenchError, MethodError
 from fusionbench.imageio import is_image_file, read_image, write_image
@@ -33,7 +34,6 @@ from fusionbench.results import (
     STATUS_OK,
     PairRecord,
     RunPaths,
-    atomic_write_text,
 )
 
 DEFAULT_PROFILES: tuple[str, ...] = ("standard", "tang2022")

@@ -12,7 +12,6 @@ True
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,24 +39,14 @@ def matches(paper_method: str, measured_method: str) -> bool:
     return bool(pk) and any(mk == pk + s for s in SUFFIXES)
 
 
-def default_paper_scores(cwd: Path | None = None) -> Path | None:
+def default_paper_scores() -> Path | None:
     """``reference/clfnet_paper_scores.csv`` beside the data root, or ``None`` if absent.
 
-    Looks at ``$FUSIONBENCH_DATA`` (the ``shared`` folder or its ``data`` folder), then
-    ``../shared`` from the working directory and from the checkout.
+    Same lookup as ``fusionbench methods show`` (:func:`fusionbench.paper.paper_scores_path`).
     """
-    candidates: list[Path] = []
-    env = os.environ.get("FUSIONBENCH_DATA")
-    if env:
-        p = Path(env)
-        candidates += [p / "reference", p.parent / "reference"]
-    for base in (cwd or Path.cwd(), Path(__file__).resolve().parents[2]):
-        candidates.append(base.parent / "shared" / "reference")
-    for cand in candidates:
-        path = cand / "clfnet_paper_scores.csv"
-        if path.is_file():
-            return path
-    return None
+    from fusionbench.paper import paper_scores_path
+
+    return paper_scores_path()
 
 
 def read_paper_scores(path: str | Path) -> pd.DataFrame:

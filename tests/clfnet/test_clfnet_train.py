@@ -18,15 +18,6 @@ from fusionbench.methods.clfnet.cli import resolve_training_data, train_command
 from fusionbench.methods.clfnet.train import TrainConfig, train
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """One torch thread: small tensors on a busy 2-core machine are much slower with two."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
 @pytest.fixture(scope="module")
 def pairs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Two synthetic 160x160 pairs: IR = smooth warm blobs, VI = textured gradient."""

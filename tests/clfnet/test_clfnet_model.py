@@ -13,15 +13,6 @@ from fusionbench.methods.clfnet.fuser import fold_batchnorm
 from fusionbench.methods.clfnet.model import CLFNet, ResBlock
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """One torch thread: tiny tensors on a busy 2-core machine are much slower with two."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
 def _count(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 

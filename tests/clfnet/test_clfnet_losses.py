@@ -19,15 +19,6 @@ from fusionbench.methods.clfnet.losses import (
 from fusionbench.methods.clfnet.model import CLFNet
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """One torch thread: tiny tensors on a busy 2-core machine are much slower with two."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
 def _ssim_numpy(x: np.ndarray, y: np.ndarray, c1: float, c2: float) -> float:
     """Textbook SSIM of two whole arrays taken as one window (population moments)."""
     mx, my = x.mean(), y.mean()

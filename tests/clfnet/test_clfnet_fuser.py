@@ -13,16 +13,7 @@ from fusionbench.errors import MethodError
 from fusionbench.methods.clfnet.fuser import DEFAULT_WEIGHTS, ClfnetFuser
 from fusionbench.methods.clfnet.model import CLFNet
 
-CARD = Path(__file__).resolve().parents[1] / "methods" / "clfnet" / "card.toml"
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """One torch thread: small tensors on a busy 2-core machine are much slower with two."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+CARD = Path(__file__).resolve().parents[2] / "methods" / "clfnet" / "card.toml"
 
 
 @pytest.fixture()
