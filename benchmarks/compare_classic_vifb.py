@@ -29,13 +29,13 @@ import time
 from pathlib import Path
 
 import numpy as np
-from fusionbench.methods.classic.cbf import cbf_fuse
-from fusionbench.methods.classic.gff import gff_fuse
-from fusionbench.methods.classic.mgff import mgff_fuse
 from PIL import Image
 
 from fusionbench.colour import rgb2gray_matlab
 from fusionbench.imageio import read_image
+from fusionbench.methods.classic.cbf import cbf_fuse
+from fusionbench.methods.classic.gff import gff_fuse
+from fusionbench.methods.classic.mgff import mgff_fuse
 
 REPO = Path(__file__).resolve().parents[1]
 # our name -> (function, VIFB folder under fused/vifb)
