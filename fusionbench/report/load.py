@@ -23,12 +23,8 @@ from typing import Any
 import pandas as pd
 
 from fusionbench.errors import FusionbenchError
+from fusionbench.results import PAIR_COLUMNS, SCORE_COLUMNS
 
-SCORE_COLUMNS = ("method", "dataset", "subset", "pair", "metric", "convention", "value")
-PAIR_COLUMNS = (
-    "method", "dataset", "subset", "pair", "status", "reason", "fused_path", "a_path", "b_path",
-    "seconds",
-)
 RUN_FILES = ("scores.csv", "pairs.csv", "manifest.json")
 
 
