@@ -114,8 +114,10 @@ class Context:
         """:func:`~fusionbench.metrics.visual_fidelity.vif_statistics` of (A, B, F), cached
         (the filtered maps too, so variants share what they have in common)."""
         maps = self._cached(("vif_maps",), dict)
+        # the kernels read 8-bit images directly when those hold the exact values
+        image = self.u8 if self.mode == "uint8" or self._key == "8bit" else self.flt
         return self._cached(("vif", saturate, octave), lambda: V.vif_statistics(
-            self.flt("A"), self.flt("B"), self.flt("F"),
+            image("A"), image("B"), image("F"),
             saturate_first_scale=saturate, octave_rounding=octave, cache=maps))
 
 

@@ -4,8 +4,10 @@
 Both metrics use 4 scales; at scale s a Gaussian window of size n = 2^(5-s) + 1 (17, 9, 5, 3) with
 sigma n/5 (MATLAB ``fspecial``); for s > 1 the images are first filtered with that window
 ('valid') and down-sampled by 2. Local means, variances and covariances come from 'valid'
-filtering. All filtering is separable (banded matrix products) and done for the two
-sources and the fused image at once, so that VIF(A,F) + VIF(B,F) and VIFF share the work.
+filtering. All filtering is separable and done for the two sources and the fused image at once,
+so that VIF(A,F) + VIF(B,F) and VIFF share the work; the compiled kernels (rounding pinned down,
+see :mod:`fusionbench.metrics._vif_kernels`) stream over the rows and apply the vifp rules
+without forming the full-size product maps.
 
 An image dimension smaller than a scale's window makes that scale empty (it contributes 0, as
 MATLAB's ``filter2(..., 'valid')`` returns an empty array); callers reject images smaller than
@@ -23,7 +25,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
@@ -31,7 +32,6 @@ VIF_SIGMA_NSQ = 2.0
 VIFF_SIGMA_NSQ = 0.005 * 255 * 255
 VIFF_SCALE_WEIGHTS = np.array([1.0, 0.0, 0.15, 1.0]) / 2.15
 VIFF_C = 1e-7
-_EPS = 1e-10
 N_SCALES = 4
 
 
@@ -47,94 +47,52 @@ def window_1d(n: int) -> np.ndarray:
     return g / g.sum()
 
 
-#: Output columns (rows) per block of the banded matrix products in :func:`filter_valid`.
-_BLOCK = 24
-#: Output rows per strip in :func:`_filter_products` (a strip's maps stay in the CPU cache).
-_STRIP = 72
+def _empty_valid(shape: tuple[int, ...], n: int, step: int) -> np.ndarray | None:
+    """The (empty) result of 'valid' filtering when an image axis is shorter than the window,
+    as MATLAB's ``filter2(..., 'valid')`` returns; ``None`` when the result is not empty."""
+    out_r, out_c = shape[-2] - n + 1, shape[-1] - n + 1
+    if out_r > 0 and out_c > 0:
+        return None
+    return np.zeros(shape[:-2] + (max(out_r, 0), max(out_c, 0)))[..., ::step, ::step]
 
 
-@lru_cache(maxsize=8)
-def _band(n: int) -> np.ndarray:
-    """(_BLOCK + n - 1) x _BLOCK banded matrix whose column j holds :func:`window_1d` at row j."""
-    w = window_1d(n)
-    band = np.zeros((_BLOCK + n - 1, _BLOCK))
-    for j in range(_BLOCK):
-        band[j:j + n, j] = w
-    return band
-
-
-def _rows_pass(stack: np.ndarray, n: int, out: np.ndarray) -> None:
-    """Filter along the last axis of (k, R, C) ``stack`` into ``out`` (k, R, C - n + 1)."""
-    band = _band(n)
-    out_c = out.shape[-1]
-    for j in range(0, out_c, _BLOCK):
-        b = min(_BLOCK, out_c - j)
-        np.matmul(stack[..., j:j + b + n - 1], band[:b + n - 1, :b], out=out[..., j:j + b])
-
-
-def _cols_pass(tmp: np.ndarray, n: int, out: np.ndarray) -> None:
-    """Filter along the second-last axis of (k, R, C) ``tmp`` into ``out`` (k, R - n + 1, C)."""
-    band_t = _band(n).T
-    for i in range(0, out.shape[-2], _BLOCK):
-        b = min(_BLOCK, out.shape[-2] - i)
-        np.matmul(band_t[:b, :b + n - 1], tmp[..., i:i + b + n - 1, :], out=out[..., i:i + b, :])
+def _valid_shape(shape: tuple[int, ...], n: int, step: int) -> tuple[int, int]:
+    """Rows and columns of 'valid' filtering with an n-tap window, keeping every step-th."""
+    return (len(range(0, shape[-2] - n + 1, step)), len(range(0, shape[-1] - n + 1, step)))
 
 
 def filter_valid(stack: np.ndarray, n: int, *, step: int = 1) -> np.ndarray:
-    """Separable 'valid' correlation of the last two axes with the n x n VIF window.
+    """Separable 'valid' correlation of the images of ``stack`` (k, H, W) with the n x n VIF
+    window (compiled kernel, see :mod:`fusionbench.metrics._vif_kernels`).
 
-    Each 1-D pass is a sequence of small banded matrix products (BLAS), ~3x faster than
-    ``scipy.ndimage.correlate1d`` and equal to it within ~1e-16 relative. ``step = 2`` keeps
-    every other output row and column (``[::2, ::2]``). An axis shorter than the window gives an
-    empty result.
+    ``step = 2`` keeps every other output row and column (``[::2, ::2]``). An axis shorter than
+    the window gives an empty result.
+
+    >>> x = np.arange(400.0).reshape(1, 20, 20)
+    >>> filter_valid(x, 5).shape, filter_valid(x, 5, step=2).shape
+    ((1, 16, 16), (1, 8, 8))
+    >>> round(float(filter_valid(np.ones((1, 9, 9)), 9)[0, 0, 0]), 12)
+    1.0
     """
-    rows, cols = stack.shape[-2], stack.shape[-1]
-    out_r, out_c = rows - n + 1, cols - n + 1
-    if out_r <= 0 or out_c <= 0:
-        return np.zeros(stack.shape[:-2] + (max(out_r, 0), max(out_c, 0)))[..., ::step, ::step]
-    tmp = np.empty(stack.shape[:-1] + (out_c,))
-    _rows_pass(stack, n, tmp)
-    if step > 1:
-        tmp = tmp[..., ::step]
-    out = np.empty(stack.shape[:-2] + (out_r, tmp.shape[-1]))
-    _cols_pass(tmp, n, out)
-    return out[..., ::step, :] if step > 1 else out
+    empty = _empty_valid(stack.shape, n, step)
+    if empty is not None:
+        return empty
+    from fusionbench.metrics import _vif_kernels as kernels  # numba: imported on first use
+    src = np.ascontiguousarray(stack, dtype=np.float64)
+    out = np.empty((src.shape[0], *_valid_shape(src.shape, n, step)))
+    kernels.filter_stack(src, window_1d(n), False, False, step, out)
+    return out
 
 
-#: Pairs (x, y) of the images (A, B, F) = (0, 1, 2) whose products x*y VIF filters.
-_PRODUCTS = ((0, 0), (1, 1), (2, 2), (0, 2), (1, 2))
-
-
-def _filter_products(imgs: np.ndarray, n: int, *, means: bool = True,
-                     saturate: bool = False) -> np.ndarray:
-    """:func:`filter_valid` of the stack (A, B, F, A*A, B*B, F*F, A*F, B*F) of ``imgs`` (3, H, W)
-    (without A, B, F when ``means`` is false), products saturated at 255 if ``saturate``.
-
-    Equal, bit for bit, to filtering :func:`_with_products`, but done in strips of
-    :data:`_STRIP` output rows whose products and row-filtered maps stay in the CPU cache
-    (the full-size product maps are never formed).
-    """
-    _, rows, cols = imgs.shape
-    out_r, out_c = rows - n + 1, cols - n + 1
-    first = 0 if means else 3
-    k = 8 - first
-    if out_r <= 0 or out_c <= 0:
-        return np.zeros((k, max(out_r, 0), max(out_c, 0)))
-    out = np.empty((k, out_r, out_c))
-    strip = np.empty((k, min(_STRIP, out_r) + n - 1, cols))
-    tmp = np.empty((k, strip.shape[1], out_c))
-    for i in range(0, out_r, _STRIP):
-        span = min(_STRIP, out_r - i) + n - 1
-        x = strip[:, :span]
-        src = imgs[:, i:i + span]
-        if means:
-            x[:3] = src
-        for m, (p, q) in enumerate(_PRODUCTS, start=3 - first):
-            np.multiply(src[p], src[q], out=x[m])
-        if saturate:
-            np.minimum(x[3 - first:], 255.0, out=x[3 - first:])
-        _rows_pass(x, n, tmp[:, :span])
-        _cols_pass(tmp[:, :span], n, out[:, i:i + span - n + 1])
+def _filter_products(imgs: np.ndarray, n: int, *, saturate: bool = False) -> np.ndarray:
+    """:func:`filter_valid` of the stack (A, B, F, A*A, B*B, F*F, A*F, B*F) of ``imgs``
+    (3, H, W), products saturated at 255 if ``saturate`` (formed on the fly, never stored)."""
+    empty = _empty_valid((8,) + imgs.shape[1:], n, 1)
+    if empty is not None:
+        return empty
+    from fusionbench.metrics import _vif_kernels as kernels
+    out = np.empty((8, *_valid_shape(imgs.shape, n, 1)))
+    kernels.filter_stack(imgs, window_1d(n), True, saturate, 1, out)
     return out
 
 
@@ -147,33 +105,29 @@ class ScaleTerms:
     sigma1_sq: np.ndarray  # reference variance (0 where below 1e-10)
 
 
-def _terms(s1: np.ndarray, s2: np.ndarray, s12: np.ndarray,
-           low2: np.ndarray | None = None) -> ScaleTerms:
-    """Apply the vifp rules to local variances/covariance (the order matters; see spec).
+def _split_terms(terms: np.ndarray) -> list[ScaleTerms]:
+    """(6, H, W) kernel output -> [terms of A, terms of B]."""
+    return [ScaleTerms(*terms[0:3]), ScaleTerms(*terms[3:6])]
 
-    ``s1`` and ``s12`` are overwritten (they become ``sigma1_sq`` and ``sv_sq``). ``s2`` must
-    already be clipped at 0 (``np.where(s2 < 0, 0, s2)``) and is only read; ``low2`` is
-    ``s2 < 1e-10`` when the caller has it (it is shared by both sources).
-    """
-    np.copyto(s1, 0.0, where=s1 < 0)
-    g = s1 + _EPS
-    np.divide(s12, g, out=g)
-    sv = s12
-    np.multiply(g, s12, out=sv)
-    np.subtract(s2, sv, out=sv)
-    low1 = s1 < _EPS
-    np.copyto(g, 0.0, where=low1)
-    np.copyto(sv, s2, where=low1)
-    np.copyto(s1, 0.0, where=low1)
-    if low2 is None:
-        low2 = s2 < _EPS
-    np.copyto(g, 0.0, where=low2)
-    np.copyto(sv, 0.0, where=low2)
-    neg = g < 0
-    np.copyto(sv, s2, where=neg)
-    np.copyto(g, 0.0, where=neg)
-    np.copyto(sv, _EPS, where=sv <= _EPS)
-    return ScaleTerms(g, sv, s1)
+
+def _terms_from_maps(maps: np.ndarray) -> np.ndarray:
+    """The vifp rules (:func:`~fusionbench.metrics._vif_kernels.apply_vifp_rules`) applied to
+    filtered maps (8, H, W): (6, H, W) terms."""
+    from fusionbench.metrics import _vif_kernels as kernels
+    terms = np.empty((6,) + maps.shape[1:])
+    if maps.shape[1] and maps.shape[2]:
+        kernels.apply_vifp_rules_2d(maps, terms)
+    return terms
+
+
+def _scale_terms(imgs: np.ndarray, n: int, saturate: bool) -> np.ndarray:
+    """(6, H - n + 1, W - n + 1) VIF terms of ``imgs`` (A, B, F) at a window of n taps."""
+    if _empty_valid(imgs.shape, n, 1) is not None:
+        return np.zeros((6, *_valid_shape(imgs.shape, n, 1)))
+    from fusionbench.metrics import _vif_kernels as kernels
+    terms = np.empty((6, *_valid_shape(imgs.shape, n, 1)))
+    kernels.vif_terms(imgs, window_1d(n), saturate, terms)
+    return terms
 
 
 def octave_window_2d(n: int) -> np.ndarray:
@@ -263,10 +217,10 @@ def vif_statistics(a: np.ndarray, b: np.ndarray, f: np.ndarray, *,
                    cache: dict | None = None) -> list[list[ScaleTerms]]:
     """Local VIF terms of sources ``a`` and ``b`` against ``f`` at the 4 scales.
 
-    Returns ``terms[scale][0 for a, 1 for b]``. Inputs are 2-D float arrays on 0..255 of one
-    size. With ``saturate_first_scale`` the first-scale products ``A*A``, ``F*F``, ``A*F``
-    saturate at 255, as MATLAB forms them when the images are ``uint8`` (tang2022); the
-    inputs must then hold integers.
+    Returns ``terms[scale][0 for a, 1 for b]``. Inputs are 2-D arrays on 0..255 of one size,
+    all ``uint8`` or else converted to float64. With ``saturate_first_scale`` the first-scale
+    products ``A*A``, ``F*F``, ``A*F`` saturate at 255, as MATLAB forms them when the images
+    are ``uint8`` (tang2022); the inputs must then hold integers.
 
     ``octave_rounding``: in flat regions the local variances are pure rounding noise around
     1e-10, the threshold of the vifp rules, so which rule fires depends on the summation order.
@@ -276,67 +230,64 @@ def vif_statistics(a: np.ndarray, b: np.ndarray, f: np.ndarray, *,
     reproduces ``VIFF_Public.m`` under Octave to ~1e-14.
 
     ``cache``: a dict kept between calls on the same (a, b, f) holds the down-sampled images
-    and filtered maps, so that another variant (e.g. saturated and not) recomputes only what
-    differs: the local means and scales 2-4 do not depend on ``saturate_first_scale``.
+    and the terms, so that another variant (e.g. saturated and not) recomputes only what
+    differs: scales 2-4 do not depend on ``saturate_first_scale``.
     """
     cache = {} if cache is None else cache
     if ("imgs", 1) not in cache:
-        cache["imgs", 1] = np.stack([a, b, f]).astype(np.float64, copy=False)
-    imgs = cache["imgs", 1]
-    exact_imgs, exact_scale = imgs, 1
+        stack = np.stack([a, b, f])  # uint8 stays uint8: the kernels read it directly
+        if stack.dtype != np.uint8:
+            stack = stack.astype(np.float64, copy=False)
+        cache["imgs", 1] = stack
     out: list[list[ScaleTerms]] = []
     for scale in range(1, N_SCALES + 1):
         n = _window_size(scale)
-        if scale > 1:
-            if ("imgs", scale) not in cache:
-                cache["imgs", scale] = filter_valid(imgs, n, step=2)
-            imgs = cache["imgs", scale]
+        if ("imgs", scale) not in cache:
+            cache["imgs", scale] = filter_valid(cache["imgs", scale - 1], n, step=2)
+        imgs = cache["imgs", scale]
         sat = scale == 1 and saturate_first_scale
-        if ("prods", scale, sat) not in cache:
-            if ("means", scale) in cache:
-                cache["prods", scale, sat] = _filter_products(imgs, n, means=False,
-                                                              saturate=sat)
+        key = ("octave" if octave_rounding else "terms", scale, sat)
+        if key not in cache:
+            if octave_rounding:
+                cache[key] = _terms_from_maps(_octave_patched_maps(cache, scale, sat))
             else:
-                both = _filter_products(imgs, n, saturate=sat)
-                cache["means", scale], cache["prods", scale, sat] = both[:3], both[3:]
-        means, prods = cache["means", scale], cache["prods", scale, sat]
-        if octave_rounding and means.shape[-1] > 0 and means.shape[-2] > 0:
-            filtered = np.concatenate([means, prods])  # a copy: exact pixels are patched in
-            mu, e = filtered[:3], filtered[3:]
-            cov = np.stack([e[0] - mu[0] ** 2, e[1] - mu[1] ** 2, e[2] - mu[2] ** 2,
-                            e[3] - mu[0] * mu[2], e[4] - mu[1] * mu[2]])
-            rr, cc = np.nonzero((np.abs(cov) < NEAR_ZERO).any(axis=0))
-            if rr.size:
-                w2 = octave_window_2d(n)
-                while exact_scale < scale:  # bring the exactly rounded images to this scale
-                    exact_scale += 1
-                    exact_imgs = octave_filter_valid(
-                        exact_imgs, octave_window_2d(_window_size(exact_scale)), step=2)
-                exact_stack = _with_products(exact_imgs)
-                filtered[:, rr, cc] = _octave_filter_at(exact_stack, w2, rr, cc)
-            means, prods = filtered[:3], filtered[3:]
-        mu_a, mu_b, mu_f = means
-        e_aa, e_bb, e_ff, e_af, e_bf = prods
-        s2 = e_ff - mu_f * mu_f
-        np.copyto(s2, 0.0, where=s2 < 0)
-        low2 = s2 < _EPS
-        per_ref = []
-        for mu_r, e_rr, e_rf in ((mu_a, e_aa, e_af), (mu_b, e_bb, e_bf)):
-            per_ref.append(_terms(e_rr - mu_r * mu_r, s2, e_rf - mu_r * mu_f, low2))
-        out.append(per_ref)
+                cache[key] = _scale_terms(imgs, n, sat)
+        out.append(_split_terms(cache[key]))
     return out
 
 
+def _octave_patched_maps(cache: dict, scale: int, saturate: bool) -> np.ndarray:
+    """Filtered maps (8, H, W) of the images at ``scale`` in which every pixel with a
+    (co)variance below :data:`NEAR_ZERO` is recomputed in Octave's rounding order."""
+    n = _window_size(scale)
+    maps = _filter_products(cache["imgs", scale], n, saturate=saturate)
+    if not (maps.shape[-1] and maps.shape[-2]):
+        return maps
+    mu, e = maps[:3], maps[3:]
+    cov = np.stack([e[0] - mu[0] ** 2, e[1] - mu[1] ** 2, e[2] - mu[2] ** 2,
+                    e[3] - mu[0] * mu[2], e[4] - mu[1] * mu[2]])
+    rr, cc = np.nonzero((np.abs(cov) < NEAR_ZERO).any(axis=0))
+    if rr.size:
+        if ("exact_imgs", 1) not in cache:
+            cache["exact_imgs", 1] = cache["imgs", 1].astype(np.float64)
+        for s in range(2, scale + 1):  # bring the exactly rounded images to this scale
+            if ("exact_imgs", s) not in cache:
+                cache["exact_imgs", s] = octave_filter_valid(
+                    cache["exact_imgs", s - 1], octave_window_2d(_window_size(s)), step=2)
+        exact_stack = _with_products(cache["exact_imgs", scale], saturate)
+        maps[:, rr, cc] = _octave_filter_at(exact_stack, octave_window_2d(n), rr, cc)
+    return maps
+
+
 def _num_den(t: ScaleTerms, sigma_nsq: float) -> tuple[np.ndarray, np.ndarray]:
-    """Per-pixel log10(1 + g^2 s1 / (sv + noise)) and log10(1 + s1 / noise) (in place ops,
-    same rounding as the plain expressions)."""
-    num = t.g * t.g
-    num *= t.sigma1_sq
-    num /= t.sv_sq + sigma_nsq
-    num += 1.0
+    """Per-pixel log10(1 + g^2 s1 / (sv + noise)) and log10(1 + s1 / noise) (same rounding as
+    the plain numpy expressions)."""
+    from fusionbench.metrics import _vif_kernels as kernels
+    num = np.empty(t.g.shape)
+    den = np.empty(t.g.shape)
+    kernels.vif_log_arguments(t.g.ravel(), t.sv_sq.ravel(), t.sigma1_sq.ravel(), sigma_nsq,
+                              num.ravel(), den.ravel())
     np.log10(num, out=num)
-    den = t.sigma1_sq / sigma_nsq
-    den += 1.0
     np.log10(den, out=den)
     return num, den
 

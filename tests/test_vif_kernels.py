@@ -1,0 +1,118 @@
+"""The compiled VIF kernels against plain numpy/scipy formulations of the same computations."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.ndimage import correlate1d
+
+from fusionbench.metrics import _vif_kernels as K
+from fusionbench.metrics import visual_fidelity as V
+
+WINDOWS = (17, 9, 5, 3)
+
+
+def _scipy_valid(stack: np.ndarray, n: int) -> np.ndarray:
+    """Separable 'valid' correlation with scipy (an independent implementation)."""
+    w = V.window_1d(n)
+    full = correlate1d(correlate1d(stack.astype(np.float64), w, axis=-1, mode="constant"),
+                       w, axis=-2, mode="constant")
+    h = n // 2
+    return full[..., h:stack.shape[-2] - h, h:stack.shape[-1] - h]
+
+
+def _numpy_rules(maps: np.ndarray) -> np.ndarray:
+    """The vifp rules of ``vifp_mscale.m`` written with whole-array numpy operations."""
+    mu_a, mu_b, mu_f, e_aa, e_bb, e_ff, e_af, e_bf = maps
+    s2 = e_ff - mu_f * mu_f
+    s2 = np.where(s2 < 0, 0.0, s2)
+    out = []
+    for mu_r, e_rr, e_rf in ((mu_a, e_aa, e_af), (mu_b, e_bb, e_bf)):
+        s1 = e_rr - mu_r * mu_r
+        s12 = e_rf - mu_r * mu_f
+        s1 = np.where(s1 < 0, 0.0, s1)
+        g = s12 / (s1 + 1e-10)
+        sv = s2 - g * s12
+        low1 = s1 < 1e-10
+        g, sv, s1 = np.where(low1, 0.0, g), np.where(low1, s2, sv), np.where(low1, 0.0, s1)
+        low2 = s2 < 1e-10
+        g, sv = np.where(low2, 0.0, g), np.where(low2, 0.0, sv)
+        neg = g < 0
+        sv, g = np.where(neg, s2, sv), np.where(neg, 0.0, g)
+        sv = np.where(sv <= 1e-10, 1e-10, sv)
+        out += [g, sv, s1]
+    return np.stack(out)
+
+
+@pytest.fixture(scope="module")
+def images() -> np.ndarray:
+    """(A, B, F) uint8 with textured, flat and saturated regions (all vifp rules fire)."""
+    rng = np.random.default_rng(11)
+    imgs = rng.integers(0, 256, (3, 61, 53)).astype(np.uint8)
+    imgs[:, :20, :20] = 128      # flat everywhere: sigma1 and sigma2 below eps
+    imgs[2, 30:, 30:] = 255      # flat fused image only
+    imgs[0, 40:, :15] = 7        # flat source A only
+    imgs[2, :25, 30:] = 255 - imgs[0, :25, 30:]  # anti-correlated: negative gains
+    return imgs
+
+
+@pytest.mark.parametrize("n", WINDOWS)
+def test_filter_matches_scipy(images: np.ndarray, n: int) -> None:
+    got = V.filter_valid(images, n)
+    np.testing.assert_allclose(got, _scipy_valid(images, n), rtol=1e-13, atol=1e-11)
+
+
+@pytest.mark.parametrize("n", WINDOWS)
+def test_uint8_and_float_inputs_agree_bit_for_bit(images: np.ndarray, n: int) -> None:
+    assert np.array_equal(V.filter_valid(images, n), V.filter_valid(images.astype(float), n))
+
+
+@pytest.mark.parametrize("n", WINDOWS)
+def test_step_two_keeps_every_other_row_and_column(images: np.ndarray, n: int) -> None:
+    full = V.filter_valid(images, n)
+    assert np.array_equal(V.filter_valid(images, n, step=2), full[:, ::2, ::2])
+
+
+@pytest.mark.parametrize("saturate", [False, True])
+def test_products_are_filtered_like_explicit_product_maps(images: np.ndarray,
+                                                          saturate: bool) -> None:
+    a, b, f = images.astype(np.float64)
+    prods = np.stack([a, b, f, a * a, b * b, f * f, a * f, b * f])
+    if saturate:
+        prods[3:] = np.minimum(prods[3:], 255.0)
+    got = V._filter_products(images, 9, saturate=saturate)
+    assert np.array_equal(got, V.filter_valid(prods, 9))
+
+
+def test_rules_match_numpy_formulation_bit_for_bit(images: np.ndarray) -> None:
+    maps = V._filter_products(images.astype(np.float64), 17)
+    terms = np.empty((6,) + maps.shape[1:])
+    K.apply_vifp_rules_2d(maps, terms)
+    expected = _numpy_rules(maps)
+    assert np.array_equal(terms, expected)
+    # every rule fired somewhere, so the comparison covers all branches
+    g_a, sv_a, s1_a = expected[:3]
+    assert (g_a == 0).any() and (g_a > 0).any() and (s1_a == 0).any() and (sv_a == 1e-10).any()
+
+
+@pytest.mark.parametrize("saturate", [False, True])
+def test_fused_terms_equal_filter_then_rules(images: np.ndarray, saturate: bool) -> None:
+    maps = V._filter_products(images, 17, saturate=saturate)
+    fused = np.empty((6,) + maps.shape[1:])
+    K.vif_terms(images, V.window_1d(17), saturate, fused)
+    assert np.array_equal(fused, _numpy_rules(maps))
+
+
+def test_log_arguments_match_numpy_expressions() -> None:
+    rng = np.random.default_rng(2)
+    g, sv, s1 = rng.random((3, 1000)) * [[3.0], [50.0], [400.0]]
+    num, den = np.empty(1000), np.empty(1000)
+    K.vif_log_arguments(g, sv, s1, 2.0, num, den)
+    assert np.array_equal(num, g * g * s1 / (sv + 2.0) + 1.0)
+    assert np.array_equal(den, s1 / 2.0 + 1.0)
+
+
+def test_window_longer_than_image_gives_empty_result() -> None:
+    x = np.ones((3, 10, 40))
+    assert V.filter_valid(x, 17).shape == (3, 0, 24)
+    assert V._scale_terms(x, 17, False).shape == (6, 0, 24)
