@@ -99,20 +99,49 @@ def test_rules_match_numpy_formulation_bit_for_bit(images: np.ndarray) -> None:
 def test_fused_terms_equal_filter_then_rules(images: np.ndarray, saturate: bool) -> None:
     maps = V._filter_products(images, 17, saturate=saturate)
     fused = np.empty((6,) + maps.shape[1:])
-    K.vif_terms(images, V.window_1d(17), saturate, fused)
+    K.vif_terms(images, V.window_1d(17), saturate, fused, *K.row_state(images, 17))
     assert np.array_equal(fused, _numpy_rules(maps))
 
 
 def test_log_arguments_match_numpy_expressions() -> None:
     rng = np.random.default_rng(2)
     g, sv, s1 = rng.random((3, 1000)) * [[3.0], [50.0], [400.0]]
-    num, den = np.empty(1000), np.empty(1000)
-    K.vif_log_arguments(g, sv, s1, 2.0, num, den)
-    assert np.array_equal(num, g * g * s1 / (sv + 2.0) + 1.0)
-    assert np.array_equal(den, s1 / 2.0 + 1.0)
+    out = np.empty((4, 1000))
+    K.vif_log_arguments(g, sv, s1, g[::-1].copy(), sv, s1, 2.0, out)
+    assert np.array_equal(out[0], g * g * s1 / (sv + 2.0) + 1.0)
+    assert np.array_equal(out[1], s1 / 2.0 + 1.0)
+    assert np.array_equal(out[2], g[::-1] * g[::-1] * s1 / (sv + 2.0) + 1.0)
+    assert np.array_equal(out[3], out[1])
 
 
 def test_window_longer_than_image_gives_empty_result() -> None:
     x = np.ones((3, 10, 40))
     assert V.filter_valid(x, 17).shape == (3, 0, 24)
     assert V._scale_terms(x, 17, False).shape == (6, 0, 24)
+
+
+def _vifp_from_terms(stats: list, ref: int) -> float:
+    """vifp from the full per-pixel terms, summed with plain numpy (the reference formula)."""
+    num = den = 0.0
+    for per_ref in stats:
+        t = per_ref[ref]
+        num += float(np.log10(1.0 + t.g * t.g * t.sigma1_sq / (t.sv_sq + 2.0)).sum())
+        den += float(np.log10(1.0 + t.sigma1_sq / 2.0).sum())
+    return num / den
+
+
+@pytest.mark.parametrize("saturate", [False, True])
+def test_streamed_vifp_equals_sums_of_full_terms(saturate: bool) -> None:
+    rng = np.random.default_rng(8)
+    a, b = rng.integers(0, 256, (2, 150, 97)).astype(np.uint8)
+    f = ((a.astype(int) + b) // 2).astype(np.uint8)
+    f[:40, :40] = 0  # flat region: the rules fire
+    stats = V.vif_statistics(a, b, f, saturate_first_scale=saturate)
+    cache: dict = {}
+    got = V.vifp_pair(a, b, f, saturate_first_scale=saturate, cache=cache)
+    assert got[0] == pytest.approx(_vifp_from_terms(stats, 0), rel=1e-13)
+    assert got[1] == pytest.approx(_vifp_from_terms(stats, 1), rel=1e-13)
+    assert 150 - 16 > V.STRIP_ROWS  # several strips were streamed
+    # the other variant reuses the shared scales and still gives its own answer
+    other = V.vifp_pair(a, b, f, saturate_first_scale=not saturate, cache=cache)
+    assert other == V.vifp_pair(a, b, f, saturate_first_scale=not saturate)

@@ -30,7 +30,7 @@ from numba import types
 from numba.extending import intrinsic
 
 #: No fast-math anywhere: the only fused multiply-adds are the explicit :func:`_fma` calls.
-_JIT = {"cache": True, "boundscheck": False, "nogil": True}
+_JIT = {"cache": True, "boundscheck": False, "nogil": True, "error_model": "numpy"}
 
 EPS = 1e-10
 #: Number of filtered maps VIF needs: means of A, B, F and moments AA, BB, FF, AF, BF.
@@ -51,20 +51,24 @@ def _fma(typingctx, x, y, z):  # noqa: ARG001 (numba's intrinsic signature)
 
 
 @numba.njit(inline="always", **_JIT)
-def _correlate_along_row(out: np.ndarray, src: np.ndarray, w: np.ndarray) -> None:
-    """``out[c] = sum_k w[k] * src[c + k]`` in k order; taps are added 4 per sweep."""
+def _correlate_along_row(out: np.ndarray, phases: np.ndarray, w: np.ndarray) -> None:
+    """``out[j] = sum_k w[k] * src[j * step + k]`` in k order, where ``src`` is given split
+    into its ``step`` phases (``phases[p, i] = src[i * step + p]``) so that every tap reads a
+    contiguous run; taps are added 4 per sweep."""
     n = w.shape[0]
+    step = phases.shape[0]
     width = out.shape[0]
+    s0 = phases[0]
     w0 = w[0]
     for c in range(width):
-        out[c] = w0 * src[c]
+        out[c] = w0 * s0[c]
     k = 1
     while k + 4 <= n:
         w1, w2, w3, w4 = w[k], w[k + 1], w[k + 2], w[k + 3]
-        s1 = src[k:k + width]
-        s2 = src[k + 1:k + 1 + width]
-        s3 = src[k + 2:k + 2 + width]
-        s4 = src[k + 3:k + 3 + width]
+        s1 = phases[k % step, k // step:]
+        s2 = phases[(k + 1) % step, (k + 1) // step:]
+        s3 = phases[(k + 2) % step, (k + 2) // step:]
+        s4 = phases[(k + 3) % step, (k + 3) // step:]
         for c in range(width):
             t = out[c]
             t = _fma(w1, s1[c], t)
@@ -75,7 +79,7 @@ def _correlate_along_row(out: np.ndarray, src: np.ndarray, w: np.ndarray) -> Non
         k += 4
     while k < n:
         wk = w[k]
-        sk = src[k:k + width]
+        sk = phases[k % step, k // step:]
         for c in range(width):
             out[c] = _fma(wk, sk[c], out[c])
         k += 1
@@ -115,34 +119,45 @@ def _correlate_across_ring(out: np.ndarray, ring: np.ndarray, m: int, first: int
 
 
 @numba.njit(inline="always", **_JIT)
+def _split_phases(dest: np.ndarray, src: np.ndarray) -> None:
+    """``dest[p, i] = src[i * step + p]`` for the ``step = dest.shape[0]`` phases."""
+    step = dest.shape[0]
+    for p in range(step):
+        phase = dest[p]
+        for i in range(len(range(p, src.shape[0], step))):
+            phase[i] = src[i * step + p]
+
+
+@numba.njit(inline="always", **_JIT)
 def _push_row(ring: np.ndarray, row: int, src: np.ndarray, w: np.ndarray, products: bool,
               saturate: bool, scratch: np.ndarray) -> None:
     """Row-filter input row ``row`` of every map into its ring slot.
 
     With ``products`` the maps are (A, B, F, A*A, B*B, F*F, A*F, B*F) of ``src`` = (A, B, F),
     the products optionally saturated at 255 (MATLAB uint8 arithmetic); otherwise the maps are
-    ``src``'s own.
+    ``src``'s own. ``scratch`` (8, step, ceil(W / step)) holds the row's maps split into phases.
     """
     slot = ring[row % w.shape[0]]
     if not products:
         for m in range(src.shape[0]):
-            _correlate_along_row(slot[m], src[m, row], w)
+            _split_phases(scratch[m], src[m, row])
+            _correlate_along_row(slot[m], scratch[m], w)
         return
     ra, rb, rf = src[0, row], src[1, row], src[2, row]
     for c in range(ra.shape[0]):
         x, y, z = np.float64(ra[c]), np.float64(rb[c]), np.float64(rf[c])
-        scratch[0, c] = x
-        scratch[1, c] = y
-        scratch[2, c] = z
         xx, yy, zz, xz, yz = x * x, y * y, z * z, x * z, y * z
         if saturate:
             xx, yy, zz = min(xx, 255.0), min(yy, 255.0), min(zz, 255.0)
             xz, yz = min(xz, 255.0), min(yz, 255.0)
-        scratch[3, c] = xx
-        scratch[4, c] = yy
-        scratch[5, c] = zz
-        scratch[6, c] = xz
-        scratch[7, c] = yz
+        scratch[0, 0, c] = x
+        scratch[1, 0, c] = y
+        scratch[2, 0, c] = z
+        scratch[3, 0, c] = xx
+        scratch[4, 0, c] = yy
+        scratch[5, 0, c] = zz
+        scratch[6, 0, c] = xz
+        scratch[7, 0, c] = yz
     for m in range(N_MAPS):
         _correlate_along_row(slot[m], scratch[m], w)
 
@@ -153,37 +168,30 @@ def filter_stack(src: np.ndarray, w: np.ndarray, products: bool, saturate: bool,
     """Separable 'valid' filter of the maps of ``src`` (k, H, W) into ``out``.
 
     ``out`` has shape (k or 8, ceil((H - n + 1) / step), ceil((W - n + 1) / step)) with
-    n = len(w); with ``products`` it receives the 8 VIF maps of ``src`` = (A, B, F).
+    n = len(w): only every ``step``-th row and column is computed. With ``products`` (then
+    ``step`` must be 1) it receives the 8 VIF maps of ``src`` = (A, B, F).
     """
     n = w.shape[0]
     height, width = src.shape[1], src.shape[2]
-    out_w = width - n + 1
-    n_maps = out.shape[0]
+    n_maps, out_w = out.shape[0], out.shape[2]
     ring = np.empty((n, n_maps, out_w))
-    scratch = np.empty((N_MAPS, width))
-    full_row = np.empty(out_w)
+    scratch = np.empty((N_MAPS if products else n_maps, step, (width + step - 1) // step))
     for row in range(height):
         _push_row(ring, row, src, w, products, saturate, scratch)
         first = row - n + 1
-        if first < 0 or first % step:
-            continue
-        for m in range(n_maps):
-            if step == 1:
-                _correlate_across_ring(out[m, first], ring, m, first, w)
-            else:
-                _correlate_across_ring(full_row, ring, m, first, w)
-                dest = out[m, first // step]
-                for c in range(dest.shape[0]):
-                    dest[c] = full_row[c * step]
+        if first >= 0 and first % step == 0:
+            for m in range(n_maps):
+                _correlate_across_ring(out[m, first // step], ring, m, first, w)
 
 
 @numba.njit(**_JIT)
-def apply_vifp_rules(maps: np.ndarray, terms: np.ndarray) -> None:
-    """VIF terms of one row (or any 1-D run) of pixels from their filtered maps.
+def apply_vifp_rules(maps: np.ndarray, i: int, terms: np.ndarray, j: int,
+                     s2: np.ndarray) -> None:
+    """VIF terms of row ``j`` of ``terms`` (6, H', W) from row ``i`` of ``maps`` (8, H, W).
 
-    ``maps`` (8, k): mu_A, mu_B, mu_F, E[AA], E[BB], E[FF], E[AF], E[BF]; ``terms`` (6, k):
-    g, sv_sq, sigma1_sq of A, then of B. The rules, in the order of the reference
-    ``vifp_mscale.m`` (the order matters where several fire)::
+    ``maps``: mu_A, mu_B, mu_F, E[AA], E[BB], E[FF], E[AF], E[BF]; ``terms``: g, sv_sq,
+    sigma1_sq of A, then of B; ``s2`` is scratch of length W. The rules, in the order of the
+    reference ``vifp_mscale.m`` (the order matters where several fire)::
 
         sigma1_sq < 0 -> 0;  g = sigma12 / (sigma1_sq + eps);  sv_sq = sigma2_sq - g * sigma12
         sigma1_sq < eps -> g = 0, sv_sq = sigma2_sq, sigma1_sq = 0
@@ -193,73 +201,122 @@ def apply_vifp_rules(maps: np.ndarray, terms: np.ndarray) -> None:
 
     with sigma2_sq (of F) clipped at 0 first.
     """
-    for c in range(maps.shape[1]):
-        mu_f = maps[2, c]
-        s2 = maps[5, c] - mu_f * mu_f
-        if s2 < 0.0:
-            s2 = 0.0
-        for ref in range(2):
-            mu_r = maps[ref, c]
-            s1 = maps[3 + ref, c] - mu_r * mu_r
-            s12 = maps[6 + ref, c] - mu_r * mu_f
+    mu_f, e_ff = maps[2, i], maps[5, i]
+    for c in range(s2.shape[0]):
+        v = e_ff[c] - mu_f[c] * mu_f[c]
+        s2[c] = 0.0 if v < 0.0 else v
+    for ref in range(2):
+        mu_r, e_rr, e_rf = maps[ref, i], maps[3 + ref, i], maps[6 + ref, i]
+        g_out, sv_out, s1_out = terms[3 * ref, j], terms[3 * ref + 1, j], terms[3 * ref + 2, j]
+        for c in range(s2.shape[0]):
+            sigma2_sq = s2[c]
+            s1 = e_rr[c] - mu_r[c] * mu_r[c]
+            s12 = e_rf[c] - mu_r[c] * mu_f[c]
             if s1 < 0.0:
                 s1 = 0.0
             g = s12 / (s1 + EPS)
-            sv = s2 - g * s12
+            sv = sigma2_sq - g * s12
             if s1 < EPS:
                 g = 0.0
-                sv = s2
+                sv = sigma2_sq
                 s1 = 0.0
-            if s2 < EPS:
+            if sigma2_sq < EPS:
                 g = 0.0
                 sv = 0.0
             if g < 0.0:
-                sv = s2
+                sv = sigma2_sq
                 g = 0.0
             if sv <= EPS:
                 sv = EPS
-            terms[3 * ref, c] = g
-            terms[3 * ref + 1, c] = sv
-            terms[3 * ref + 2, c] = s1
+            g_out[c] = g
+            sv_out[c] = sv
+            s1_out[c] = s1
 
 
 @numba.njit(**_JIT)
 def apply_vifp_rules_2d(maps: np.ndarray, terms: np.ndarray) -> None:
     """:func:`apply_vifp_rules` on (8, H, W) maps into (6, H, W) terms, row by row."""
+    s2 = np.empty(maps.shape[2])
     for i in range(maps.shape[1]):
-        apply_vifp_rules(maps[:, i], terms[:, i])
+        apply_vifp_rules(maps, i, terms, i, s2)
+
+
+def row_state(imgs: np.ndarray, n: int) -> tuple[np.ndarray, ...]:
+    """Work arrays for :func:`vif_terms` and :func:`vif_log_argument_rows` on ``imgs`` (3, H, W)
+    with an n-tap window: (ring, scratch, maps_row, s2, terms_row)."""
+    width = imgs.shape[2]
+    out_w = width - n + 1
+    return (np.empty((n, N_MAPS, out_w)), np.empty((N_MAPS, 1, width)),
+            np.empty((N_MAPS, 1, out_w)), np.empty(out_w), np.empty((N_TERMS, 1, out_w)))
+
+
+@numba.njit(inline="always", **_JIT)
+def _filtered_row(imgs: np.ndarray, w: np.ndarray, saturate: bool, ring: np.ndarray,
+                  scratch: np.ndarray, maps_row: np.ndarray, out_row: int) -> None:
+    """The 8 filtered VIF maps of output row ``out_row`` into ``maps_row`` (8, 1, W').
+
+    Pushes the input rows that row needs into ``ring``: output rows must be asked for in
+    order, starting at 0, with the same ``ring``.
+    """
+    n = w.shape[0]
+    if out_row == 0:
+        for row in range(n - 1):
+            _push_row(ring, row, imgs, w, True, saturate, scratch)
+    _push_row(ring, out_row + n - 1, imgs, w, True, saturate, scratch)
+    for m in range(N_MAPS):
+        _correlate_across_ring(maps_row[m, 0], ring, m, out_row, w)
 
 
 @numba.njit(**_JIT)
-def vif_terms(imgs: np.ndarray, w: np.ndarray, saturate: bool, terms: np.ndarray) -> None:
+def vif_terms(imgs: np.ndarray, w: np.ndarray, saturate: bool, terms: np.ndarray,
+              ring: np.ndarray, scratch: np.ndarray, maps_row: np.ndarray, s2: np.ndarray,
+              terms_row: np.ndarray) -> None:  # noqa: ARG001 (terms_row: see row_state)
     """Filter the 8 VIF maps of ``imgs`` (A, B, F) and apply the vifp rules, one row at a time.
 
     ``terms`` has shape (6, H - n + 1, W - n + 1); equal to :func:`filter_stack` with
-    ``products`` followed by :func:`apply_vifp_rules_2d`, without the full-size maps.
+    ``products`` followed by :func:`apply_vifp_rules_2d`, without the full-size maps. The
+    remaining arguments are :func:`row_state`'s.
     """
-    n = w.shape[0]
-    height, width = imgs.shape[1], imgs.shape[2]
-    out_w = width - n + 1
-    ring = np.empty((n, N_MAPS, out_w))
-    scratch = np.empty((N_MAPS, width))
-    maps_row = np.empty((N_MAPS, out_w))
-    for row in range(height):
-        _push_row(ring, row, imgs, w, True, saturate, scratch)
-        first = row - n + 1
-        if first < 0:
-            continue
-        for m in range(N_MAPS):
-            _correlate_across_ring(maps_row[m], ring, m, first, w)
-        apply_vifp_rules(maps_row, terms[:, first])
+    for out_row in range(terms.shape[1]):
+        _filtered_row(imgs, w, saturate, ring, scratch, maps_row, out_row)
+        apply_vifp_rules(maps_row, 0, terms, out_row, s2)
 
 
 @numba.njit(**_JIT)
-def vif_log_arguments(g: np.ndarray, sv_sq: np.ndarray, sigma1_sq: np.ndarray,
-                      sigma_nsq: float, num: np.ndarray, den: np.ndarray) -> None:
-    """``num = 1 + g^2 sigma1_sq / (sv_sq + sigma_nsq)`` and ``den = 1 + sigma1_sq / sigma_nsq``
-    over 1-D arrays (numpy's vectorised ``log10`` is then taken in place; it is faster than a
-    scalar ``log10`` here)."""
+def vif_log_argument_rows(imgs: np.ndarray, w: np.ndarray, saturate: bool, sigma_nsq: float,
+                          start: int, args: np.ndarray, ring: np.ndarray, scratch: np.ndarray,
+                          maps_row: np.ndarray, s2: np.ndarray, terms_row: np.ndarray) -> None:
+    """:func:`vif_log_arguments` of output rows ``start, start + 1, ...`` (as many as ``args``
+    (4, k, W') holds), computed from the images without storing the terms.
+
+    Strips must come in order from row 0 with one :func:`row_state`, so that a caller can take
+    the logarithms of one cache-sized strip at a time.
+    """
+    for j in range(args.shape[1]):
+        _filtered_row(imgs, w, saturate, ring, scratch, maps_row, start + j)
+        apply_vifp_rules(maps_row, 0, terms_row, 0, s2)
+        _log_arguments(terms_row[0, 0], terms_row[1, 0], terms_row[2, 0], sigma_nsq,
+                       args[0, j], args[1, j])
+        _log_arguments(terms_row[3, 0], terms_row[4, 0], terms_row[5, 0], sigma_nsq,
+                       args[2, j], args[3, j])
+
+
+@numba.njit(inline="always", **_JIT)
+def _log_arguments(g: np.ndarray, sv_sq: np.ndarray, sigma1_sq: np.ndarray, sigma_nsq: float,
+                   num: np.ndarray, den: np.ndarray) -> None:
+    for i in range(g.shape[0]):  # two loops: each vectorises (one fused loop does not)
+        num[i] = g[i] * g[i] * sigma1_sq[i] / (sv_sq[i] + sigma_nsq) + 1.0
     for i in range(g.shape[0]):
-        s1 = sigma1_sq[i]
-        num[i] = g[i] * g[i] * s1 / (sv_sq[i] + sigma_nsq) + 1.0
-        den[i] = s1 / sigma_nsq + 1.0
+        den[i] = sigma1_sq[i] / sigma_nsq + 1.0
+
+
+@numba.njit(**_JIT)
+def vif_log_arguments(g_a: np.ndarray, sv_a: np.ndarray, s1_a: np.ndarray, g_b: np.ndarray,
+                      sv_b: np.ndarray, s1_b: np.ndarray, sigma_nsq: float,
+                      out: np.ndarray) -> None:
+    """Arguments of VIF's logarithms for sources A and B (1-D terms), into ``out`` (4, N):
+    ``1 + g^2 sigma1_sq / (sv_sq + sigma_nsq)`` (numerator) and ``1 + sigma1_sq / sigma_nsq``
+    (denominator) of A, then of B. numpy's vectorised ``log10`` is then taken in place (it is
+    several times faster than a scalar ``log10`` here)."""
+    _log_arguments(g_a, sv_a, s1_a, sigma_nsq, out[0], out[1])
+    _log_arguments(g_b, sv_b, s1_b, sigma_nsq, out[2], out[3])

@@ -1,7 +1,8 @@
 """Histogram metrics on 8-bit images: entropy (EN) and mutual information (MI).
 
-All functions take ``uint8`` arrays (any shape) and use one bin per gray level, built with
-``np.bincount`` (never ``np.histogram``, whose float bin edges are not integer-aligned).
+All functions take ``uint8`` arrays (any shape) and use one bin per gray level, counted by
+compiled loops (:mod:`~fusionbench.metrics._pixel_kernels`; never ``np.histogram``, whose float
+bin edges are not integer-aligned).
 
 >>> import numpy as np
 >>> img = np.array([[0, 0], [255, 255]], np.uint8)
@@ -37,7 +38,10 @@ def histogram_u8(image: np.ndarray) -> np.ndarray:
     >>> histogram_u8(np.array([0, 0, 3], np.uint8))[:4].tolist()
     [2, 0, 0, 1]
     """
-    return np.bincount(image.ravel(), minlength=256)
+    from fusionbench.metrics import _pixel_kernels  # numba: imported on first use
+    counts = np.zeros(256, dtype=np.int64)
+    _pixel_kernels.histogram(np.ascontiguousarray(image, dtype=np.uint8), counts)
+    return counts
 
 
 def joint_histogram_u8(x: np.ndarray, y: np.ndarray, *, tang_quirk: bool = False) -> np.ndarray:
@@ -50,15 +54,11 @@ def joint_histogram_u8(x: np.ndarray, y: np.ndarray, *, tang_quirk: bool = False
     >>> int((joint_histogram_u8(a, a, tang_quirk=True) > 0).sum())
     1
     """
-    if x.dtype != np.uint8 or y.dtype != np.uint8:
-        x, y = np.asarray(x).astype(np.uint8), np.asarray(y).astype(np.uint8)
-    if tang_quirk:
-        x = np.minimum(x, 254)
-        y = np.minimum(y, 254)
-    idx = x.ravel().astype(np.uint16)
-    idx <<= 8
-    idx |= y.ravel()
-    return np.bincount(idx, minlength=65536)
+    from fusionbench.metrics import _pixel_kernels  # numba: imported on first use
+    x, y = (np.ascontiguousarray(v, dtype=np.uint8) for v in (x, y))
+    counts = np.zeros(65536, dtype=np.int64)
+    _pixel_kernels.joint_histogram(x, y, 254 if tang_quirk else 255, counts)
+    return counts
 
 
 def merge_254_255(joint: np.ndarray) -> np.ndarray:

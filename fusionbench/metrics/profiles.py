@@ -110,15 +110,31 @@ class Context:
             return H.entropy_of_counts(joint, self.u8("F").size, unit)
         return self._cached(("joint_entropy", role, unit, tang_quirk), make)
 
+    def pixels(self, role: str) -> np.ndarray:
+        """The gray image of ``role`` as the compiled kernels read it: :meth:`u8` where that
+        holds the exact values (no float copy is made), else :meth:`flt`."""
+        return self.u8(role) if self.mode == "uint8" or self._key == "8bit" else self.flt(role)
+
+    def _vif_inputs(self) -> tuple[tuple[np.ndarray, ...], dict]:
+        """(A, B, F) for the VIF kernels and the cache their variants share (down-sampled
+        images, per-scale terms and sums)."""
+        images = (self.pixels("A"), self.pixels("B"), self.pixels("F"))
+        return images, self._cached(("vif_maps",), dict)
+
     def vif_stats(self, *, saturate: bool = False, octave: bool = False) -> list:
-        """:func:`~fusionbench.metrics.visual_fidelity.vif_statistics` of (A, B, F), cached
-        (the filtered maps too, so variants share what they have in common)."""
-        maps = self._cached(("vif_maps",), dict)
-        # the kernels read 8-bit images directly when those hold the exact values
-        image = self.u8 if self.mode == "uint8" or self._key == "8bit" else self.flt
-        return self._cached(("vif", saturate, octave), lambda: V.vif_statistics(
-            image("A"), image("B"), image("F"),
-            saturate_first_scale=saturate, octave_rounding=octave, cache=maps))
+        """:func:`~fusionbench.metrics.visual_fidelity.vif_statistics` of (A, B, F), cached."""
+        def make() -> list:
+            images, shared = self._vif_inputs()
+            return V.vif_statistics(*images, saturate_first_scale=saturate,
+                                    octave_rounding=octave, cache=shared)
+        return self._cached(("vif", saturate, octave), make)
+
+    def vifp(self, *, saturate: bool = False) -> tuple[float, float]:
+        """:func:`~fusionbench.metrics.visual_fidelity.vifp_pair` of (A, B, F), cached."""
+        def make() -> tuple[float, float]:
+            images, shared = self._vif_inputs()
+            return V.vifp_pair(*images, saturate_first_scale=saturate, cache=shared)
+        return self._cached(("vifp", saturate), make)
 
 
 MetricFn = Callable[[Context], float]
@@ -137,8 +153,8 @@ def _mi(unit: str, quirk: bool) -> MetricFn:
 
 def _vif(saturate: bool) -> MetricFn:
     def fn(c: Context) -> float:
-        stats = c.vif_stats(saturate=saturate)
-        return V.vifp_from_stats(stats, 0) + V.vifp_from_stats(stats, 1)
+        vif_a, vif_b = c.vifp(saturate=saturate)
+        return vif_a + vif_b
     return fn
 
 
@@ -161,15 +177,15 @@ _VIF = _vif(saturate=False)
 
 
 def _ag_tang(c: Context) -> float:
-    return S.ag_tang(c.flt("F"))
+    return S.ag_tang(c.pixels("F"))
 
 
 def _sd(c: Context) -> float:
-    return S.sd_population(c.flt("F"))
+    return S.sd_population(c.pixels("F"))
 
 
 def _sf(c: Context) -> float:
-    return S.sf_tang(c.flt("F"))
+    return S.sf_tang(c.pixels("F"))
 
 
 _TANG_COMMON: dict[str, MetricFn] = {
@@ -183,7 +199,7 @@ _IMPLEMENTATIONS: dict[str, dict[str, MetricFn]] = {
         **_TANG_COMMON,
         "VIF": _VIF_SAT,
         "SD": lambda c: S.sd_tang2022(c.u8("F")),
-        "SF": lambda c: S.sf_tang(c.flt("F") / 255.0),
+        "SF": lambda c: S.sf_tang(c.pixels("F"), scale=255.0),
     },
     "tang2023": {
         **_TANG_COMMON,
@@ -196,7 +212,7 @@ _IMPLEMENTATIONS: dict[str, dict[str, MetricFn]] = {
         "MI": _mi("nats", False),
         "VIF": _VIF,
         "SD": _sd,
-        "AG": lambda c: S.ag_mean(c.flt("F")),
+        "AG": lambda c: S.ag_mean(c.pixels("F")),
         "SF": _sf,
     },
     "standard": {

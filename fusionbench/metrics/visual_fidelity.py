@@ -16,8 +16,10 @@ MATLAB's ``filter2(..., 'valid')`` returns an empty array); callers reject image
 >>> import numpy as np
 >>> rng = np.random.default_rng(0)
 >>> a = rng.integers(0, 256, (40, 40)).astype(float)
+>>> [round(v, 6) for v in vifp_pair(a, a, a)]  # F == A: fidelity 1
+[1.0, 1.0]
 >>> stats = vif_statistics(a, a, a)
->>> round(vifp_from_stats(stats, 0), 6)  # F == A: fidelity 1
+>>> round(float(stats[0][0].g.min()), 9)  # per-pixel gain of A against F at scale 1
 1.0
 """
 
@@ -78,7 +80,7 @@ def filter_valid(stack: np.ndarray, n: int, *, step: int = 1) -> np.ndarray:
     if empty is not None:
         return empty
     from fusionbench.metrics import _vif_kernels as kernels  # numba: imported on first use
-    src = np.ascontiguousarray(stack, dtype=np.float64)
+    src = np.ascontiguousarray(stack, dtype=stack.dtype if stack.dtype == np.uint8 else float)
     out = np.empty((src.shape[0], *_valid_shape(src.shape, n, step)))
     kernels.filter_stack(src, window_1d(n), False, False, step, out)
     return out
@@ -126,8 +128,33 @@ def _scale_terms(imgs: np.ndarray, n: int, saturate: bool) -> np.ndarray:
         return np.zeros((6, *_valid_shape(imgs.shape, n, 1)))
     from fusionbench.metrics import _vif_kernels as kernels
     terms = np.empty((6, *_valid_shape(imgs.shape, n, 1)))
-    kernels.vif_terms(imgs, window_1d(n), saturate, terms)
+    kernels.vif_terms(imgs, window_1d(n), saturate, terms, *kernels.row_state(imgs, n))
     return terms
+
+
+#: Output rows per strip in :func:`_vifp_scale_sums` (its ~1.5 MB buffer stays in the cache and
+#: is reused, so no full-size maps are allocated).
+STRIP_ROWS = 64
+
+
+def _vifp_scale_sums(imgs: np.ndarray, n: int, saturate: bool) -> np.ndarray:
+    """Sums over one scale's pixels of vifp's numerator and denominator logarithms, of source
+    A then B (4 values), streamed from ``imgs`` (A, B, F) in strips of :data:`STRIP_ROWS` rows.
+    """
+    rows, cols = _valid_shape(imgs.shape, n, 1)
+    sums = np.zeros(4)
+    if rows == 0 or cols == 0:
+        return sums
+    from fusionbench.metrics import _vif_kernels as kernels
+    state = kernels.row_state(imgs, n)
+    w = window_1d(n)
+    buffer = np.empty((4, min(STRIP_ROWS, rows), cols))
+    for start in range(0, rows, STRIP_ROWS):
+        strip = buffer[:, :min(STRIP_ROWS, rows - start)]
+        kernels.vif_log_argument_rows(imgs, w, saturate, VIF_SIGMA_NSQ, start, strip, *state)
+        np.log10(strip, out=strip)
+        sums += strip.sum(axis=(1, 2))
+    return sums
 
 
 def octave_window_2d(n: int) -> np.ndarray:
@@ -211,6 +238,20 @@ def _with_products(imgs: np.ndarray, saturate: bool = False) -> np.ndarray:
 NEAR_ZERO = 1e-6
 
 
+def _scale_images(a: np.ndarray, b: np.ndarray, f: np.ndarray, cache: dict) -> None:
+    """Put the stacks (A, B, F) of the 4 scales into ``cache["imgs", scale]`` (scale 1 as
+    given when all are uint8, else float64; each next one filtered and down-sampled by 2)."""
+    if ("imgs", 1) not in cache:
+        stack = np.stack([a, b, f])  # uint8 stays uint8: the kernels read it directly
+        if stack.dtype != np.uint8:
+            stack = stack.astype(np.float64, copy=False)
+        cache["imgs", 1] = stack
+    for scale in range(2, N_SCALES + 1):
+        if ("imgs", scale) not in cache:
+            cache["imgs", scale] = filter_valid(cache["imgs", scale - 1], _window_size(scale),
+                                                step=2)
+
+
 def vif_statistics(a: np.ndarray, b: np.ndarray, f: np.ndarray, *,
                    saturate_first_scale: bool = False,
                    octave_rounding: bool = False,
@@ -234,16 +275,10 @@ def vif_statistics(a: np.ndarray, b: np.ndarray, f: np.ndarray, *,
     differs: scales 2-4 do not depend on ``saturate_first_scale``.
     """
     cache = {} if cache is None else cache
-    if ("imgs", 1) not in cache:
-        stack = np.stack([a, b, f])  # uint8 stays uint8: the kernels read it directly
-        if stack.dtype != np.uint8:
-            stack = stack.astype(np.float64, copy=False)
-        cache["imgs", 1] = stack
+    _scale_images(a, b, f, cache)
     out: list[list[ScaleTerms]] = []
     for scale in range(1, N_SCALES + 1):
         n = _window_size(scale)
-        if ("imgs", scale) not in cache:
-            cache["imgs", scale] = filter_valid(cache["imgs", scale - 1], n, step=2)
         imgs = cache["imgs", scale]
         sat = scale == 1 and saturate_first_scale
         key = ("octave" if octave_rounding else "terms", scale, sat)
@@ -279,31 +314,47 @@ def _octave_patched_maps(cache: dict, scale: int, saturate: bool) -> np.ndarray:
     return maps
 
 
-def _num_den(t: ScaleTerms, sigma_nsq: float) -> tuple[np.ndarray, np.ndarray]:
-    """Per-pixel log10(1 + g^2 s1 / (sv + noise)) and log10(1 + s1 / noise) (same rounding as
-    the plain numpy expressions)."""
+def _log_terms(ta: ScaleTerms, tb: ScaleTerms, sigma_nsq: float) -> np.ndarray:
+    """Per-pixel log10(1 + g^2 s1 / (sv + noise)) and log10(1 + s1 / noise) of source A, then
+    of source B: a (4, H, W) array (same rounding as the plain numpy expressions)."""
     from fusionbench.metrics import _vif_kernels as kernels
-    num = np.empty(t.g.shape)
-    den = np.empty(t.g.shape)
-    kernels.vif_log_arguments(t.g.ravel(), t.sv_sq.ravel(), t.sigma1_sq.ravel(), sigma_nsq,
-                              num.ravel(), den.ravel())
-    np.log10(num, out=num)
-    np.log10(den, out=den)
-    return num, den
+    logs = np.empty((4,) + ta.g.shape)
+    flat = [x.ravel() for x in (ta.g, ta.sv_sq, ta.sigma1_sq, tb.g, tb.sv_sq, tb.sigma1_sq)]
+    kernels.vif_log_arguments(*flat, sigma_nsq, logs.reshape(4, -1))
+    np.log10(logs, out=logs)
+    return logs
 
 
-def vifp_from_stats(stats: list[list[ScaleTerms]], ref: int) -> float:
-    """Sheikh-Bovik ``vifp_mscale(ref, F)`` (noise variance 2) from :func:`vif_statistics`.
+def vifp_pair(a: np.ndarray, b: np.ndarray, f: np.ndarray, *,
+              saturate_first_scale: bool = False,
+              cache: dict | None = None) -> tuple[float, float]:
+    """Sheikh-Bovik ``vifp_mscale(A, F)`` and ``vifp_mscale(B, F)`` (noise variance 2).
 
-    Returns ``nan`` when the denominator is 0 (a reference with no local variance anywhere).
+    Inputs and ``saturate_first_scale`` as for :func:`vif_statistics`, and ``cache`` may be
+    shared with it (the down-sampled images are the same; the per-scale sums of scales 2-4 are
+    shared by the saturated and plain variants). ``nan`` for a source with no local variance
+    anywhere (0 / 0). Equal to the sums of the per-pixel terms of :func:`vif_statistics`, but
+    streamed (no full-size maps are formed).
+
+    >>> rng = np.random.default_rng(1)
+    >>> a, f = rng.integers(0, 256, (2, 48, 48)).astype(float)
+    >>> [round(v, 9) for v in vifp_pair(a, a, a)]
+    [1.0, 1.0]
+    >>> vif_a, vif_b = vifp_pair(a, a, f)
+    >>> vif_a == vif_b < 0.1  # F unrelated to A
+    True
     """
-    num = 0.0
-    den = 0.0
-    for per_ref in stats:
-        n_map, d_map = _num_den(per_ref[ref], VIF_SIGMA_NSQ)
-        num += float(n_map.sum())
-        den += float(d_map.sum())
-    return num / den if den > 0 else float("nan")
+    cache = {} if cache is None else cache
+    _scale_images(a, b, f, cache)
+    sums = np.zeros(4)  # numerator and denominator of A, then of B
+    for scale in range(1, N_SCALES + 1):
+        sat = scale == 1 and saturate_first_scale
+        key = ("vifp_sums", scale, sat)
+        if key not in cache:
+            cache[key] = _vifp_scale_sums(cache["imgs", scale], _window_size(scale), sat)
+        sums += cache[key]
+    return tuple(float(n / d) if d > 0 else float("nan")  # type: ignore[return-value]
+                 for n, d in (sums[0:2], sums[2:4]))
 
 
 def viff_from_stats(stats: list[list[ScaleTerms]]) -> float:
@@ -315,8 +366,7 @@ def viff_from_stats(stats: list[list[ScaleTerms]]) -> float:
     """
     total = 0.0
     for weight, (ta, tb) in zip(VIFF_SCALE_WEIGHTS, stats, strict=True):
-        num_a, den_a = _num_den(ta, VIFF_SIGMA_NSQ)
-        num_b, den_b = _num_den(tb, VIFF_SIGMA_NSQ)
+        num_a, den_a, num_b, den_b = _log_terms(ta, tb, VIFF_SIGMA_NSQ)
         pick_a = ta.g < tb.g
         num = np.where(pick_a, num_a, num_b)
         den = np.where(pick_a, den_a, den_b)
