@@ -50,7 +50,7 @@ def _fma(typingctx, x, y, z):  # noqa: ARG001 (numba's intrinsic signature)
     return sig, codegen
 
 
-@numba.njit(inline="always", **_JIT)
+@numba.njit(**_JIT)
 def _correlate_along_row(out: np.ndarray, phases: np.ndarray, w: np.ndarray) -> None:
     """``out[j] = sum_k w[k] * src[j * step + k]`` in k order, where ``src`` is given split
     into its ``step`` phases (``phases[p, i] = src[i * step + p]``) so that every tap reads a
@@ -85,7 +85,7 @@ def _correlate_along_row(out: np.ndarray, phases: np.ndarray, w: np.ndarray) -> 
         k += 1
 
 
-@numba.njit(inline="always", **_JIT)
+@numba.njit(**_JIT)
 def _correlate_across_ring(out: np.ndarray, ring: np.ndarray, m: int, first: int,
                            w: np.ndarray) -> None:
     """``out[c] = sum_k w[k] * ring[(first + k) % n, m, c]`` in k order (a column filter)."""
@@ -118,7 +118,7 @@ def _correlate_across_ring(out: np.ndarray, ring: np.ndarray, m: int, first: int
         k += 1
 
 
-@numba.njit(inline="always", **_JIT)
+@numba.njit(**_JIT)
 def _split_phases(dest: np.ndarray, src: np.ndarray) -> None:
     """``dest[p, i] = src[i * step + p]`` for the ``step = dest.shape[0]`` phases."""
     step = dest.shape[0]
@@ -128,7 +128,7 @@ def _split_phases(dest: np.ndarray, src: np.ndarray) -> None:
             phase[i] = src[i * step + p]
 
 
-@numba.njit(inline="always", **_JIT)
+@numba.njit(**_JIT)
 def _push_row(ring: np.ndarray, row: int, src: np.ndarray, w: np.ndarray, products: bool,
               saturate: bool, scratch: np.ndarray) -> None:
     """Row-filter input row ``row`` of every map into its ring slot.
@@ -250,7 +250,7 @@ def row_state(imgs: np.ndarray, n: int) -> tuple[np.ndarray, ...]:
             np.empty((N_MAPS, 1, out_w)), np.empty(out_w), np.empty((N_TERMS, 1, out_w)))
 
 
-@numba.njit(inline="always", **_JIT)
+@numba.njit(**_JIT)
 def _filtered_row(imgs: np.ndarray, w: np.ndarray, saturate: bool, ring: np.ndarray,
                   scratch: np.ndarray, maps_row: np.ndarray, out_row: int) -> None:
     """The 8 filtered VIF maps of output row ``out_row`` into ``maps_row`` (8, 1, W').
@@ -301,7 +301,7 @@ def vif_log_argument_rows(imgs: np.ndarray, w: np.ndarray, saturate: bool, sigma
                        args[2, j], args[3, j])
 
 
-@numba.njit(inline="always", **_JIT)
+@numba.njit(**_JIT)
 def _log_arguments(g: np.ndarray, sv_sq: np.ndarray, sigma1_sq: np.ndarray, sigma_nsq: float,
                    num: np.ndarray, den: np.ndarray) -> None:
     for i in range(g.shape[0]):  # two loops: each vectorises (one fused loop does not)
