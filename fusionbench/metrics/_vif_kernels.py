@@ -51,24 +51,27 @@ def _fma(typingctx, x, y, z):  # noqa: ARG001 (numba's intrinsic signature)
 
 
 @numba.njit(**_JIT)
-def _correlate_along_row(out: np.ndarray, phases: np.ndarray, w: np.ndarray) -> None:
-    """``out[j] = sum_k w[k] * src[j * step + k]`` in k order, where ``src`` is given split
-    into its ``step`` phases (``phases[p, i] = src[i * step + p]``) so that every tap reads a
-    contiguous run; taps are added 4 per sweep."""
+def _correlate(out: np.ndarray, rows: np.ndarray, tap_row: np.ndarray, tap_col: np.ndarray,
+               w: np.ndarray) -> None:
+    """``out[c] = sum_k w[k] * rows[tap_row[k], tap_col[k] + c]`` in k order, taps added 4 per
+    sweep; every tap reads a contiguous run of one row of ``rows`` (2-D).
+
+    A row filter reads the phases of one image row (``rows[p, i] = src[i * step + p]``, tap k
+    at row k % step, column k // step); a column filter reads the ring of row-filtered rows.
+    """
     n = w.shape[0]
-    step = phases.shape[0]
     width = out.shape[0]
-    s0 = phases[0]
+    s0 = rows[tap_row[0], tap_col[0]:]
     w0 = w[0]
     for c in range(width):
         out[c] = w0 * s0[c]
     k = 1
     while k + 4 <= n:
         w1, w2, w3, w4 = w[k], w[k + 1], w[k + 2], w[k + 3]
-        s1 = phases[k % step, k // step:]
-        s2 = phases[(k + 1) % step, (k + 1) // step:]
-        s3 = phases[(k + 2) % step, (k + 2) // step:]
-        s4 = phases[(k + 3) % step, (k + 3) // step:]
+        s1 = rows[tap_row[k], tap_col[k]:]
+        s2 = rows[tap_row[k + 1], tap_col[k + 1]:]
+        s3 = rows[tap_row[k + 2], tap_col[k + 2]:]
+        s4 = rows[tap_row[k + 3], tap_col[k + 3]:]
         for c in range(width):
             t = out[c]
             t = _fma(w1, s1[c], t)
@@ -79,43 +82,30 @@ def _correlate_along_row(out: np.ndarray, phases: np.ndarray, w: np.ndarray) -> 
         k += 4
     while k < n:
         wk = w[k]
-        sk = phases[k % step, k // step:]
+        sk = rows[tap_row[k], tap_col[k]:]
         for c in range(width):
             out[c] = _fma(wk, sk[c], out[c])
         k += 1
 
 
 @numba.njit(**_JIT)
-def _correlate_across_ring(out: np.ndarray, ring: np.ndarray, m: int, first: int,
-                           w: np.ndarray) -> None:
-    """``out[c] = sum_k w[k] * ring[(first + k) % n, m, c]`` in k order (a column filter)."""
+def _column_filter(out: np.ndarray, ring: np.ndarray, m: int, first: int, w: np.ndarray,
+                   taps: np.ndarray) -> None:
+    """``out[c] = sum_k w[k] * ring[m, (first + k) % n, c]``: the column filter of map ``m``
+    for the output row whose window starts at input row ``first`` (``taps``: see
+    :func:`filter_taps`; its rows 2 and 3 are overwritten)."""
     n = w.shape[0]
-    width = out.shape[0]
-    w0 = w[0]
-    s0 = ring[first % n, m]
-    for c in range(width):
-        out[c] = w0 * s0[c]
-    k = 1
-    while k + 4 <= n:
-        w1, w2, w3, w4 = w[k], w[k + 1], w[k + 2], w[k + 3]
-        s1 = ring[(first + k) % n, m]
-        s2 = ring[(first + k + 1) % n, m]
-        s3 = ring[(first + k + 2) % n, m]
-        s4 = ring[(first + k + 3) % n, m]
-        for c in range(width):
-            t = out[c]
-            t = _fma(w1, s1[c], t)
-            t = _fma(w2, s2[c], t)
-            t = _fma(w3, s3[c], t)
-            t = _fma(w4, s4[c], t)
-            out[c] = t
-        k += 4
-    while k < n:
-        wk = w[k]
-        sk = ring[(first + k) % n, m]
-        for c in range(width):
-            out[c] = _fma(wk, sk[c], out[c])
-        k += 1
+    for k in range(n):
+        taps[2, k] = (first + k) % n
+        taps[3, k] = 0
+    _correlate(out, ring[m], taps[2], taps[3], w)
+
+
+def filter_taps(n: int, step: int) -> np.ndarray:
+    """(4, n) tap table: rows 0-1 say where row-filter tap k reads in a row split into ``step``
+    phases (phase k % step, offset k // step); rows 2-3 are scratch for the column filter."""
+    k = np.arange(n)
+    return np.stack([k % step, k // step, k, 0 * k]).astype(np.int64)
 
 
 @numba.njit(**_JIT)
@@ -130,18 +120,18 @@ def _split_phases(dest: np.ndarray, src: np.ndarray) -> None:
 
 @numba.njit(**_JIT)
 def _push_row(ring: np.ndarray, row: int, src: np.ndarray, w: np.ndarray, products: bool,
-              saturate: bool, scratch: np.ndarray) -> None:
-    """Row-filter input row ``row`` of every map into its ring slot.
+              saturate: bool, scratch: np.ndarray, taps: np.ndarray) -> None:
+    """Row-filter input row ``row`` of every map into its slot of ``ring`` (maps, n, W').
 
     With ``products`` the maps are (A, B, F, A*A, B*B, F*F, A*F, B*F) of ``src`` = (A, B, F),
     the products optionally saturated at 255 (MATLAB uint8 arithmetic); otherwise the maps are
     ``src``'s own. ``scratch`` (8, step, ceil(W / step)) holds the row's maps split into phases.
     """
-    slot = ring[row % w.shape[0]]
+    slot = row % w.shape[0]
     if not products:
         for m in range(src.shape[0]):
             _split_phases(scratch[m], src[m, row])
-            _correlate_along_row(slot[m], scratch[m], w)
+            _correlate(ring[m, slot], scratch[m], taps[0], taps[1], w)
         return
     ra, rb, rf = src[0, row], src[1, row], src[2, row]
     for c in range(ra.shape[0]):
@@ -159,29 +149,30 @@ def _push_row(ring: np.ndarray, row: int, src: np.ndarray, w: np.ndarray, produc
         scratch[6, 0, c] = xz
         scratch[7, 0, c] = yz
     for m in range(N_MAPS):
-        _correlate_along_row(slot[m], scratch[m], w)
+        _correlate(ring[m, slot], scratch[m], taps[0], taps[1], w)
 
 
 @numba.njit(**_JIT)
 def filter_stack(src: np.ndarray, w: np.ndarray, products: bool, saturate: bool, step: int,
-                 out: np.ndarray) -> None:
+                 out: np.ndarray, taps: np.ndarray) -> None:
     """Separable 'valid' filter of the maps of ``src`` (k, H, W) into ``out``.
 
     ``out`` has shape (k or 8, ceil((H - n + 1) / step), ceil((W - n + 1) / step)) with
     n = len(w): only every ``step``-th row and column is computed. With ``products`` (then
-    ``step`` must be 1) it receives the 8 VIF maps of ``src`` = (A, B, F).
+    ``step`` must be 1) it receives the 8 VIF maps of ``src`` = (A, B, F). ``taps``:
+    :func:`filter_taps` ``(n, step)``.
     """
     n = w.shape[0]
     height, width = src.shape[1], src.shape[2]
     n_maps, out_w = out.shape[0], out.shape[2]
-    ring = np.empty((n, n_maps, out_w))
+    ring = np.empty((n_maps, n, out_w))
     scratch = np.empty((N_MAPS if products else n_maps, step, (width + step - 1) // step))
     for row in range(height):
-        _push_row(ring, row, src, w, products, saturate, scratch)
+        _push_row(ring, row, src, w, products, saturate, scratch, taps)
         first = row - n + 1
         if first >= 0 and first % step == 0:
             for m in range(n_maps):
-                _correlate_across_ring(out[m, first // step], ring, m, first, w)
+                _column_filter(out[m, first // step], ring, m, first, w, taps)
 
 
 @numba.njit(**_JIT)
@@ -243,16 +234,18 @@ def apply_vifp_rules_2d(maps: np.ndarray, terms: np.ndarray) -> None:
 
 def row_state(imgs: np.ndarray, n: int) -> tuple[np.ndarray, ...]:
     """Work arrays for :func:`vif_terms` and :func:`vif_log_argument_rows` on ``imgs`` (3, H, W)
-    with an n-tap window: (ring, scratch, maps_row, s2, terms_row)."""
+    with an n-tap window: (ring, scratch, maps_row, s2, terms_row, taps)."""
     width = imgs.shape[2]
     out_w = width - n + 1
-    return (np.empty((n, N_MAPS, out_w)), np.empty((N_MAPS, 1, width)),
-            np.empty((N_MAPS, 1, out_w)), np.empty(out_w), np.empty((N_TERMS, 1, out_w)))
+    return (np.empty((N_MAPS, n, out_w)), np.empty((N_MAPS, 1, width)),
+            np.empty((N_MAPS, 1, out_w)), np.empty(out_w), np.empty((N_TERMS, 1, out_w)),
+            filter_taps(n, 1))
 
 
 @numba.njit(**_JIT)
 def _filtered_row(imgs: np.ndarray, w: np.ndarray, saturate: bool, ring: np.ndarray,
-                  scratch: np.ndarray, maps_row: np.ndarray, out_row: int) -> None:
+                  scratch: np.ndarray, maps_row: np.ndarray, taps: np.ndarray,
+                  out_row: int) -> None:
     """The 8 filtered VIF maps of output row ``out_row`` into ``maps_row`` (8, 1, W').
 
     Pushes the input rows that row needs into ``ring``: output rows must be asked for in
@@ -261,16 +254,16 @@ def _filtered_row(imgs: np.ndarray, w: np.ndarray, saturate: bool, ring: np.ndar
     n = w.shape[0]
     if out_row == 0:
         for row in range(n - 1):
-            _push_row(ring, row, imgs, w, True, saturate, scratch)
-    _push_row(ring, out_row + n - 1, imgs, w, True, saturate, scratch)
+            _push_row(ring, row, imgs, w, True, saturate, scratch, taps)
+    _push_row(ring, out_row + n - 1, imgs, w, True, saturate, scratch, taps)
     for m in range(N_MAPS):
-        _correlate_across_ring(maps_row[m, 0], ring, m, out_row, w)
+        _column_filter(maps_row[m, 0], ring, m, out_row, w, taps)
 
 
 @numba.njit(**_JIT)
 def vif_terms(imgs: np.ndarray, w: np.ndarray, saturate: bool, terms: np.ndarray,
               ring: np.ndarray, scratch: np.ndarray, maps_row: np.ndarray, s2: np.ndarray,
-              terms_row: np.ndarray) -> None:  # noqa: ARG001 (terms_row: see row_state)
+              terms_row: np.ndarray, taps: np.ndarray) -> None:  # noqa: ARG001 (terms_row)
     """Filter the 8 VIF maps of ``imgs`` (A, B, F) and apply the vifp rules, one row at a time.
 
     ``terms`` has shape (6, H - n + 1, W - n + 1); equal to :func:`filter_stack` with
@@ -278,14 +271,15 @@ def vif_terms(imgs: np.ndarray, w: np.ndarray, saturate: bool, terms: np.ndarray
     remaining arguments are :func:`row_state`'s.
     """
     for out_row in range(terms.shape[1]):
-        _filtered_row(imgs, w, saturate, ring, scratch, maps_row, out_row)
+        _filtered_row(imgs, w, saturate, ring, scratch, maps_row, taps, out_row)
         apply_vifp_rules(maps_row, 0, terms, out_row, s2)
 
 
 @numba.njit(**_JIT)
 def vif_log_argument_rows(imgs: np.ndarray, w: np.ndarray, saturate: bool, sigma_nsq: float,
                           start: int, args: np.ndarray, ring: np.ndarray, scratch: np.ndarray,
-                          maps_row: np.ndarray, s2: np.ndarray, terms_row: np.ndarray) -> None:
+                          maps_row: np.ndarray, s2: np.ndarray, terms_row: np.ndarray,
+                          taps: np.ndarray) -> None:
     """:func:`vif_log_arguments` of output rows ``start, start + 1, ...`` (as many as ``args``
     (4, k, W') holds), computed from the images without storing the terms.
 
@@ -293,7 +287,7 @@ def vif_log_argument_rows(imgs: np.ndarray, w: np.ndarray, saturate: bool, sigma
     the logarithms of one cache-sized strip at a time.
     """
     for j in range(args.shape[1]):
-        _filtered_row(imgs, w, saturate, ring, scratch, maps_row, start + j)
+        _filtered_row(imgs, w, saturate, ring, scratch, maps_row, taps, start + j)
         apply_vifp_rules(maps_row, 0, terms_row, 0, s2)
         _log_arguments(terms_row[0, 0], terms_row[1, 0], terms_row[2, 0], sigma_nsq,
                        args[0, j], args[1, j])

@@ -82,7 +82,7 @@ def filter_valid(stack: np.ndarray, n: int, *, step: int = 1) -> np.ndarray:
     from fusionbench.metrics import _vif_kernels as kernels  # numba: imported on first use
     src = np.ascontiguousarray(stack, dtype=stack.dtype if stack.dtype == np.uint8 else float)
     out = np.empty((src.shape[0], *_valid_shape(src.shape, n, step)))
-    kernels.filter_stack(src, window_1d(n), False, False, step, out)
+    kernels.filter_stack(src, window_1d(n), False, False, step, out, kernels.filter_taps(n, step))
     return out
 
 
@@ -94,7 +94,7 @@ def _filter_products(imgs: np.ndarray, n: int, *, saturate: bool = False) -> np.
         return empty
     from fusionbench.metrics import _vif_kernels as kernels
     out = np.empty((8, *_valid_shape(imgs.shape, n, 1)))
-    kernels.filter_stack(imgs, window_1d(n), True, saturate, 1, out)
+    kernels.filter_stack(imgs, window_1d(n), True, saturate, 1, out, kernels.filter_taps(n, 1))
     return out
 
 
