@@ -507,7 +507,7 @@ def run_regress(reference: Path, results: Path, *, tolerances: Path | None = Non
                 echo: Any = print) -> int:
     """Everything ``fusionbench regress`` does; returns the exit code."""
     from fusionbench.data import resolve_data_root
-    from fusionbench.results import load_results
+    from fusionbench.report.load import ReportError, load_results
 
     reference = Path(reference)
     tol_path = tolerances or reference.with_name("tolerances.toml")
@@ -527,7 +527,11 @@ def run_regress(reference: Path, results: Path, *, tolerances: Path | None = Non
                 raise RegressionError(f"data absent for {names} (data root: {root}); "
                                       "set --data-root or $FUSIONBENCH_DATA")
             echo(f"regress: WARNING data absent, not checked: {names}")
-    scores, pairs, _ = load_results(results)
+    try:
+        stored = load_results(results)
+    except ReportError as exc:
+        raise RegressionError(str(exc)) from exc
+    scores, pairs = stored.scores, stored.pairs
     if scores.empty and pairs.empty:
         raise RegressionError(f"{results}: no results found (run `fusionbench run` first)")
     if update:

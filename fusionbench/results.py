@@ -164,38 +164,3 @@ def _to_csv(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> str:
     for row in rows:
         writer.writerow({k: (repr(v) if isinstance(v, float) else v) for k, v in row.items()})
     return buf.getvalue()
-
-
-def run_folders(root: Path) -> list[RunPaths]:
-    """Every run folder under a results root (those with a manifest or records)."""
-    found = []
-    for manifest in sorted(Path(root).glob("*/*/*/manifest.json")):
-        run_dir = manifest.parent
-        found.append(RunPaths(Path(root), run_dir.parent.parent.name, run_dir.parent.name,
-                              run_dir.name))
-    return found
-
-
-def load_results(root: str | Path) -> tuple[Any, Any, list[dict[str, Any]]]:
-    """All runs under ``root`` as ``(scores, pairs, manifests)`` (two pandas DataFrames).
-
-    Tables are rebuilt from the records first, so an interrupted run's finished pairs count.
-    """
-    import pandas as pd
-
-    scores, pairs, manifests = [], [], []
-    for run in run_folders(Path(root)):
-        if run.records_dir.is_dir():
-            run.write_tables()
-        scores.append(pd.read_csv(run.scores_csv, keep_default_na=False,
-                                  dtype={"pair": str, "subset": str}))
-        pairs.append(pd.read_csv(run.pairs_csv, keep_default_na=False,
-                                 dtype={"pair": str, "subset": str, "reason": str}))
-        manifests.append(json.loads(run.manifest.read_text(encoding="utf-8")))
-    score_df = (pd.concat(scores, ignore_index=True) if scores
-                else pd.DataFrame(columns=list(SCORE_COLUMNS)))
-    if len(score_df):
-        score_df["value"] = pd.to_numeric(score_df["value"], errors="coerce")
-    pair_df = (pd.concat(pairs, ignore_index=True) if pairs
-               else pd.DataFrame(columns=list(PAIR_COLUMNS)))
-    return score_df, pair_df, manifests

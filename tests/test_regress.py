@@ -260,4 +260,4 @@ def test_sweep_runs_a_slice_then_compares(tmp_path: Path) -> None:
 
 def test_no_results_is_a_clear_error(tmp_path: Path) -> None:
     code, out = _regress("--reference", str(tmp_path / "r.csv"), "--results", str(tmp_path))
-    assert code == 1 and "no results found" in out
+    assert code == 1 and "no runs found" in out

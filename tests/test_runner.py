@@ -111,3 +111,19 @@ def test_manifest_has_timings_per_pair(tmp_path: Path) -> None:
     manifest = json.loads(summary.paths.manifest.read_text())
     assert set(manifest["seconds_per_pair"]) == {"focus_01", "focus_02", "focus_03"}
     assert manifest["device"] == "cpu" and manifest["profiles"] == ["standard"]
+
+
+def test_report_loader_counts_the_records_of_an_interrupted_run(tmp_path: Path) -> None:
+    from fusionbench.report.load import load_results
+
+    ds, sub = _sample("ir-vi")
+    summary = run_method(Registry.builtin().get("average"), ds, sub, tmp_path, FAST)
+    # an interrupted run: records of finished pairs, tables not (re)written yet
+    summary.paths.scores_csv.unlink()
+    summary.paths.pairs_csv.unlink()
+    summary.paths.manifest.unlink()
+    next(summary.paths.records_dir.glob("*.json")).unlink()
+    stored = load_results(tmp_path)
+    assert len(stored.runs) == 1
+    assert stored.scores.groupby("pair").size().to_dict() == {p: 2 for p in stored.pairs["pair"]}
+    assert len(stored.pairs) == 3 and set(stored.pairs["status"]) == {"ok"}

@@ -4,7 +4,9 @@ Layout: ``<root>/<dataset>/<subset>/<method>/`` holding ``scores.csv`` (tidy:
 ``method,dataset,subset,pair,metric,convention,value``), ``pairs.csv``
 (``method,dataset,subset,pair,status,reason,fused_path,a_path,b_path,seconds``) and
 ``manifest.json``. A run folder needs at least one of the three files. The names written
-*inside* the files are authoritative (folder names may be sanitised).
+*inside* the files are authoritative (folder names may be sanitised). Where a run folder holds
+per-pair records (``records/``), the two tables are first rebuilt from them, so that the pairs
+an interrupted run finished count (the runner writes the tables only when it ends).
 
 >>> import tempfile
 >>> load_results(tempfile.mkdtemp())
@@ -23,7 +25,7 @@ from typing import Any
 import pandas as pd
 
 from fusionbench.errors import FusionbenchError
-from fusionbench.results import PAIR_COLUMNS, SCORE_COLUMNS
+from fusionbench.results import PAIR_COLUMNS, SCORE_COLUMNS, RunPaths
 
 RUN_FILES = ("scores.csv", "pairs.csv", "manifest.json")
 
@@ -63,6 +65,14 @@ class Results:
         frames = [r.scores for r in self.runs if len(r.scores)]
         if not frames:
             return _empty(SCORE_COLUMNS, numeric=("value",))
+        return pd.concat(frames, ignore_index=True)
+
+    @property
+    def pairs(self) -> pd.DataFrame:
+        """All runs' pair statuses in one frame (columns :data:`PAIR_COLUMNS`)."""
+        frames = [r.pairs for r in self.runs if len(r.pairs)]
+        if not frames:
+            return _empty(PAIR_COLUMNS, numeric=("seconds",))
         return pd.concat(frames, ignore_index=True)
 
     def groups(self) -> list[tuple[str, str]]:
@@ -135,6 +145,9 @@ def load_run(folder: str | Path, root: str | Path | None = None) -> Run:
     """Read one run folder (``root`` only gives fallback names from the folder path)."""
     folder = Path(folder)
     root = Path(root) if root is not None else folder.parents[2]
+    if (folder / "records").is_dir():
+        RunPaths(folder.parents[2], folder.parent.parent.name, folder.parent.name,
+                 folder.name).write_tables()
     scores_path, pairs_path, manifest_path = (folder / n for n in RUN_FILES)
     scores = (_read_csv(scores_path, SCORE_COLUMNS, ("value",)) if scores_path.is_file()
               else _empty(SCORE_COLUMNS, ("value",)))
@@ -151,10 +164,12 @@ def load_results(root: str | Path) -> Results:
     if not root.is_dir():
         raise ReportError(f"results folder {root} does not exist (run `fusionbench run` first "
                           "or pass --results)")
-    folders = sorted({p.parent for name in RUN_FILES for p in root.glob(f"*/*/*/{name}")})
+    folders = sorted({p.parent for name in (*RUN_FILES, "records")
+                      for p in root.glob(f"*/*/*/{name}")})
     if not folders:
         raise ReportError(f"no runs found under {root} (expected "
-                          "<dataset>/<subset>/<method>/scores.csv, pairs.csv or manifest.json)")
+                          "<dataset>/<subset>/<method>/ with scores.csv, pairs.csv, "
+                          "manifest.json or records/)")
     runs = [load_run(f, root) for f in folders]
     seen: dict[tuple[str, str, str], Path] = {}
     for run in runs:
