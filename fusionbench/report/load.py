@@ -62,18 +62,12 @@ class Results:
     @property
     def scores(self) -> pd.DataFrame:
         """All runs' scores in one tidy frame (columns :data:`SCORE_COLUMNS`)."""
-        frames = [r.scores for r in self.runs if len(r.scores)]
-        if not frames:
-            return _empty(SCORE_COLUMNS, numeric=("value",))
-        return pd.concat(frames, ignore_index=True)
+        return _concat([r.scores for r in self.runs], SCORE_COLUMNS, ("value",))
 
     @property
     def pairs(self) -> pd.DataFrame:
         """All runs' pair statuses in one frame (columns :data:`PAIR_COLUMNS`)."""
-        frames = [r.pairs for r in self.runs if len(r.pairs)]
-        if not frames:
-            return _empty(PAIR_COLUMNS, numeric=("seconds",))
-        return pd.concat(frames, ignore_index=True)
+        return _concat([r.pairs for r in self.runs], PAIR_COLUMNS, ("seconds",))
 
     def groups(self) -> list[tuple[str, str]]:
         """Sorted distinct ``(dataset, subset)`` pairs."""
@@ -83,6 +77,13 @@ class Results:
         """The runs of one dataset subset, sorted by method name."""
         found = [r for r in self.runs if (r.dataset, r.subset) == (dataset, subset)]
         return sorted(found, key=lambda r: r.method)
+
+
+def _concat(frames: list[pd.DataFrame], columns: tuple[str, ...],
+            numeric: tuple[str, ...]) -> pd.DataFrame:
+    """The non-empty ``frames`` one after the other (an empty frame of ``columns`` if none)."""
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else _empty(columns, numeric)
 
 
 def _empty(columns: tuple[str, ...], numeric: tuple[str, ...] = ()) -> pd.DataFrame:
