@@ -101,7 +101,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path,
                         default=Path(__file__).resolve().parents[2] / "shared" / "data")
-    parser.add_argument("--profiles", nargs="+", default=["tang2022", "standard"])
+    parser.add_argument("--profiles", nargs="+",
+                        default=["tang2022", "tang2023", "cddfuse", "standard"])
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--limit", type=int, default=0, help="score only the first N triples")
     parser.add_argument("--repeat", type=int, default=10)
