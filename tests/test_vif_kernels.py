@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.ndimage import correlate1d
 
 from fusionbench.metrics import _vif_kernels as K
@@ -145,3 +147,18 @@ def test_streamed_vifp_equals_sums_of_full_terms(saturate: bool) -> None:
     # the other variant reuses the shared scales and still gives its own answer
     other = V.vifp_pair(a, b, f, saturate_first_scale=not saturate, cache=cache)
     assert other == V.vifp_pair(a, b, f, saturate_first_scale=not saturate)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 40), st.integers(1, 40), st.sampled_from(WINDOWS), st.sampled_from([1, 2]),
+       st.integers(0, 2**32 - 1))
+def test_filter_any_shape_and_step_matches_scipy(rows: int, cols: int, n: int, step: int,
+                                                 seed: int) -> None:
+    x = np.random.default_rng(seed).integers(0, 256, (2, rows, cols)).astype(np.uint8)
+    got = V.filter_valid(x, n, step=step)
+    if rows < n or cols < n:
+        assert got.size == 0
+        return
+    expected = _scipy_valid(x, n)[:, ::step, ::step]
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, rtol=1e-13, atol=1e-11)
