@@ -91,20 +91,62 @@ def _correlate(out: np.ndarray, rows: np.ndarray, tap_row: np.ndarray, tap_col: 
 @numba.njit(**_JIT)
 def _column_filter(out: np.ndarray, ring: np.ndarray, m: int, first: int, w: np.ndarray,
                    taps: np.ndarray) -> None:
-    """``out[c] = sum_k w[k] * ring[m, (first + k) % n, c]``: the column filter of map ``m``
-    for the output row whose window starts at input row ``first`` (``taps``: see
+    """``out[c] = sum_k w[k] * ring[m, (first + k) % slots, c]``: the column filter of map
+    ``m`` for the output row whose window starts at input row ``first`` (``taps``: see
     :func:`filter_taps`; its rows 2 and 3 are overwritten)."""
-    n = w.shape[0]
-    for k in range(n):
-        taps[2, k] = (first + k) % n
+    slots = ring.shape[1]
+    for k in range(w.shape[0]):
+        taps[2, k] = (first + k) % slots
         taps[3, k] = 0
     _correlate(out, ring[m], taps[2], taps[3], w)
 
 
+@numba.njit(**_JIT)
+def _column_filter_pair(out0: np.ndarray, out1: np.ndarray, ring: np.ndarray, m: int,
+                        first: int, w: np.ndarray, taps: np.ndarray) -> None:
+    """:func:`_column_filter` of the output rows whose windows start at ``first`` and
+    ``first + 1`` (same rounding), sharing the loads of their common input rows; the ring needs
+    n + 1 slots."""
+    n = w.shape[0]
+    slots = ring.shape[1]
+    for k in range(n + 1):
+        taps[2, k] = (first + k) % slots
+    rows = ring[m]
+    s0, s1 = rows[taps[2, 0]], rows[taps[2, 1]]
+    w0 = w[0]
+    for c in range(out0.shape[0]):
+        out0[c] = w0 * s0[c]
+        out1[c] = w0 * s1[c]
+    k = 1
+    while k + 4 <= n:
+        w1, w2, w3, w4 = w[k], w[k + 1], w[k + 2], w[k + 3]
+        r1, r2, r3 = rows[taps[2, k]], rows[taps[2, k + 1]], rows[taps[2, k + 2]]
+        r4, r5 = rows[taps[2, k + 3]], rows[taps[2, k + 4]]
+        for c in range(out0.shape[0]):
+            x2, x3, x4 = r2[c], r3[c], r4[c]
+            t = _fma(w1, r1[c], out0[c])
+            u = _fma(w1, x2, out1[c])
+            t = _fma(w2, x2, t)
+            u = _fma(w2, x3, u)
+            t = _fma(w3, x3, t)
+            u = _fma(w3, x4, u)
+            out0[c] = _fma(w4, x4, t)
+            out1[c] = _fma(w4, r5[c], u)
+        k += 4
+    while k < n:
+        wk = w[k]
+        r1, r2 = rows[taps[2, k]], rows[taps[2, k + 1]]
+        for c in range(out0.shape[0]):
+            out0[c] = _fma(wk, r1[c], out0[c])
+            out1[c] = _fma(wk, r2[c], out1[c])
+        k += 1
+
+
 def filter_taps(n: int, step: int) -> np.ndarray:
-    """(4, n) tap table: rows 0-1 say where row-filter tap k reads in a row split into ``step``
-    phases (phase k % step, offset k // step); rows 2-3 are scratch for the column filter."""
-    k = np.arange(n)
+    """(4, n + 1) tap table: rows 0-1 say where row-filter tap k reads in a row split into
+    ``step`` phases (phase k % step, offset k // step); rows 2-3 are scratch for the column
+    filters."""
+    k = np.arange(n + 1)
     return np.stack([k % step, k // step, k, 0 * k]).astype(np.int64)
 
 
@@ -121,13 +163,13 @@ def _split_phases(dest: np.ndarray, src: np.ndarray) -> None:
 @numba.njit(**_JIT)
 def _push_row(ring: np.ndarray, row: int, src: np.ndarray, w: np.ndarray, products: bool,
               saturate: bool, scratch: np.ndarray, taps: np.ndarray) -> None:
-    """Row-filter input row ``row`` of every map into its slot of ``ring`` (maps, n, W').
+    """Row-filter input row ``row`` of every map into its slot of ``ring`` (maps, slots, W').
 
     With ``products`` the maps are (A, B, F, A*A, B*B, F*F, A*F, B*F) of ``src`` = (A, B, F),
     the products optionally saturated at 255 (MATLAB uint8 arithmetic); otherwise the maps are
     ``src``'s own. ``scratch`` (8, step, ceil(W / step)) holds the row's maps split into phases.
     """
-    slot = row % w.shape[0]
+    slot = row % ring.shape[1]
     if not products:
         for m in range(src.shape[0]):
             _split_phases(scratch[m], src[m, row])
@@ -234,51 +276,59 @@ def apply_vifp_rules_2d(maps: np.ndarray, terms: np.ndarray) -> None:
 
 def row_state(imgs: np.ndarray, n: int) -> tuple[np.ndarray, ...]:
     """Work arrays for :func:`vif_terms` and :func:`vif_log_argument_rows` on ``imgs`` (3, H, W)
-    with an n-tap window: (ring, scratch, maps_row, s2, terms_row, taps)."""
+    with an n-tap window: (ring, scratch, maps_rows, s2, terms_rows, taps)."""
     width = imgs.shape[2]
     out_w = width - n + 1
-    return (np.empty((N_MAPS, n, out_w)), np.empty((N_MAPS, 1, width)),
-            np.empty((N_MAPS, 1, out_w)), np.empty(out_w), np.empty((N_TERMS, 1, out_w)),
+    return (np.empty((N_MAPS, n + 1, out_w)), np.empty((N_MAPS, 1, width)),
+            np.empty((N_MAPS, 2, out_w)), np.empty(out_w), np.empty((N_TERMS, 2, out_w)),
             filter_taps(n, 1))
 
 
 @numba.njit(**_JIT)
-def _filtered_row(imgs: np.ndarray, w: np.ndarray, saturate: bool, ring: np.ndarray,
-                  scratch: np.ndarray, maps_row: np.ndarray, taps: np.ndarray,
-                  out_row: int) -> None:
-    """The 8 filtered VIF maps of output row ``out_row`` into ``maps_row`` (8, 1, W').
+def _filtered_rows(imgs: np.ndarray, w: np.ndarray, saturate: bool, ring: np.ndarray,
+                   scratch: np.ndarray, maps_rows: np.ndarray, taps: np.ndarray,
+                   out_row: int, count: int) -> None:
+    """The 8 filtered VIF maps of output row ``out_row`` into ``maps_rows[:, 0]``, and with
+    ``count`` = 2 of the next row into ``maps_rows[:, 1]``.
 
-    Pushes the input rows that row needs into ``ring``: output rows must be asked for in
-    order, starting at 0, with the same ``ring``.
+    Pushes the input rows they need into ``ring`` (n + 1 slots): output rows must be asked for
+    in order, starting at 0, with the same ``ring``.
     """
     n = w.shape[0]
     if out_row == 0:
         for row in range(n - 1):
             _push_row(ring, row, imgs, w, True, saturate, scratch, taps)
-    _push_row(ring, out_row + n - 1, imgs, w, True, saturate, scratch, taps)
+    for row in range(out_row + n - 1, out_row + n - 1 + count):
+        _push_row(ring, row, imgs, w, True, saturate, scratch, taps)
     for m in range(N_MAPS):
-        _column_filter(maps_row[m, 0], ring, m, out_row, w, taps)
+        if count == 2:
+            _column_filter_pair(maps_rows[m, 0], maps_rows[m, 1], ring, m, out_row, w, taps)
+        else:
+            _column_filter(maps_rows[m, 0], ring, m, out_row, w, taps)
 
 
 @numba.njit(**_JIT)
 def vif_terms(imgs: np.ndarray, w: np.ndarray, saturate: bool, terms: np.ndarray,
-              ring: np.ndarray, scratch: np.ndarray, maps_row: np.ndarray, s2: np.ndarray,
-              terms_row: np.ndarray, taps: np.ndarray) -> None:  # noqa: ARG001 (terms_row)
-    """Filter the 8 VIF maps of ``imgs`` (A, B, F) and apply the vifp rules, one row at a time.
+              ring: np.ndarray, scratch: np.ndarray, maps_rows: np.ndarray, s2: np.ndarray,
+              terms_rows: np.ndarray, taps: np.ndarray) -> None:  # noqa: ARG001 (terms_rows)
+    """Filter the 8 VIF maps of ``imgs`` (A, B, F) and apply the vifp rules, two rows at a time.
 
     ``terms`` has shape (6, H - n + 1, W - n + 1); equal to :func:`filter_stack` with
     ``products`` followed by :func:`apply_vifp_rules_2d`, without the full-size maps. The
     remaining arguments are :func:`row_state`'s.
     """
-    for out_row in range(terms.shape[1]):
-        _filtered_row(imgs, w, saturate, ring, scratch, maps_row, taps, out_row)
-        apply_vifp_rules(maps_row, 0, terms, out_row, s2)
+    rows = terms.shape[1]
+    for out_row in range(0, rows, 2):
+        count = min(2, rows - out_row)
+        _filtered_rows(imgs, w, saturate, ring, scratch, maps_rows, taps, out_row, count)
+        for j in range(count):
+            apply_vifp_rules(maps_rows, j, terms, out_row + j, s2)
 
 
 @numba.njit(**_JIT)
 def vif_log_argument_rows(imgs: np.ndarray, w: np.ndarray, saturate: bool, sigma_nsq: float,
                           start: int, args: np.ndarray, ring: np.ndarray, scratch: np.ndarray,
-                          maps_row: np.ndarray, s2: np.ndarray, terms_row: np.ndarray,
+                          maps_rows: np.ndarray, s2: np.ndarray, terms_rows: np.ndarray,
                           taps: np.ndarray) -> None:
     """:func:`vif_log_arguments` of output rows ``start, start + 1, ...`` (as many as ``args``
     (4, k, W') holds), computed from the images without storing the terms.
@@ -286,13 +336,16 @@ def vif_log_argument_rows(imgs: np.ndarray, w: np.ndarray, saturate: bool, sigma
     Strips must come in order from row 0 with one :func:`row_state`, so that a caller can take
     the logarithms of one cache-sized strip at a time.
     """
-    for j in range(args.shape[1]):
-        _filtered_row(imgs, w, saturate, ring, scratch, maps_row, taps, start + j)
-        apply_vifp_rules(maps_row, 0, terms_row, 0, s2)
-        _log_arguments(terms_row[0, 0], terms_row[1, 0], terms_row[2, 0], sigma_nsq,
-                       args[0, j], args[1, j])
-        _log_arguments(terms_row[3, 0], terms_row[4, 0], terms_row[5, 0], sigma_nsq,
-                       args[2, j], args[3, j])
+    rows = args.shape[1]
+    for j in range(0, rows, 2):
+        count = min(2, rows - j)
+        _filtered_rows(imgs, w, saturate, ring, scratch, maps_rows, taps, start + j, count)
+        for i in range(count):
+            apply_vifp_rules(maps_rows, i, terms_rows, i, s2)
+            _log_arguments(terms_rows[0, i], terms_rows[1, i], terms_rows[2, i], sigma_nsq,
+                           args[0, j + i], args[1, j + i])
+            _log_arguments(terms_rows[3, i], terms_rows[4, i], terms_rows[5, i], sigma_nsq,
+                           args[2, j + i], args[3, j + i])
 
 
 @numba.njit(**_JIT)
