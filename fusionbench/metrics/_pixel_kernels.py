@@ -7,6 +7,15 @@ partial sums, in a fixed order) and then over the row totals in order; with at m
 thousand terms per level the rounding stays near 1e-15 relative (numpy's pairwise sums differ
 from these in the last bits only; the tests compare them). Inputs may be ``uint8`` or float64;
 arithmetic is float64 without fast-math.
+
+>>> import numpy as np
+>>> img = np.array([[0, 10, 30], [0, 10, 30]], np.uint8)
+>>> squared_neighbour_difference_sums(img, 1.0)  # vertical, horizontal
+(0.0, 1000.0)
+>>> counts = np.zeros(256, np.int64)
+>>> histogram(img, counts)
+>>> int(counts[0]), int(counts[10])
+(2, 2)
 """
 
 from __future__ import annotations

@@ -15,11 +15,22 @@ the two agree bit for bit). The rules are evaluated without fused multiply-adds,
 same rounding as the numpy expressions in the reference code.
 
 The filtering streams over the input rows: each row is filtered along the row (for every map)
-into a ring buffer of ``len(w)`` rows, and each output row is the column filter of the ring, so
-the working set stays in the CPU cache and the full-size product maps are never formed.
+into a ring buffer of ``len(w)`` (+ 1) rows, and output rows are column filters of the ring,
+two at a time where they share input rows, so the working set stays in the CPU cache and the
+full-size product maps are never formed. The VIF kernels go on to the vifp rules and the
+arguments of its logarithms row by row (the caller takes the logarithms with numpy, whose
+``log10`` is vectorised).
 
 Compiled functions are cached on disk by numba (``cache=True``); the first call in a fresh
-environment compiles them (a few seconds).
+environment compiles them (~13 s in all, see :mod:`fusionbench.metrics.warmup`).
+
+>>> import numpy as np
+>>> w = np.array([0.25, 0.5, 0.25])
+>>> src = np.arange(12.0).reshape(1, 3, 4)
+>>> out = np.empty((1, 1, 2))
+>>> filter_stack(src, w, False, False, 1, out, filter_taps(3, 1))
+>>> out.tolist()  # the 3x3 window around (1, 1) and (1, 2)
+[[[5.0, 6.0]]]
 """
 
 from __future__ import annotations
