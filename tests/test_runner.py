@@ -127,3 +127,20 @@ def test_report_loader_counts_the_records_of_an_interrupted_run(tmp_path: Path) 
     assert len(stored.runs) == 1
     assert stored.scores.groupby("pair").size().to_dict() == {p: 2 for p in stored.pairs["pair"]}
     assert len(stored.pairs) == 3 and set(stored.pairs["status"]) == {"ok"}
+
+
+def test_report_loader_reads_a_read_only_run_folder_with_a_warning(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fusionbench.report.load import load_results
+    from fusionbench.results import RunPaths
+
+    ds, sub = _sample("ir-vi")
+    run_method(Registry.builtin().get("average"), ds, sub, tmp_path, FAST)
+
+    def read_only(self: RunPaths) -> tuple[int, int]:
+        raise PermissionError(13, "Permission denied", str(self.scores_csv))
+
+    monkeypatch.setattr(RunPaths, "write_tables", read_only)
+    with pytest.warns(RuntimeWarning, match="cannot rebuild"):
+        stored = load_results(tmp_path)
+    assert len(stored.pairs) == 4 and len(stored.scores) == 8

@@ -18,6 +18,7 @@ fusionbench.report.load.ReportError: no runs found under ...
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -142,13 +143,24 @@ def _identity(folder: Path, root: Path, scores: pd.DataFrame, pairs: pd.DataFram
     return out[0], out[1], out[2]
 
 
+def _refresh_tables(folder: Path) -> None:
+    """Rebuild a run folder's tables from its records; a read-only folder keeps its tables
+    (with a warning: pairs finished after they were written are then not counted)."""
+    paths = RunPaths(folder.parents[2], folder.parent.parent.name, folder.parent.name,
+                     folder.name)
+    try:
+        paths.write_tables()
+    except OSError as exc:
+        warnings.warn(f"{folder}: cannot rebuild scores.csv / pairs.csv from records/ ({exc}); "
+                      "reading the tables as they are", RuntimeWarning, stacklevel=3)
+
+
 def load_run(folder: str | Path, root: str | Path | None = None) -> Run:
     """Read one run folder (``root`` only gives fallback names from the folder path)."""
     folder = Path(folder)
     root = Path(root) if root is not None else folder.parents[2]
     if (folder / "records").is_dir():
-        RunPaths(folder.parents[2], folder.parent.parent.name, folder.parent.name,
-                 folder.name).write_tables()
+        _refresh_tables(folder)
     scores_path, pairs_path, manifest_path = (folder / n for n in RUN_FILES)
     scores = (_read_csv(scores_path, SCORE_COLUMNS, ("value",)) if scores_path.is_file()
               else _empty(SCORE_COLUMNS, ("value",)))
