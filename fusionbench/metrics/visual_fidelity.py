@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
 
@@ -47,6 +48,12 @@ def window_1d(n: int) -> np.ndarray:
     x = np.arange(n, dtype=np.float64) - (n - 1) / 2.0
     g = np.exp(-(x * x) / (2.0 * sigma * sigma))
     return g / g.sum()
+
+
+def _kernels() -> ModuleType:
+    """The compiled kernels (numba is imported on first use, not with the package)."""
+    from fusionbench.metrics import _vif_kernels
+    return _vif_kernels
 
 
 def _empty_valid(shape: tuple[int, ...], n: int, step: int) -> np.ndarray | None:
@@ -79,7 +86,7 @@ def filter_valid(stack: np.ndarray, n: int, *, step: int = 1) -> np.ndarray:
     empty = _empty_valid(stack.shape, n, step)
     if empty is not None:
         return empty
-    from fusionbench.metrics import _vif_kernels as kernels  # numba: imported on first use
+    kernels = _kernels()
     src = np.ascontiguousarray(stack, dtype=stack.dtype if stack.dtype == np.uint8 else float)
     out = np.empty((src.shape[0], *_valid_shape(src.shape, n, step)))
     kernels.filter_stack(src, window_1d(n), False, False, step, out, kernels.filter_taps(n, step))
@@ -92,7 +99,7 @@ def _filter_products(imgs: np.ndarray, n: int, *, saturate: bool = False) -> np.
     empty = _empty_valid((8,) + imgs.shape[1:], n, 1)
     if empty is not None:
         return empty
-    from fusionbench.metrics import _vif_kernels as kernels
+    kernels = _kernels()
     out = np.empty((8, *_valid_shape(imgs.shape, n, 1)))
     kernels.filter_stack(imgs, window_1d(n), True, saturate, 1, out, kernels.filter_taps(n, 1))
     return out
@@ -115,7 +122,7 @@ def _split_terms(terms: np.ndarray) -> list[ScaleTerms]:
 def _terms_from_maps(maps: np.ndarray) -> np.ndarray:
     """The vifp rules (:func:`~fusionbench.metrics._vif_kernels.apply_vifp_rules`) applied to
     filtered maps (8, H, W): (6, H, W) terms."""
-    from fusionbench.metrics import _vif_kernels as kernels
+    kernels = _kernels()
     terms = np.empty((6,) + maps.shape[1:])
     if maps.shape[1] and maps.shape[2]:
         kernels.apply_vifp_rules_2d(maps, terms)
@@ -126,7 +133,7 @@ def _scale_terms(imgs: np.ndarray, n: int, saturate: bool) -> np.ndarray:
     """(6, H - n + 1, W - n + 1) VIF terms of ``imgs`` (A, B, F) at a window of n taps."""
     if _empty_valid(imgs.shape, n, 1) is not None:
         return np.zeros((6, *_valid_shape(imgs.shape, n, 1)))
-    from fusionbench.metrics import _vif_kernels as kernels
+    kernels = _kernels()
     terms = np.empty((6, *_valid_shape(imgs.shape, n, 1)))
     kernels.vif_terms(imgs, window_1d(n), saturate, terms, *kernels.row_state(imgs, n))
     return terms
@@ -145,7 +152,7 @@ def _vifp_scale_sums(imgs: np.ndarray, n: int, saturate: bool) -> np.ndarray:
     sums = np.zeros(4)
     if rows == 0 or cols == 0:
         return sums
-    from fusionbench.metrics import _vif_kernels as kernels
+    kernels = _kernels()
     state = kernels.row_state(imgs, n)
     w = window_1d(n)
     buffer = np.empty((4, min(STRIP_ROWS, rows), cols))
@@ -317,7 +324,7 @@ def _octave_patched_maps(cache: dict, scale: int, saturate: bool) -> np.ndarray:
 def _log_terms(ta: ScaleTerms, tb: ScaleTerms, sigma_nsq: float) -> np.ndarray:
     """Per-pixel log10(1 + g^2 s1 / (sv + noise)) and log10(1 + s1 / noise) of source A, then
     of source B: a (4, H, W) array (same rounding as the plain numpy expressions)."""
-    from fusionbench.metrics import _vif_kernels as kernels
+    kernels = _kernels()
     logs = np.empty((4,) + ta.g.shape)
     flat = [x.ravel() for x in (ta.g, ta.sv_sq, ta.sigma1_sq, tb.g, tb.sv_sq, tb.sigma1_sq)]
     kernels.vif_log_arguments(*flat, sigma_nsq, logs.reshape(4, -1))
