@@ -378,3 +378,24 @@ def vif_log_arguments(g_a: np.ndarray, sv_a: np.ndarray, s1_a: np.ndarray, g_b: 
     several times faster than a scalar ``log10`` here)."""
     _log_arguments(g_a, sv_a, s1_a, sigma_nsq, out[0], out[1])
     _log_arguments(g_b, sv_b, s1_b, sigma_nsq, out[2], out[3])
+
+
+@numba.njit(**_JIT)
+def direct_filter_at(stack: np.ndarray, w2: np.ndarray, order: np.ndarray, rr: np.ndarray,
+                     cc: np.ndarray, out: np.ndarray) -> None:
+    """Direct (unseparated) 2-D 'valid' filtering of ``stack`` (k, H, W) at output pixels
+    ``(rr[p], cc[p])`` into ``out`` (k, P): ``acc = acc + w2[ro, co] * x[r + ro, c + co]`` from
+    0, for the window offsets ``order`` (n * n, 2) in that order, without fused multiply-adds
+    (the rounding of GNU Octave's ``conv2``, see ``visual_fidelity.octave_filter_valid``)."""
+    k = stack.shape[0]
+    acc = np.empty(k)
+    for p in range(rr.shape[0]):
+        r, c = rr[p], cc[p]
+        acc[:] = 0.0
+        for t in range(order.shape[0]):
+            ro, co = order[t, 0], order[t, 1]
+            weight = w2[ro, co]
+            for m in range(k):
+                acc[m] = acc[m] + weight * stack[m, r + ro, c + co]
+        for m in range(k):
+            out[m, p] = acc[m]

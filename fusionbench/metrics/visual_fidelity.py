@@ -189,35 +189,34 @@ def _octave_order(n: int) -> list[tuple[int, int]]:
 
 
 def octave_filter_valid(stack: np.ndarray, w2: np.ndarray, *, step: int = 1) -> np.ndarray:
-    """'valid' filtering of the last two axes with the same rounding as Octave's ``filter2``.
+    """'valid' filtering of the last two axes of ``stack`` (k, H, W) with the same rounding as
+    Octave's ``filter2``.
 
     The 2-D window is applied directly (no separation), adding one window element at a time
     in the order of Octave's inner convolution; ``step = 2`` computes only ``[::2, ::2]``.
+
+    >>> x = np.arange(25.0).reshape(1, 5, 5)
+    >>> octave_filter_valid(x, np.full((3, 3), 1 / 9)).round(12).tolist()[0][0]
+    [6.0, 7.0, 8.0]
     """
     n = w2.shape[0]
     rows, cols = stack.shape[-2] - n + 1, stack.shape[-1] - n + 1
     if rows <= 0 or cols <= 0:
         return np.zeros(stack.shape[:-2] + (max(rows, 0), max(cols, 0)))
-    acc = np.zeros(stack.shape[:-2] + (len(range(0, rows, step)), len(range(0, cols, step))))
-    for ro, co in _octave_order(n):
-        acc += w2[ro, co] * stack[..., ro:ro + rows:step, co:co + cols:step]
-    return acc
+    grid_r, grid_c = np.meshgrid(np.arange(0, rows, step), np.arange(0, cols, step),
+                                 indexing="ij")
+    out = _octave_filter_at(stack, w2, grid_r.ravel(), grid_c.ravel())
+    return out.reshape(stack.shape[0], *grid_r.shape)
 
 
 def _octave_filter_at(stack: np.ndarray, w2: np.ndarray, rr: np.ndarray,
                       cc: np.ndarray) -> np.ndarray:
-    """:func:`octave_filter_valid` of ``stack`` (k, H, W) at output pixels ``(rr, cc)`` only."""
-    n = w2.shape[0]
+    """:func:`octave_filter_valid` of ``stack`` (k, H, W) at output pixels ``(rr, cc)`` only
+    (compiled, see :func:`~fusionbench.metrics._vif_kernels.direct_filter_at`)."""
     out = np.empty((stack.shape[0], rr.size))
-    off = np.arange(n)
-    for start in range(0, rr.size, 2048):
-        r = rr[start:start + 2048]
-        c = cc[start:start + 2048]
-        windows = stack[:, r[:, None, None] + off[None, :, None], c[:, None, None] + off]
-        acc = np.zeros((stack.shape[0], r.size))
-        for ro, co in _octave_order(n):
-            acc += w2[ro, co] * windows[:, :, ro, co]
-        out[:, start:start + r.size] = acc
+    order = np.array(_octave_order(w2.shape[0]), dtype=np.int64)
+    _kernels().direct_filter_at(np.ascontiguousarray(stack, dtype=float), w2, order,
+                                rr.astype(np.int64), cc.astype(np.int64), out)
     return out
 
 
