@@ -399,3 +399,20 @@ def direct_filter_at(stack: np.ndarray, w2: np.ndarray, order: np.ndarray, rr: n
                 acc[m] = acc[m] + weight * stack[m, r + ro, c + co]
         for m in range(k):
             out[m, p] = acc[m]
+
+
+@numba.njit(**_JIT)
+def direct_filter_grid(stack: np.ndarray, w2: np.ndarray, order: np.ndarray, step: int,
+                       out: np.ndarray) -> None:
+    """:func:`direct_filter_at` at every ``step``-th output row and column, into ``out``
+    (k, rows, cols): the same additions in the same order per pixel, vectorised along rows."""
+    for m in range(stack.shape[0]):
+        for i in range(out.shape[1]):
+            o = out[m, i]
+            o[:] = 0.0
+            for t in range(order.shape[0]):
+                ro, co = order[t, 0], order[t, 1]
+                weight = w2[ro, co]
+                src = stack[m, i * step + ro]
+                for j in range(o.shape[0]):
+                    o[j] = o[j] + weight * src[j * step + co]

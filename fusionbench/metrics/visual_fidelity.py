@@ -203,10 +203,11 @@ def octave_filter_valid(stack: np.ndarray, w2: np.ndarray, *, step: int = 1) -> 
     rows, cols = stack.shape[-2] - n + 1, stack.shape[-1] - n + 1
     if rows <= 0 or cols <= 0:
         return np.zeros(stack.shape[:-2] + (max(rows, 0), max(cols, 0)))
-    grid_r, grid_c = np.meshgrid(np.arange(0, rows, step), np.arange(0, cols, step),
-                                 indexing="ij")
-    out = _octave_filter_at(stack, w2, grid_r.ravel(), grid_c.ravel())
-    return out.reshape(stack.shape[0], *grid_r.shape)
+    src = np.ascontiguousarray(stack, dtype=float)
+    out = np.empty((src.shape[0], len(range(0, rows, step)), len(range(0, cols, step))))
+    order = np.array(_octave_order(n), dtype=np.int64)
+    _kernels().direct_filter_grid(src, w2, order, step, out)
+    return out
 
 
 def _octave_filter_at(stack: np.ndarray, w2: np.ndarray, rr: np.ndarray,
