@@ -129,6 +129,20 @@ class RunPaths:
         atomic_write_text(self.pairs_csv, _to_csv(PAIR_COLUMNS, pair_rows))
         return len(score_rows), len(pair_rows)
 
+    def refresh_tables(self) -> bool:
+        """Rebuild the tables (:meth:`write_tables`) unless both are newer than every record;
+        returns whether they were rebuilt. Readers call this so that the pairs an interrupted
+        run finished count, without rewriting the tables of finished runs each time."""
+        try:
+            written = min(self.scores_csv.stat().st_mtime_ns, self.pairs_csv.stat().st_mtime_ns)
+        except FileNotFoundError:
+            written = None
+        if written is not None and all(p.stat().st_mtime_ns < written
+                                       for p in self.records_dir.glob("*.json")):
+            return False
+        self.write_tables()
+        return True
+
     @contextmanager
     def lock(self) -> Iterator[None]:
         """Hold this run folder exclusively; a second writer gets :class:`RunLockedError`."""

@@ -5,8 +5,9 @@ Layout: ``<root>/<dataset>/<subset>/<method>/`` holding ``scores.csv`` (tidy:
 (``method,dataset,subset,pair,status,reason,fused_path,a_path,b_path,seconds``) and
 ``manifest.json``. A run folder needs at least one of the three files. The names written
 *inside* the files are authoritative (folder names may be sanitised). Where a run folder holds
-per-pair records (``records/``), the two tables are first rebuilt from them, so that the pairs
-an interrupted run finished count (the runner writes the tables only when it ends).
+per-pair records (``records/``) newer than its tables, the two tables are first rebuilt from
+them, so that the pairs an interrupted run finished count (the runner writes the tables only
+when it ends).
 
 >>> import tempfile
 >>> load_results(tempfile.mkdtemp())
@@ -144,12 +145,13 @@ def _identity(folder: Path, root: Path, scores: pd.DataFrame, pairs: pd.DataFram
 
 
 def _refresh_tables(folder: Path) -> None:
-    """Rebuild a run folder's tables from its records; a read-only folder keeps its tables
-    (with a warning: pairs finished after they were written are then not counted)."""
+    """Rebuild a run folder's tables from its records where they are older; a read-only folder
+    keeps its tables (with a warning: pairs finished after they were written are then not
+    counted)."""
     paths = RunPaths(folder.parents[2], folder.parent.parent.name, folder.parent.name,
                      folder.name)
     try:
-        paths.write_tables()
+        paths.refresh_tables()
     except OSError as exc:
         warnings.warn(f"{folder}: cannot rebuild scores.csv / pairs.csv from records/ ({exc}); "
                       "reading the tables as they are", RuntimeWarning, stacklevel=3)
