@@ -286,8 +286,8 @@ def apply_vifp_rules_2d(maps: np.ndarray, terms: np.ndarray) -> None:
 
 
 def row_state(imgs: np.ndarray, n: int) -> tuple[np.ndarray, ...]:
-    """Work arrays for :func:`vif_terms` and :func:`vif_log_argument_rows` on ``imgs`` (3, H, W)
-    with an n-tap window: (ring, scratch, maps_rows, s2, terms_rows, taps)."""
+    """Work arrays for :func:`vif_log_argument_rows` on ``imgs`` (3, H, W) with an n-tap window:
+    (ring, scratch, maps_rows, s2, terms_rows, taps)."""
     width = imgs.shape[2]
     out_w = width - n + 1
     return (np.empty((N_MAPS, n + 1, out_w)), np.empty((N_MAPS, 1, width)),
@@ -316,24 +316,6 @@ def _filtered_rows(imgs: np.ndarray, w: np.ndarray, saturate: bool, ring: np.nda
             _column_filter_pair(maps_rows[m, 0], maps_rows[m, 1], ring, m, out_row, w, taps)
         else:
             _column_filter(maps_rows[m, 0], ring, m, out_row, w, taps)
-
-
-@numba.njit(**_JIT)
-def vif_terms(imgs: np.ndarray, w: np.ndarray, saturate: bool, terms: np.ndarray,
-              ring: np.ndarray, scratch: np.ndarray, maps_rows: np.ndarray, s2: np.ndarray,
-              terms_rows: np.ndarray, taps: np.ndarray) -> None:  # noqa: ARG001 (terms_rows)
-    """Filter the 8 VIF maps of ``imgs`` (A, B, F) and apply the vifp rules, two rows at a time.
-
-    ``terms`` has shape (6, H - n + 1, W - n + 1); equal to :func:`filter_stack` with
-    ``products`` followed by :func:`apply_vifp_rules_2d`, without the full-size maps. The
-    remaining arguments are :func:`row_state`'s.
-    """
-    rows = terms.shape[1]
-    for out_row in range(0, rows, 2):
-        count = min(2, rows - out_row)
-        _filtered_rows(imgs, w, saturate, ring, scratch, maps_rows, taps, out_row, count)
-        for j in range(count):
-            apply_vifp_rules(maps_rows, j, terms, out_row + j, s2)
 
 
 @numba.njit(**_JIT)

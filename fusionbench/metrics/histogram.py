@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from fusionbench.metrics._compiled import pixel_kernels
+
 _LOG = {"bits": np.log2, "nats": np.log}
 
 
@@ -38,9 +40,8 @@ def histogram_u8(image: np.ndarray) -> np.ndarray:
     >>> histogram_u8(np.array([0, 0, 3], np.uint8))[:4].tolist()
     [2, 0, 0, 1]
     """
-    from fusionbench.metrics import _pixel_kernels  # numba: imported on first use
     counts = np.zeros(256, dtype=np.int64)
-    _pixel_kernels.histogram(np.ascontiguousarray(image, dtype=np.uint8), counts)
+    pixel_kernels().histogram(np.ascontiguousarray(image, dtype=np.uint8), counts)
     return counts
 
 
@@ -54,10 +55,9 @@ def joint_histogram_u8(x: np.ndarray, y: np.ndarray, *, tang_quirk: bool = False
     >>> int((joint_histogram_u8(a, a, tang_quirk=True) > 0).sum())
     1
     """
-    from fusionbench.metrics import _pixel_kernels  # numba: imported on first use
     x, y = (np.ascontiguousarray(v, dtype=np.uint8) for v in (x, y))
     counts = np.zeros(65536, dtype=np.int64)
-    _pixel_kernels.joint_histogram(x, y, 254 if tang_quirk else 255, counts)
+    pixel_kernels().joint_histogram(x, y, 254 if tang_quirk else 255, counts)
     return counts
 
 

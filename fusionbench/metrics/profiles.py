@@ -115,26 +115,11 @@ class Context:
         holds the exact values (no float copy is made), else :meth:`flt`."""
         return self.u8(role) if self.mode == "uint8" or self._key == "8bit" else self.flt(role)
 
-    def _vif_inputs(self) -> tuple[tuple[np.ndarray, ...], dict]:
-        """(A, B, F) for the VIF kernels and the cache their variants share (down-sampled
-        images, per-scale terms and sums)."""
+    def vif_inputs(self) -> tuple[tuple[np.ndarray, ...], dict]:
+        """(A, B, F) for the VIF kernels, and the cache that VIF's variants and VIFF share
+        (down-sampled images, per-scale sums and terms)."""
         images = (self.pixels("A"), self.pixels("B"), self.pixels("F"))
         return images, self._cached(("vif_maps",), dict)
-
-    def vif_stats(self, *, saturate: bool = False, octave: bool = False) -> list:
-        """:func:`~fusionbench.metrics.visual_fidelity.vif_statistics` of (A, B, F), cached."""
-        def make() -> list:
-            images, shared = self._vif_inputs()
-            return V.vif_statistics(*images, saturate_first_scale=saturate,
-                                    octave_rounding=octave, cache=shared)
-        return self._cached(("vif", saturate, octave), make)
-
-    def vifp(self, *, saturate: bool = False) -> tuple[float, float]:
-        """:func:`~fusionbench.metrics.visual_fidelity.vifp_pair` of (A, B, F), cached."""
-        def make() -> tuple[float, float]:
-            images, shared = self._vif_inputs()
-            return V.vifp_pair(*images, saturate_first_scale=saturate, cache=shared)
-        return self._cached(("vifp", saturate), make)
 
 
 MetricFn = Callable[[Context], float]
@@ -153,13 +138,15 @@ def _mi(unit: str, quirk: bool) -> MetricFn:
 
 def _vif(saturate: bool) -> MetricFn:
     def fn(c: Context) -> float:
-        vif_a, vif_b = c.vifp(saturate=saturate)
+        images, shared = c.vif_inputs()
+        vif_a, vif_b = V.vifp_pair(*images, saturate_first_scale=saturate, cache=shared)
         return vif_a + vif_b
     return fn
 
 
 def _viff(c: Context) -> float:
-    return V.viff_from_stats(c.vif_stats(octave=True))
+    images, shared = c.vif_inputs()
+    return V.viff_from_stats(V.vif_statistics(*images, octave_rounding=True, cache=shared))
 
 
 def _vifb_extra(name: str) -> MetricFn:

@@ -11,15 +11,9 @@ Inputs are 2-D arrays: ``uint8`` where a function says so, else float64 on 0..25
 
 from __future__ import annotations
 
-from types import ModuleType
-
 import numpy as np
 
-
-def kernels() -> ModuleType:
-    """The compiled kernels (numba is imported on first use, not with the package)."""
-    from fusionbench.metrics import _pixel_kernels
-    return _pixel_kernels
+from fusionbench.metrics._compiled import kernel_input, pixel_kernels
 
 
 def sd_population(f: np.ndarray) -> float:
@@ -30,7 +24,8 @@ def sd_population(f: np.ndarray) -> float:
     1.0
     """
     mean = float(f.mean(dtype=np.float64))
-    return float(np.sqrt(kernels().squared_deviation_sum(_rows(f), mean, False) / f.size))
+    total = pixel_kernels().squared_deviation_sum(kernel_input(f), mean, False)
+    return float(np.sqrt(total / f.size))
 
 
 def sd_tang2022(f_u8: np.ndarray) -> float:
@@ -43,7 +38,8 @@ def sd_tang2022(f_u8: np.ndarray) -> float:
     11.291589790636214
     """
     mean = float(f_u8.mean(dtype=np.float64))
-    return float(np.sqrt(kernels().squared_deviation_sum(_rows(f_u8), mean, True) / f_u8.size))
+    total = pixel_kernels().squared_deviation_sum(kernel_input(f_u8), mean, True)
+    return float(np.sqrt(total / f_u8.size))
 
 
 def sf_tang(f: np.ndarray, scale: float = 1.0) -> float:
@@ -55,7 +51,7 @@ def sf_tang(f: np.ndarray, scale: float = 1.0) -> float:
     3.0
     """
     rows, cols = f.shape
-    dv2, dh2 = kernels().squared_neighbour_difference_sums(_rows(f), float(scale))
+    dv2, dh2 = pixel_kernels().squared_neighbour_difference_sums(kernel_input(f), float(scale))
     rf2 = dv2 / ((rows - 1) * cols) if rows > 1 else 0.0
     cf2 = dh2 / (rows * (cols - 1)) if cols > 1 else 0.0
     return float(np.sqrt(rf2 + cf2))
@@ -70,18 +66,14 @@ def ag_tang(f: np.ndarray) -> float:
     5.656854249492381
     """
     m, n = f.shape
-    return float(kernels().gradient_magnitude_sum(_rows(f)) / ((m - 1) * (n - 1)))
+    return float(pixel_kernels().gradient_magnitude_sum(kernel_input(f)) / ((m - 1) * (n - 1)))
 
 
 def ag_mean(f: np.ndarray) -> float:
-    """CDDFuse average gradient: the sum of :func:`ag_tang` divided by all M N pixels.
+    """CDDFuse average gradient: the same sum as :func:`ag_tang`, divided by all M N pixels.
 
     >>> float(ag_mean(np.array([[0.0, 2.0], [0.0, 2.0]])))
     1.4142135623730951
     """
-    return float(kernels().gradient_magnitude_sum(_rows(f)) / f.size)
+    return float(pixel_kernels().gradient_magnitude_sum(kernel_input(f)) / f.size)
 
-
-def _rows(f: np.ndarray) -> np.ndarray:
-    """``f`` as the kernels read it: C-contiguous, uint8 kept, anything else as float64."""
-    return np.ascontiguousarray(f, dtype=np.uint8 if f.dtype == np.uint8 else np.float64)

@@ -27,9 +27,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from types import ModuleType
 
 import numpy as np
+
+from fusionbench.metrics._compiled import kernel_input, vif_kernels
 
 VIF_SIGMA_NSQ = 2.0
 VIFF_SIGMA_NSQ = 0.005 * 255 * 255
@@ -48,12 +49,6 @@ def window_1d(n: int) -> np.ndarray:
     x = np.arange(n, dtype=np.float64) - (n - 1) / 2.0
     g = np.exp(-(x * x) / (2.0 * sigma * sigma))
     return g / g.sum()
-
-
-def _kernels() -> ModuleType:
-    """The compiled kernels (numba is imported on first use, not with the package)."""
-    from fusionbench.metrics import _vif_kernels
-    return _vif_kernels
 
 
 def _empty_valid(shape: tuple[int, ...], n: int, step: int) -> np.ndarray | None:
@@ -86,8 +81,8 @@ def filter_valid(stack: np.ndarray, n: int, *, step: int = 1) -> np.ndarray:
     empty = _empty_valid(stack.shape, n, step)
     if empty is not None:
         return empty
-    kernels = _kernels()
-    src = np.ascontiguousarray(stack, dtype=stack.dtype if stack.dtype == np.uint8 else float)
+    kernels = vif_kernels()
+    src = kernel_input(stack)
     out = np.empty((src.shape[0], *_valid_shape(src.shape, n, step)))
     kernels.filter_stack(src, window_1d(n), False, False, step, out, kernels.filter_taps(n, step))
     return out
@@ -99,7 +94,7 @@ def _filter_products(imgs: np.ndarray, n: int, *, saturate: bool = False) -> np.
     empty = _empty_valid((8,) + imgs.shape[1:], n, 1)
     if empty is not None:
         return empty
-    kernels = _kernels()
+    kernels = vif_kernels()
     out = np.empty((8, *_valid_shape(imgs.shape, n, 1)))
     kernels.filter_stack(imgs, window_1d(n), True, saturate, 1, out, kernels.filter_taps(n, 1))
     return out
@@ -122,7 +117,7 @@ def _split_terms(terms: np.ndarray) -> list[ScaleTerms]:
 def _terms_from_maps(maps: np.ndarray) -> np.ndarray:
     """The vifp rules (:func:`~fusionbench.metrics._vif_kernels.apply_vifp_rules`) applied to
     filtered maps (8, H, W): (6, H, W) terms."""
-    kernels = _kernels()
+    kernels = vif_kernels()
     terms = np.empty((6,) + maps.shape[1:])
     if maps.shape[1] and maps.shape[2]:
         kernels.apply_vifp_rules_2d(maps, terms)
@@ -130,13 +125,9 @@ def _terms_from_maps(maps: np.ndarray) -> np.ndarray:
 
 
 def _scale_terms(imgs: np.ndarray, n: int, saturate: bool) -> np.ndarray:
-    """(6, H - n + 1, W - n + 1) VIF terms of ``imgs`` (A, B, F) at a window of n taps."""
-    if _empty_valid(imgs.shape, n, 1) is not None:
-        return np.zeros((6, *_valid_shape(imgs.shape, n, 1)))
-    kernels = _kernels()
-    terms = np.empty((6, *_valid_shape(imgs.shape, n, 1)))
-    kernels.vif_terms(imgs, window_1d(n), saturate, terms, *kernels.row_state(imgs, n))
-    return terms
+    """(6, H - n + 1, W - n + 1) VIF terms of ``imgs`` (A, B, F) at a window of n taps (full-size
+    maps: only :func:`vif_statistics` needs the per-pixel terms; :func:`vifp_pair` streams)."""
+    return _terms_from_maps(_filter_products(imgs, n, saturate=saturate))
 
 
 #: Output rows per strip in :func:`_vifp_scale_sums` (its ~1.5 MB buffer stays in the cache and
@@ -152,7 +143,7 @@ def _vifp_scale_sums(imgs: np.ndarray, n: int, saturate: bool) -> np.ndarray:
     sums = np.zeros(4)
     if rows == 0 or cols == 0:
         return sums
-    kernels = _kernels()
+    kernels = vif_kernels()
     state = kernels.row_state(imgs, n)
     w = window_1d(n)
     buffer = np.empty((4, min(STRIP_ROWS, rows), cols))
@@ -206,7 +197,7 @@ def octave_filter_valid(stack: np.ndarray, w2: np.ndarray, *, step: int = 1) -> 
     src = np.ascontiguousarray(stack, dtype=float)
     out = np.empty((src.shape[0], len(range(0, rows, step)), len(range(0, cols, step))))
     order = np.array(_octave_order(n), dtype=np.int64)
-    _kernels().direct_filter_grid(src, w2, order, step, out)
+    vif_kernels().direct_filter_grid(src, w2, order, step, out)
     return out
 
 
@@ -216,7 +207,7 @@ def _octave_filter_at(stack: np.ndarray, w2: np.ndarray, rr: np.ndarray,
     (compiled, see :func:`~fusionbench.metrics._vif_kernels.direct_filter_at`)."""
     out = np.empty((stack.shape[0], rr.size))
     order = np.array(_octave_order(w2.shape[0]), dtype=np.int64)
-    _kernels().direct_filter_at(np.ascontiguousarray(stack, dtype=float), w2, order,
+    vif_kernels().direct_filter_at(np.ascontiguousarray(stack, dtype=float), w2, order,
                                 rr.astype(np.int64), cc.astype(np.int64), out)
     return out
 
@@ -324,7 +315,7 @@ def _octave_patched_maps(cache: dict, scale: int, saturate: bool) -> np.ndarray:
 def _log_terms(ta: ScaleTerms, tb: ScaleTerms, sigma_nsq: float) -> np.ndarray:
     """Per-pixel log10(1 + g^2 s1 / (sv + noise)) and log10(1 + s1 / noise) of source A, then
     of source B: a (4, H, W) array (same rounding as the plain numpy expressions)."""
-    kernels = _kernels()
+    kernels = vif_kernels()
     logs = np.empty((4,) + ta.g.shape)
     flat = [x.ravel() for x in (ta.g, ta.sv_sq, ta.sigma1_sq, tb.g, tb.sv_sq, tb.sigma1_sq)]
     kernels.vif_log_arguments(*flat, sigma_nsq, logs.reshape(4, -1))
