@@ -196,7 +196,7 @@ def main() -> None:
         sys.exit(130)
     except FusionbenchError as exc:
         click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+        sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         click.echo("interrupted: finished pairs are stored; run the same command to resume",
                    err=True)

@@ -12,7 +12,18 @@ from pathlib import Path
 
 
 class FusionbenchError(Exception):
-    """Base class of every error fusionbench raises on purpose."""
+    """Base class of every error fusionbench raises on purpose.
+
+    ``exit_code`` is the process exit status the CLI uses for this kind of problem.
+    """
+
+    exit_code: int = 1
+
+
+class UsageError(FusionbenchError):
+    """A command-line option or argument is invalid; nothing was done (exit 2)."""
+
+    exit_code = 2
 
 
 class ImageError(FusionbenchError):

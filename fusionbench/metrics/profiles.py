@@ -238,6 +238,10 @@ class Profile:
     mode: str  # "uint8", "float" or "delegated"
     base_metrics: tuple[str, ...]
     optional_metrics: tuple[str, ...] = field(default=())  # need fusionbench.metrics.vifb
+    #: The engine version of this convention: bump it whenever any of its numbers change
+    #: (the CI regression reference catches such a change). The results store keys every
+    #: cached score by it, so a bump invalidates the cached scores of this profile only.
+    version: str = "1"
 
     @property
     def metrics(self) -> tuple[str, ...]:
