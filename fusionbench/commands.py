@@ -9,7 +9,8 @@ import click
 
 from fusionbench.data import Dataset, Subset, check_subset, dataset_cards, resolve_data_root
 from fusionbench.data import resolve_dataset as _resolve_dataset
-from fusionbench.errors import FusionbenchError, MethodError
+from fusionbench.errors import FusionbenchError, MethodError, UsageError
+from fusionbench.options import check_method_list, check_metrics, check_name, check_workers
 from fusionbench.registry import Method, Registry
 from fusionbench.runner import (
     DEFAULT_PROFILES,
@@ -39,10 +40,21 @@ def covers(method: Method, dataset: Dataset, subset: Subset) -> bool:
 
 
 def _select_methods(registry: Registry, names: str, dataset: Dataset) -> list[Method]:
-    if names.strip().lower() == "all":
+    chosen = check_method_list(names)
+    if [n.lower() for n in chosen] == ["all"]:
         return [m for m in registry
                 if any(covers(m, dataset, s) for s in dataset.available_subsets())]
-    return [registry.get(n.strip()) for n in names.split(",") if n.strip()]
+    return [registry.get(n) for n in chosen]
+
+
+def _check_scoring_options(metrics: str | None, profiles: tuple[str, ...],
+                           workers: int | None) -> None:
+    """Validate what is scored and how, before any work (:mod:`fusionbench.options`)."""
+    check_workers(workers)
+    metric_list = [m.strip() for m in metrics.split(",")] if metrics else None
+    if metric_list is not None and not all(metric_list):
+        raise UsageError(f"--metrics {metrics!r} has an empty name")
+    check_metrics(tuple(profiles) or DEFAULT_PROFILES, metric_list)
 
 
 def _config(metrics: str | None, profiles: tuple[str, ...], workers: int | None,
@@ -101,6 +113,7 @@ def run_command(method_names: str, dataset_name: str, subset: str | None, out: P
                 data_root: Path | None, device: str | None, weights: Path | None,
                 metrics: str | None, profiles: tuple[str, ...], workers: int | None) -> int:
     """``fusionbench run``: returns the exit code (3 when some pairs failed)."""
+    _check_scoring_options(metrics, profiles, workers)
     registry = Registry.builtin()
     dataset = _resolve_dataset(dataset_name, data_root)
     chosen = _select_methods(registry, method_names, dataset)
@@ -123,6 +136,8 @@ def eval_command(fused: Path, dataset_name: str, name: str, subset: str | None, 
                  out: Path, data_root: Path | None, metrics: str | None,
                  profiles: tuple[str, ...], workers: int | None) -> int:
     """``fusionbench eval``: score a folder of fused images as a published method."""
+    _check_scoring_options(metrics, profiles, workers)
+    check_name(name, "--name")
     if not fused.is_dir():
         raise FusionbenchError(f"{fused}: folder of fused images not found")
     dataset = _resolve_dataset(dataset_name, data_root)
