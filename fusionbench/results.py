@@ -56,6 +56,9 @@ class PairRecord:
     b_path: str = ""
     seconds: float = 0.0
     scores: list[dict[str, Any]] = field(default_factory=list)
+    #: sha256 of the files the scores came from (A, B and a published fused file), see
+    #: :func:`fusionbench.runner.input_fingerprint`; a record whose inputs changed is redone.
+    fingerprint: str = ""
 
     def covers(self, metrics: Iterable[str], conventions: Iterable[str]) -> bool:
         """Whether this record already holds every requested (metric, convention) score."""

@@ -7,6 +7,7 @@ skipped on a re-run; ``workers > 1`` spreads pairs over processes with identical
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
@@ -72,6 +73,23 @@ def published_file(folder: Path, pattern: str, pair: str) -> Path | None:
     return matches[0] if matches else None
 
 
+def input_fingerprint(*files: Path | None) -> str:
+    """sha256 over the bytes of ``files`` (``None`` entries count as absent), in order.
+
+    A stored record is reused only while its fingerprint still matches, so different images
+    under the same run name or the same folder name are never answered from old scores.
+    """
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(b"\0" if path is None else hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _pair_fingerprint(pair: Pair, published_dir: Path | None, pattern: str) -> str:
+    found = published_file(published_dir, pattern, pair.name) if published_dir else None
+    return input_fingerprint(pair.a, pair.b, found)
+
+
 def _score(fused: Any, a: Any, b: Any, config: RunConfig) -> list[dict[str, Any]]:
     from fusionbench.metrics import score_many  # all profiles at once, sharing intermediates
 
@@ -132,6 +150,7 @@ def process_pair(method: Method, pair: Pair, paths: RunPaths, published_dir: Pat
             raise MethodError(f"fused image is {fused.shape[1]}x{fused.shape[0]} but the "
                               f"sources are {a.shape[1]}x{a.shape[0]}")
         record.scores = _score(fused, a, b, config)
+        record.fingerprint = input_fingerprint(pair.a, pair.b, found)
     except FusionbenchError as exc:
         record.status, record.reason = STATUS_FAILED, str(exc)
     except Exception as exc:  # a method's own bug must not stop the other pairs
@@ -188,6 +207,18 @@ def _expected_metrics(config: RunConfig) -> tuple[str, ...]:
     return tuple(names)
 
 
+def _still_valid(record: PairRecord, pair: Pair, published_dir: Path | None,
+                 pattern: str) -> bool:
+    """Whether the files behind a stored record are unchanged (a missing pair: still missing)."""
+    try:
+        if record.status == STATUS_MISSING:
+            return published_dir is not None and published_file(
+                published_dir, pattern, pair.name) is None
+        return record.fingerprint == _pair_fingerprint(pair, published_dir, pattern)
+    except (OSError, FusionbenchError):
+        return False
+
+
 def _is_complete(record: PairRecord, config: RunConfig) -> bool:
     """Whether a stored record already holds every score this run would compute."""
     if record.status == STATUS_MISSING:
@@ -221,7 +252,8 @@ def run_method(method: Method, dataset: Dataset, subset: Subset, out_root: Path,
         todo = []
         for pair in pairs:
             rec = paths.read_record(pair.name)
-            if rec and _is_complete(rec, config):
+            if rec and _is_complete(rec, config) and _still_valid(rec, pair, published_dir,
+                                                                 method.file_pattern):
                 _tally(summary, rec)
                 summary.skipped += 1
                 if progress:
