@@ -13,6 +13,8 @@ Any folder with two role sub-folders is a dataset too.
 
 from __future__ import annotations
 
+import hashlib
+
 import os
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -244,6 +246,17 @@ def dataset_cards(data_root: Path | None = None) -> dict[str, Dataset]:
     return out
 
 
+def adhoc_dataset_name(folder: Path) -> str:
+    """The name an ad-hoc dataset folder is stored under: its base name plus a short hash of its
+    resolved path, so that ``labA/mydata`` and ``labB/mydata`` never share results.
+
+    >>> adhoc_dataset_name(Path("/data/labA/mydata")) != adhoc_dataset_name(Path("/x/mydata"))
+    True
+    """
+    digest = hashlib.sha256(str(Path(folder).resolve()).encode("utf-8")).hexdigest()
+    return f"{Path(folder).name}-{digest[:6]}"
+
+
 def dataset_from_folder(folder: Path) -> Dataset:
     """An ad-hoc dataset: any folder with two role sub-folders (known role names first)."""
     subdirs = sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
@@ -258,7 +271,7 @@ def dataset_from_folder(folder: Path) -> Dataset:
                                f"images (e.g. ir/ and vi/); found {subdirs or 'none'}")
         roles = (with_images[0], with_images[1])
     subset = Subset(SUBSET_ALL, roles, ".", {r: (r,) for r in roles})
-    return Dataset(name=folder.name, title=f"folder {folder}", modality="", subsets=(subset,),
+    return Dataset(name=adhoc_dataset_name(folder), title=f"folder {folder}", modality="", subsets=(subset,),
                    base=folder, provenance=f"user folder {folder}")
 
 

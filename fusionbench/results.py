@@ -11,8 +11,10 @@ Layout under a results root (default ``results/``)::
         manifest.json          resolved config, versions, git revision, times, counts
         .lock                  held while a run writes here
 
-``scores.csv`` and ``pairs.csv`` are rebuilt from the records, so a run killed at any point
-leaves no half-written table, and re-running never duplicates a row.
+The records are the source of truth. ``scores.csv`` and ``pairs.csv`` are exports written from
+them (so a run killed at any point leaves no half-written table, and re-running never
+duplicates a row); readers (``report``, ``regress``) build their tables from the records, so an
+edited export changes no reported number.
 
 >>> RunPaths(Path("results"), "tno", "all", "average").scores_csv.as_posix()
 'results/tno/all/average/scores.csv'
@@ -107,12 +109,20 @@ class RunPaths:
         atomic_write_text(self.record_path(record.pair), json.dumps(asdict(record), indent=1))
 
     def read_record(self, pair: str) -> PairRecord | None:
-        """The stored record of a pair, or ``None`` (an unreadable record counts as absent)."""
+        """The stored record of a pair, or ``None``: an unreadable record, one whose ``pair``
+        field is not its file's name, or one holding a (metric, convention) twice counts as
+        absent (the run redoes it; readers skip it)."""
         path = self.record_path(pair)
         try:
-            return PairRecord(**json.loads(path.read_text(encoding="utf-8")))
+            record = PairRecord(**json.loads(path.read_text(encoding="utf-8")))
         except (OSError, ValueError, TypeError):
             return None
+        keys = [(s.get("metric"), s.get("convention")) for s in record.scores
+                if isinstance(s, dict)]
+        if (record.pair != pair or len(keys) != len(record.scores)
+                or len(set(keys)) != len(keys)):
+            return None
+        return record
 
     def records(self) -> list[PairRecord]:
         """All stored records, sorted by pair name."""
@@ -121,30 +131,24 @@ class RunPaths:
         found = (self.read_record(p.stem) for p in sorted(self.records_dir.glob("*.json")))
         return [r for r in found if r is not None]
 
-    def write_tables(self) -> tuple[int, int]:
-        """Rebuild ``scores.csv`` and ``pairs.csv`` from the records; returns row counts."""
+    def table_rows(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The rows of ``scores.csv`` and ``pairs.csv``, built from the records (the source of
+        truth: readers use these, never the exported CSV files)."""
         records = self.records()
         key = {"method": self.method, "dataset": self.dataset, "subset": self.subset}
-        score_rows = [{**key, "pair": r.pair, **s} for r in records for s in r.scores]
+        score_rows = [{**key, "pair": r.pair, **{c: s[c] for c in SCORE_COLUMNS[4:]}}
+                      for r in records for s in r.scores]
         pair_rows = [{**key, **{c: getattr(r, c) for c in PAIR_COLUMNS if c not in key}}
                      for r in records]
+        return score_rows, pair_rows
+
+    def write_tables(self) -> tuple[int, int]:
+        """Export ``scores.csv`` and ``pairs.csv`` from the records; returns row counts.
+        The exports are outputs for people and other tools, never read back."""
+        score_rows, pair_rows = self.table_rows()
         atomic_write_text(self.scores_csv, _to_csv(SCORE_COLUMNS, score_rows))
         atomic_write_text(self.pairs_csv, _to_csv(PAIR_COLUMNS, pair_rows))
         return len(score_rows), len(pair_rows)
-
-    def refresh_tables(self) -> bool:
-        """Rebuild the tables (:meth:`write_tables`) unless both are newer than every record;
-        returns whether they were rebuilt. Readers call this so that the pairs an interrupted
-        run finished count, without rewriting the tables of finished runs each time."""
-        try:
-            written = min(self.scores_csv.stat().st_mtime_ns, self.pairs_csv.stat().st_mtime_ns)
-        except FileNotFoundError:
-            written = None
-        if written is not None and all(p.stat().st_mtime_ns < written
-                                       for p in self.records_dir.glob("*.json")):
-            return False
-        self.write_tables()
-        return True
 
     @contextmanager
     def lock(self) -> Iterator[None]:

@@ -18,7 +18,7 @@ import traceback
 import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -49,6 +49,9 @@ class RunConfig:
     device: str | None = None
     weights: str | None = None
     workers: int = 1
+    #: sha256 of ``weights`` (set by :func:`run_method`); part of every computed pair's
+    #: fingerprint and of the run's label, so other weights never share fused images or scores.
+    weights_sha256: str | None = None
 
 
 @dataclass
@@ -73,8 +76,14 @@ def published_file(folder: Path, pattern: str, pair: str) -> Path | None:
     return matches[0] if matches else None
 
 
-def input_fingerprint(*files: Path | None) -> str:
-    """sha256 over the bytes of ``files`` (``None`` entries count as absent), in order.
+def file_sha256(path: Path) -> str:
+    """The sha256 of a file's bytes, hex."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def input_fingerprint(*files: Path | None, extra: str = "") -> str:
+    """sha256 over the bytes of ``files`` (``None`` entries count as absent), in order, and
+    ``extra`` (e.g. the sha256 of the weights that produced a fused image).
 
     A stored record is reused only while its fingerprint still matches, so different images
     under the same run name or the same folder name are never answered from old scores.
@@ -82,12 +91,27 @@ def input_fingerprint(*files: Path | None) -> str:
     digest = hashlib.sha256()
     for path in files:
         digest.update(b"\0" if path is None else hashlib.sha256(path.read_bytes()).digest())
+    digest.update(extra.encode("utf-8"))
     return digest.hexdigest()
 
 
-def _pair_fingerprint(pair: Pair, published_dir: Path | None, pattern: str) -> str:
+def _pair_fingerprint(pair: Pair, published_dir: Path | None, pattern: str,
+                      weights_sha256: str | None) -> str:
     found = published_file(published_dir, pattern, pair.name) if published_dir else None
-    return input_fingerprint(pair.a, pair.b, found)
+    return input_fingerprint(pair.a, pair.b, found, extra=weights_sha256 or "")
+
+
+def run_label(method: Method, config: RunConfig) -> str:
+    """The name a run is stored under: the method's name for its default variant (shipped
+    weights), ``name@<first 8 hex of the weights' sha256>`` for other weights.
+
+    >>> m = Method(name="net", kind="network", title="", citation="", modalities=())
+    >>> run_label(m, RunConfig()), run_label(m, RunConfig(weights_sha256="ab12cd34ef"))
+    ('net', 'net@ab12cd34')
+    """
+    if config.weights_sha256:
+        return f"{method.name}@{config.weights_sha256[:8]}"
+    return method.name
 
 
 def _score(fused: Any, a: Any, b: Any, config: RunConfig) -> list[dict[str, Any]]:
@@ -107,11 +131,14 @@ _WORKER: dict[str, Any] = {}
 
 
 def _init_worker(method: Method, config: RunConfig) -> None:
+    _WORKER.clear()
     if method.is_published:
         _WORKER["fuse"] = None
     elif method.kind == "network":
         _WORKER["fuse"] = method.load(device=config.device, weights=config.weights)
-        _WORKER["device"] = str(getattr(_WORKER["fuse"], "device", config.device))
+        device = getattr(_WORKER["fuse"], "device", None) or config.device
+        if device is not None:
+            _WORKER["device"] = str(device)
     else:
         _WORKER["fuse"] = method.load()
 
@@ -150,7 +177,8 @@ def process_pair(method: Method, pair: Pair, paths: RunPaths, published_dir: Pat
             raise MethodError(f"fused image is {fused.shape[1]}x{fused.shape[0]} but the "
                               f"sources are {a.shape[1]}x{a.shape[0]}")
         record.scores = _score(fused, a, b, config)
-        record.fingerprint = input_fingerprint(pair.a, pair.b, found)
+        record.fingerprint = input_fingerprint(pair.a, pair.b, found,
+                                               extra=config.weights_sha256 or "")
     except FusionbenchError as exc:
         record.status, record.reason = STATUS_FAILED, str(exc)
     except Exception as exc:  # a method's own bug must not stop the other pairs
@@ -159,13 +187,6 @@ def process_pair(method: Method, pair: Pair, paths: RunPaths, published_dir: Pat
         where = f"{Path(last.filename).name}:{last.lineno}"
         record.reason = f"{type(exc).__name__}: {exc} (at {where})"
     record.seconds = round(time.perf_counter() - start, 4)
-    return record
-
-
-def _process_in_worker(method: Method, pair: Pair, paths: RunPaths, published_dir: Path | None,
-                       config: RunConfig) -> PairRecord:
-    record = process_pair(method, pair, paths, published_dir, config)
-    paths.write_record(record)
     return record
 
 
@@ -208,13 +229,14 @@ def _expected_metrics(config: RunConfig) -> tuple[str, ...]:
 
 
 def _still_valid(record: PairRecord, pair: Pair, published_dir: Path | None,
-                 pattern: str) -> bool:
+                 pattern: str, config_weights: str | None) -> bool:
     """Whether the files behind a stored record are unchanged (a missing pair: still missing)."""
     try:
         if record.status == STATUS_MISSING:
             return published_dir is not None and published_file(
                 published_dir, pattern, pair.name) is None
-        return record.fingerprint == _pair_fingerprint(pair, published_dir, pattern)
+        return record.fingerprint == _pair_fingerprint(pair, published_dir, pattern,
+                                                       config_weights)
     except (OSError, FusionbenchError):
         return False
 
@@ -230,9 +252,21 @@ def _is_complete(record: PairRecord, config: RunConfig) -> bool:
 def run_method(method: Method, dataset: Dataset, subset: Subset, out_root: Path,
                config: RunConfig, *, data_root: Path | None = None,
                progress: Callable[[int], Any] | None = None) -> RunSummary:
-    """Run one method on one dataset subset into ``out_root``; resumes finished pairs."""
+    """Run one method on one dataset subset into ``out_root``; resumes finished pairs.
+
+    Stored scores are merged, never wiped: a pair whose files are unchanged keeps the scores of
+    other profiles and metrics it already has, and only what is missing is computed. A pair
+    whose files (or the weights behind its fused image) changed is redone from scratch.
+    """
     pairs = dataset.pairs(subset)
-    paths = RunPaths(Path(out_root), dataset.name, subset.name, method.name)
+    if config.weights and not method.is_published:
+        weights = Path(config.weights)
+        try:
+            config = replace(config, weights_sha256=file_sha256(weights))
+        except OSError as exc:
+            raise MethodError(f"{weights}: weights file cannot be read "
+                              f"({exc.strerror or exc})") from exc
+    paths = RunPaths(Path(out_root), dataset.name, subset.name, run_label(method, config))
     published_dir = None
     if method.is_published:
         rel = method.outputs_for(dataset.name, subset.name)
@@ -250,18 +284,26 @@ def run_method(method: Method, dataset: Dataset, subset: Subset, out_root: Path,
     with paths.lock():
         _remove_stale_temporaries(paths)
         todo = []
+        kept: dict[str, PairRecord] = {}
         for pair in pairs:
             rec = paths.read_record(pair.name)
-            if rec and _is_complete(rec, config) and _still_valid(rec, pair, published_dir,
-                                                                 method.file_pattern):
+            valid = rec is not None and _still_valid(rec, pair, published_dir,
+                                                     method.file_pattern, config.weights_sha256)
+            if rec is not None and valid and _is_complete(rec, config):
                 _tally(summary, rec)
                 summary.skipped += 1
                 if progress:
                     progress(1)
-            else:
-                todo.append(pair)
+                continue
+            if rec is not None and valid:
+                kept[pair.name] = rec
+            elif published_dir is None:  # a stale fused image of ours must be made again
+                (paths.fused_dir / f"{pair.name}.png").unlink(missing_ok=True)
+            todo.append(pair)
         try:
             for record in _execute(method, todo, paths, published_dir, config):
+                record = _merge_scores(kept.get(record.pair), record)
+                paths.write_record(record)
                 _tally(summary, record)
                 if progress:
                     progress(1)
@@ -287,14 +329,26 @@ def _execute(method: Method, todo: Sequence[Pair], paths: RunPaths, published_di
     if workers == 1:
         _init_worker(method, config)
         for pair in todo:
-            yield _process_in_worker(method, pair, paths, published_dir, config)
+            yield process_pair(method, pair, paths, published_dir, config)
         return
     with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
                              initargs=(method, config)) as pool:
-        futures = [pool.submit(_process_in_worker, method, p, paths, published_dir, config)
+        futures = [pool.submit(process_pair, method, p, paths, published_dir, config)
                    for p in todo]
         for fut in as_completed(futures):
             yield fut.result()
+
+
+def _merge_scores(previous: PairRecord | None, record: PairRecord) -> PairRecord:
+    """``record`` plus the scores of ``previous`` (same files) that it did not recompute."""
+    if previous is None or record.status != STATUS_OK or previous.status != STATUS_OK:
+        return record
+    if previous.fingerprint != record.fingerprint:
+        return record
+    fresh = {(s["metric"], s["convention"]) for s in record.scores}
+    kept = [s for s in previous.scores if (s["metric"], s["convention"]) not in fresh]
+    record.scores = kept + record.scores
+    return record
 
 
 def _tally(summary: RunSummary, record: PairRecord) -> None:
@@ -309,20 +363,29 @@ def _tally(summary: RunSummary, record: PairRecord) -> None:
 def _write_manifest(paths: RunPaths, method: Method, dataset: Dataset, subset: Subset,
                     config: RunConfig, summary: RunSummary, started: str,
                     metrics: tuple[str, ...]) -> None:
+    records = paths.records()
+    stored_profiles = sorted({s["convention"] for r in records for s in r.scores})
+    stored_metrics = sorted({s["metric"] for r in records for s in r.scores})
     manifest = {
-        "method": method.name, "method_kind": method.kind, "method_card": method.card_path,
+        "method": paths.method, "method_kind": method.kind, "method_card": method.card_path,
         "dataset": dataset.name, "subset": subset.name, "dataset_base": str(dataset.base),
         "synthetic_data": dataset.synthetic,
-        "profiles": list(config.profiles), "metrics": list(metrics),
+        "profiles": stored_profiles, "metrics": stored_metrics,
+        "requested": {"profiles": list(config.profiles), "metrics": list(metrics)},
         "options": {"device": config.device, "weights": config.weights,
                     "workers": config.workers},
+        "method_name": method.name, "weights": config.weights,
+        "weights_sha256": config.weights_sha256,
+        "variant": "default" if config.weights_sha256 is None else config.weights_sha256[:8],
         "started": started, "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         "n_pairs": summary.n_pairs, "n_ok": len(summary.ok), "n_failed": len(summary.failed),
-        "n_missing": len(summary.missing), "pairs_ok": sorted(summary.ok),
+        "n_missing": len(summary.missing),
+        "interrupted": len(summary.ok) + len(summary.failed) + len(summary.missing)
+        < summary.n_pairs, "pairs_ok": sorted(summary.ok),
         "pairs_failed": dict(sorted(summary.failed.items())),
         "pairs_missing": sorted(summary.missing),
         "device": _WORKER.get("device") or config.device or "cpu",
-        "seconds_per_pair": {r.pair: r.seconds for r in paths.records()},
+        "seconds_per_pair": {r.pair: r.seconds for r in records},
         "fusionbench_version": __version__, "git_revision": _git_revision(),
         "versions": _versions(), "platform": platform.platform(), "cpu_count": os.cpu_count(),
     }

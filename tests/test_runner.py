@@ -130,36 +130,16 @@ def test_report_loader_counts_the_records_of_an_interrupted_run(tmp_path: Path) 
     assert len(stored.pairs) == 3 and set(stored.pairs["status"]) == {"ok"}
 
 
-def test_report_loader_reads_a_read_only_run_folder_with_a_warning(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_report_loader_never_writes_into_a_run_folder(tmp_path: Path) -> None:
     from fusionbench.report.load import load_results
-    from fusionbench.results import RunPaths
 
     ds, sub = _sample("ir-vi")
     summary = run_method(Registry.builtin().get("average"), ds, sub, tmp_path, FAST)
-    _backdate_tables(summary.paths.run_dir)
-
-    def read_only(self: RunPaths) -> tuple[int, int]:
-        raise PermissionError(13, "Permission denied", str(self.scores_csv))
-
-    monkeypatch.setattr(RunPaths, "write_tables", read_only)
-    with pytest.warns(RuntimeWarning, match="cannot rebuild"):
+    summary.paths.scores_csv.unlink()
+    summary.paths.run_dir.chmod(0o555)
+    try:
         stored = load_results(tmp_path)
+    finally:
+        summary.paths.run_dir.chmod(0o755)
     assert len(stored.pairs) == 4 and len(stored.scores) == 8
-
-
-def _backdate_tables(run_dir: Path) -> None:
-    """Give the tables a modification time one minute before the oldest record's, as when a
-    run was interrupted after its tables were last written."""
-    stamp = min(p.stat().st_mtime_ns for p in (run_dir / "records").glob("*.json")) - 60 * 10**9
-    for table in run_dir.glob("*.csv"):
-        os.utime(table, ns=(stamp, stamp))
-
-
-def test_tables_are_rebuilt_only_when_a_record_is_newer(tmp_path: Path) -> None:
-    ds, sub = _sample("ir-vi")
-    paths = run_method(Registry.builtin().get("average"), ds, sub, tmp_path, FAST).paths
-    assert paths.refresh_tables() is False  # the runner wrote them after the last record
-    _backdate_tables(paths.run_dir)
-    assert paths.refresh_tables() is True
-    assert paths.refresh_tables() is False
+    assert not summary.paths.scores_csv.exists()

@@ -5,9 +5,10 @@ Layout: ``<root>/<dataset>/<subset>/<method>/`` holding ``scores.csv`` (tidy:
 (``method,dataset,subset,pair,status,reason,fused_path,a_path,b_path,seconds``) and
 ``manifest.json``. A run folder needs at least one of the three files. The names written
 *inside* the files are authoritative (folder names may be sanitised). Where a run folder holds
-per-pair records (``records/``) newer than its tables, the two tables are first rebuilt from
-them, so that the pairs an interrupted run finished count (the runner writes the tables only
-when it ends).
+per-pair records (``records/``, the runner's source of truth), the tables are built from them
+and the exported CSV files are not read: an edited or duplicated export changes nothing, and
+the pairs an interrupted run finished count. A folder with exported tables only is read from
+its CSV files.
 
 >>> import tempfile
 >>> load_results(tempfile.mkdtemp())
@@ -19,7 +20,6 @@ fusionbench.report.load.ReportError: no runs found under ...
 from __future__ import annotations
 
 import json
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -144,30 +144,37 @@ def _identity(folder: Path, root: Path, scores: pd.DataFrame, pairs: pd.DataFram
     return out[0], out[1], out[2]
 
 
-def _refresh_tables(folder: Path) -> None:
-    """Rebuild a run folder's tables from its records where they are older; a read-only folder
-    keeps its tables (with a warning: pairs finished after they were written are then not
-    counted)."""
+def _frames_from_records(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A run folder's score and pair tables built from its per-pair records."""
     paths = RunPaths(folder.parents[2], folder.parent.parent.name, folder.parent.name,
                      folder.name)
-    try:
-        paths.refresh_tables()
-    except OSError as exc:
-        warnings.warn(f"{folder}: cannot rebuild scores.csv / pairs.csv from records/ ({exc}); "
-                      "reading the tables as they are", RuntimeWarning, stacklevel=3)
+    score_rows, pair_rows = paths.table_rows()
+    scores = (pd.DataFrame(score_rows, columns=list(SCORE_COLUMNS)) if score_rows
+              else _empty(SCORE_COLUMNS, ("value",)))
+    pairs = (pd.DataFrame(pair_rows, columns=list(PAIR_COLUMNS)) if pair_rows
+             else _empty(PAIR_COLUMNS, ("seconds",)))
+    scores["value"] = scores["value"].astype(float)
+    pairs["seconds"] = pairs["seconds"].astype(float)
+    return scores, pairs
 
 
 def load_run(folder: str | Path, root: str | Path | None = None) -> Run:
     """Read one run folder (``root`` only gives fallback names from the folder path)."""
     folder = Path(folder)
     root = Path(root) if root is not None else folder.parents[2]
-    if (folder / "records").is_dir():
-        _refresh_tables(folder)
     scores_path, pairs_path, manifest_path = (folder / n for n in RUN_FILES)
-    scores = (_read_csv(scores_path, SCORE_COLUMNS, ("value",)) if scores_path.is_file()
-              else _empty(SCORE_COLUMNS, ("value",)))
-    pairs = (_read_csv(pairs_path, PAIR_COLUMNS, ("seconds",)) if pairs_path.is_file()
-             else _empty(PAIR_COLUMNS, ("seconds",)))
+    if (folder / "records").is_dir():
+        scores, pairs = _frames_from_records(folder)
+    else:  # a folder of exported tables only (e.g. copied from elsewhere)
+        scores = (_read_csv(scores_path, SCORE_COLUMNS, ("value",)) if scores_path.is_file()
+                  else _empty(SCORE_COLUMNS, ("value",)))
+        pairs = (_read_csv(pairs_path, PAIR_COLUMNS, ("seconds",)) if pairs_path.is_file()
+                 else _empty(PAIR_COLUMNS, ("seconds",)))
+        duplicated = scores.duplicated(list(SCORE_COLUMNS[:6]))
+        if duplicated.any():
+            row = scores[duplicated].iloc[0]
+            raise ReportError(f"{scores_path}: {int(duplicated.sum())} duplicated score row(s), "
+                              f"e.g. pair {row['pair']!r} {row['metric']} ({row['convention']})")
     manifest = _read_manifest(manifest_path) if manifest_path.is_file() else {}
     dataset, subset, method = _identity(folder, root, scores, pairs, manifest)
     return Run(dataset, subset, method, folder, scores, pairs, manifest)

@@ -1,0 +1,145 @@
+"""The results store never serves a stale score, never loses one, never duplicates one (issue 11:
+each case at the top of the issue, as a test that fails on the code before the fix)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fusionbench.data import resolve_dataset
+from fusionbench.registry import Method, Registry
+from fusionbench.report.load import ReportError, load_results
+from fusionbench.runner import RunConfig, run_method
+
+SAMPLE = Path(__file__).resolve().parents[1] / "datasets" / "sample" / "ir-vi"
+FAST = RunConfig(metrics=("EN", "SD"), profiles=("standard",), workers=1)
+
+
+class ScaledAverage:
+    """A stand-in network: its "weights" file holds the weight of the first source (text)."""
+
+    def __init__(self, weights: str | None = None, device: str | None = None) -> None:
+        self.alpha = float(Path(weights).read_text()) if weights else 0.5
+
+    def __call__(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return self.alpha * a + (1 - self.alpha) * b
+
+
+NETWORK = Method(name="toynet", kind="network", title="toy", citation="", modalities=("ir-vi",),
+                 entry=f"{__name__}:ScaledAverage")
+
+
+def _sample():
+    ds = resolve_dataset("sample")
+    return ds, ds.subset("ir-vi")
+
+
+def _values(run_dir: Path) -> pd.Series:
+    stored = load_results(run_dir.parents[2])
+    run = next(r for r in stored.runs if r.path == run_dir)
+    return run.scores.set_index(["pair", "metric", "convention"])["value"].sort_index()
+
+
+def test_other_weights_never_share_fused_images_or_scores(tmp_path: Path) -> None:
+    ds, sub = _sample()
+    w1, w2 = tmp_path / "w1.txt", tmp_path / "w2.txt"
+    w1.write_text("0.9")
+    w2.write_text("0.1")
+    out = tmp_path / "results"
+    first = run_method(NETWORK, ds, sub, out, RunConfig(**{**FAST.__dict__, "weights": str(w1)}))
+    second = run_method(NETWORK, ds, sub, out, RunConfig(**{**FAST.__dict__, "weights": str(w2)}))
+    assert first.paths.run_dir != second.paths.run_dir
+    assert first.paths.method.startswith("toynet@") and second.skipped == 0
+    fresh = run_method(NETWORK, ds, sub, tmp_path / "fresh",
+                       RunConfig(**{**FAST.__dict__, "weights": str(w2)}))
+    pd.testing.assert_series_equal(_values(second.paths.run_dir), _values(fresh.paths.run_dir))
+    assert not _values(first.paths.run_dir).equals(_values(second.paths.run_dir))
+    manifest = json.loads(second.paths.manifest.read_text())
+    assert manifest["weights"] == str(w2) and len(manifest["weights_sha256"]) == 64
+
+
+def test_changed_weights_file_under_the_same_path_is_redone(tmp_path: Path) -> None:
+    ds, sub = _sample()
+    weights = tmp_path / "w.txt"
+    weights.write_text("0.9")
+    config = RunConfig(**{**FAST.__dict__, "weights": str(weights)})
+    first = run_method(NETWORK, ds, sub, tmp_path / "results", config)
+    weights.write_text("0.2")
+    second = run_method(NETWORK, ds, sub, tmp_path / "results", config)
+    assert second.skipped == 0 and second.paths.run_dir != first.paths.run_dir
+    fresh = run_method(NETWORK, ds, sub, tmp_path / "fresh", config)
+    pd.testing.assert_series_equal(_values(second.paths.run_dir), _values(fresh.paths.run_dir))
+
+
+def test_two_folders_with_one_base_name_do_not_share_results(tmp_path: Path) -> None:
+    for lab, role_source in (("labA", ("ir", "vi")), ("labB", ("vi", "ir"))):
+        folder = tmp_path / lab / "mydata"
+        shutil.copytree(SAMPLE / role_source[0], folder / "ir")
+        shutil.copytree(SAMPLE / role_source[1], folder / "vi")
+    out = tmp_path / "results"
+    average = Registry.builtin().get("average")
+    runs = []
+    for lab in ("labA", "labB"):
+        ds = resolve_dataset(str(tmp_path / lab / "mydata"))
+        runs.append(run_method(average, ds, ds.subsets[0], out, FAST))
+    assert runs[0].paths.run_dir != runs[1].paths.run_dir and runs[1].skipped == 0
+    assert {r.dataset for r in load_results(out).runs} == {runs[0].paths.dataset,
+                                                            runs[1].paths.dataset}
+    assert all(r.paths.dataset.startswith("mydata-") for r in runs)
+
+
+def test_scoring_another_profile_adds_rows_and_keeps_the_stored_ones(tmp_path: Path) -> None:
+    ds, sub = _sample()
+    average = Registry.builtin().get("average")
+    first = run_method(average, ds, sub, tmp_path, FAST)
+    before = _values(first.paths.run_dir)
+    other = RunConfig(metrics=("EN",), profiles=("tang2022",), workers=1)
+    run_method(average, ds, sub, tmp_path, other)
+    after = _values(first.paths.run_dir)
+    assert len(after) == len(before) + 4
+    pd.testing.assert_series_equal(after.loc[before.index], before)
+    manifest = json.loads(first.paths.manifest.read_text())
+    assert manifest["profiles"] == ["standard", "tang2022"]
+    # and the merged run is complete for both: a re-run of either computes nothing
+    assert run_method(average, ds, sub, tmp_path, FAST).skipped == 4
+    assert run_method(average, ds, sub, tmp_path, other).skipped == 4
+
+
+def test_an_edited_or_duplicated_export_changes_no_reported_number(tmp_path: Path) -> None:
+    ds, sub = _sample()
+    summary = run_method(Registry.builtin().get("average"), ds, sub, tmp_path, FAST)
+    truth = _values(summary.paths.run_dir)
+    table = pd.read_csv(summary.paths.scores_csv)
+    table.loc[table["metric"] == "EN", "value"] = 99.0
+    pd.concat([table, table]).to_csv(summary.paths.scores_csv, index=False)
+    pd.testing.assert_series_equal(_values(summary.paths.run_dir), truth)
+
+
+def test_a_record_claiming_another_pair_is_ignored_and_redone(tmp_path: Path) -> None:
+    ds, sub = _sample()
+    average = Registry.builtin().get("average")
+    summary = run_method(average, ds, sub, tmp_path, FAST)
+    records = sorted(summary.paths.records_dir.glob("*.json"))
+    data = json.loads(records[0].read_text())
+    data["pair"] = records[1].stem
+    records[0].write_text(json.dumps(data))
+    stored = load_results(tmp_path)
+    assert not stored.pairs["pair"].duplicated().any() and len(stored.pairs) == 3
+    again = run_method(average, ds, sub, tmp_path, FAST)
+    assert again.skipped == 3 and len(again.ok) == 4
+    assert len(load_results(tmp_path).pairs) == 4
+
+
+def test_a_folder_of_duplicated_exported_rows_is_refused(tmp_path: Path) -> None:
+    ds, sub = _sample()
+    summary = run_method(Registry.builtin().get("average"), ds, sub, tmp_path, FAST)
+    shutil.rmtree(summary.paths.records_dir)  # a folder of exports only, as copied elsewhere
+    table = pd.read_csv(summary.paths.scores_csv)
+    pd.concat([table, table.head(1)]).to_csv(summary.paths.scores_csv, index=False)
+    with pytest.raises(ReportError, match="duplicated score row"):
+        load_results(tmp_path)
