@@ -14,7 +14,6 @@ Any folder with two role sub-folders is a dataset too.
 from __future__ import annotations
 
 import hashlib
-
 import os
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -271,8 +270,8 @@ def dataset_from_folder(folder: Path) -> Dataset:
                                f"images (e.g. ir/ and vi/); found {subdirs or 'none'}")
         roles = (with_images[0], with_images[1])
     subset = Subset(SUBSET_ALL, roles, ".", {r: (r,) for r in roles})
-    return Dataset(name=adhoc_dataset_name(folder), title=f"folder {folder}", modality="", subsets=(subset,),
-                   base=folder, provenance=f"user folder {folder}")
+    return Dataset(name=adhoc_dataset_name(folder), title=f"folder {folder}", modality="",
+                   subsets=(subset,), base=folder, provenance=f"user folder {folder}")
 
 
 def resolve_dataset(name_or_path: str, data_root: str | Path | None = None) -> Dataset:
