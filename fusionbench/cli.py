@@ -174,6 +174,26 @@ def datasets_check(ctx: click.Context, name: str, subset: str | None) -> None:
     sys.exit(check_dataset(name, subset, ctx.obj.get("data_root")))
 
 
+@cli.command()
+@click.option("--results", "root", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("results"), show_default=True, help="Results root.")
+@click.option("--dataset", default=None, help="Only runs of this dataset (stored name).")
+@click.option("--subset", default=None, help="Only runs of this subset.")
+@click.option("--method", default=None, help="Only runs stored under this name.")
+@click.option("--yes", is_flag=True, help="Really delete (without it: list what would go).")
+def clean(root: Path, dataset: str | None, subset: str | None, method: str | None,
+          yes: bool) -> None:
+    """Drop stored runs (the only way results are removed); says what it dropped."""
+    from fusionbench.results import drop_runs
+
+    dropped = drop_runs(root, dataset=dataset, subset=subset, method=method, dry_run=not yes)
+    verb = "dropped" if yes else "would drop (pass --yes to delete)"
+    for run in dropped:
+        click.echo(f"{verb}: {run.path} ({run.n_pairs} pairs, {run.n_scores} scores)")
+    if not dropped:
+        click.echo(f"no stored run under {root} matches")
+
+
 @cli.command(name="metrics")
 def metrics_cmd() -> None:
     """List metrics (direction, range) and metric conventions (profiles)."""

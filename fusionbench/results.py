@@ -185,3 +185,44 @@ def _to_csv(columns: tuple[str, ...], rows: list[dict[str, Any]]) -> str:
     for row in rows:
         writer.writerow({k: (repr(v) if isinstance(v, float) else v) for k, v in row.items()})
     return buf.getvalue()
+
+
+@dataclass(frozen=True)
+class DroppedRun:
+    """What :func:`drop_runs` removed (or would remove): one run folder and its counts."""
+
+    path: Path
+    n_pairs: int
+    n_scores: int
+
+
+def drop_runs(root: Path, *, dataset: str | None = None, subset: str | None = None,
+              method: str | None = None, dry_run: bool = True) -> list[DroppedRun]:
+    """Remove the run folders under ``root`` that match every given name (the only way results
+    are dropped); ``dry_run`` only lists them. Each folder is removed under its lock.
+
+    >>> drop_runs(Path("/nonexistent"))
+    []
+    """
+    import shutil
+
+    dropped = []
+    for run_dir in sorted(Path(root).glob("*/*/*")):
+        if not (run_dir.is_dir() and ((run_dir / "records").is_dir()
+                                      or (run_dir / "manifest.json").is_file())):
+            continue
+        parts = run_dir.relative_to(root).parts
+        if any(want is not None and want != have
+               for want, have in zip((dataset, subset, method), parts, strict=True)):
+            continue
+        paths = RunPaths(Path(root), *parts)
+        records = paths.records()
+        dropped.append(DroppedRun(run_dir, len(records), sum(len(r.scores) for r in records)))
+        if not dry_run:
+            with paths.lock():
+                for child in run_dir.iterdir():
+                    if child.name != ".lock":
+                        shutil.rmtree(child) if child.is_dir() else child.unlink()
+            (run_dir / ".lock").unlink(missing_ok=True)
+            run_dir.rmdir()
+    return dropped

@@ -16,10 +16,10 @@ import sys
 import time
 import traceback
 import warnings
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from fusionbench import __version__
 from fusionbench.atomic import atomic_write_text
 from fusionbench.data import Dataset, Pair, Subset, resolve_data_root
 from fusionbench.errors import FusionbenchError, MethodError
+from fusionbench.executors import Executor, WorkerSetup, local_executor
 from fusionbench.imageio import is_image_file, read_image, write_image
 from fusionbench.registry import Method
 from fusionbench.results import (
@@ -251,7 +252,8 @@ def _is_complete(record: PairRecord, config: RunConfig) -> bool:
 
 def run_method(method: Method, dataset: Dataset, subset: Subset, out_root: Path,
                config: RunConfig, *, data_root: Path | None = None,
-               progress: Callable[[int], Any] | None = None) -> RunSummary:
+               progress: Callable[[int], Any] | None = None,
+               executor: Executor | None = None) -> RunSummary:
     """Run one method on one dataset subset into ``out_root``; resumes finished pairs.
 
     Stored scores are merged, never wiped: a pair whose files are unchanged keeps the scores of
@@ -301,7 +303,7 @@ def run_method(method: Method, dataset: Dataset, subset: Subset, out_root: Path,
                 (paths.fused_dir / f"{pair.name}.png").unlink(missing_ok=True)
             todo.append(pair)
         try:
-            for record in _execute(method, todo, paths, published_dir, config):
+            for record in _execute(method, todo, paths, published_dir, config, executor):
                 record = _merge_scores(kept.get(record.pair), record)
                 paths.write_record(record)
                 _tally(summary, record)
@@ -322,21 +324,21 @@ def _remove_stale_temporaries(paths: RunPaths) -> None:
 
 
 def _execute(method: Method, todo: Sequence[Pair], paths: RunPaths, published_dir: Path | None,
-             config: RunConfig):
+             config: RunConfig, executor: Executor | None = None) -> Iterator[PairRecord]:
+    """Compute the records of ``todo`` on ``executor`` (default: serial or a local process
+    pool by ``config.workers``); they come back to this process, the only writer."""
     if not todo:
         return
-    workers = max(1, min(config.workers, len(todo)))
-    if workers == 1:
-        _init_worker(method, config)
-        for pair in todo:
-            yield process_pair(method, pair, paths, published_dir, config)
-        return
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
-                             initargs=(method, config)) as pool:
-        futures = [pool.submit(process_pair, method, p, paths, published_dir, config)
-                   for p in todo]
-        for fut in as_completed(futures):
-            yield fut.result()
+    if executor is None:
+        executor = local_executor(max(1, min(config.workers, len(todo))))
+    task = partial(_process_one, method, paths=paths, published_dir=published_dir, config=config)
+    setup = WorkerSetup(_init_worker, (method, config))
+    yield from executor.map_unordered(task, todo, setup)
+
+
+def _process_one(method: Method, pair: Pair, *, paths: RunPaths, published_dir: Path | None,
+                 config: RunConfig) -> PairRecord:
+    return process_pair(method, pair, paths, published_dir, config)
 
 
 def _merge_scores(previous: PairRecord | None, record: PairRecord) -> PairRecord:

@@ -143,3 +143,23 @@ def test_a_folder_of_duplicated_exported_rows_is_refused(tmp_path: Path) -> None
     pd.concat([table, table.head(1)]).to_csv(summary.paths.scores_csv, index=False)
     with pytest.raises(ReportError, match="duplicated score row"):
         load_results(tmp_path)
+
+
+def test_clean_is_the_only_way_to_drop_results_and_says_what_it_dropped(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from fusionbench.cli import cli
+
+    ds, sub = _sample()
+    registry = Registry.builtin()
+    kept = run_method(registry.get("average"), ds, sub, tmp_path, FAST)
+    gone = run_method(registry.get("maximum"), ds, sub, tmp_path, FAST)
+    listing = CliRunner().invoke(cli, ["clean", "--results", str(tmp_path), "--method", "maximum"])
+    assert listing.exit_code == 0 and "would drop" in listing.output
+    assert gone.paths.run_dir.is_dir()  # without --yes nothing is deleted
+    result = CliRunner().invoke(cli, ["clean", "--results", str(tmp_path), "--method", "maximum",
+                                      "--yes"])
+    assert result.exit_code == 0
+    assert f"dropped: {gone.paths.run_dir} (4 pairs, 8 scores)" in result.output
+    assert not gone.paths.run_dir.exists() and kept.paths.run_dir.is_dir()
+    assert [r.method for r in load_results(tmp_path).runs] == ["average"]
