@@ -10,7 +10,13 @@ import click
 from fusionbench.data import Dataset, Subset, check_subset, dataset_cards, resolve_data_root
 from fusionbench.data import resolve_dataset as _resolve_dataset
 from fusionbench.errors import FusionbenchError, MethodError, UsageError
-from fusionbench.options import check_method_list, check_metrics, check_name, check_workers
+from fusionbench.options import (
+    check_method_list,
+    check_metrics,
+    check_name,
+    check_pattern,
+    check_workers,
+)
 from fusionbench.registry import Method, Registry
 from fusionbench.runner import (
     DEFAULT_PROFILES,
@@ -138,6 +144,7 @@ def eval_command(fused: Path, dataset_name: str, name: str, subset: str | None, 
     """``fusionbench eval``: score a folder of fused images as a published method."""
     _check_scoring_options(metrics, profiles, workers)
     check_name(name, "--name")
+    check_pattern(pattern)
     if not fused.is_dir():
         raise FusionbenchError(f"{fused}: folder of fused images not found")
     dataset = _resolve_dataset(dataset_name, data_root)

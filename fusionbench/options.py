@@ -57,3 +57,25 @@ def check_metrics(profiles: Sequence[str], metrics: Sequence[str] | None) -> Non
             if metric not in profile.metrics:
                 raise UsageError(f"--metrics: profile {name!r} has no metric {metric!r} "
                                  f"(it has: {', '.join(profile.metrics)})")
+
+
+def check_pattern(pattern: str) -> None:
+    """``eval --pattern``: a file-name rule with exactly one ``{pair}`` and no path separator.
+
+    >>> check_pattern("{pair}_fused.*")
+    >>> check_pattern("fused.png")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    fusionbench.errors.UsageError: --pattern 'fused.png' must contain {pair} exactly once ...
+    """
+    example = "(e.g. '{pair}.*' or 'fused_{pair}.png')"
+    if pattern.count("{pair}") != 1:
+        raise UsageError(f"--pattern {pattern!r} must contain {{pair}} exactly once {example}")
+    try:
+        pattern.format(pair="x")
+    except (IndexError, KeyError, ValueError) as exc:
+        raise UsageError(f"--pattern {pattern!r} has a brace other than {{pair}} ({exc}) "
+                         f"{example}") from None
+    if "/" in pattern or "\\" in pattern:
+        raise UsageError(f"--pattern {pattern!r} names a file, not a path: no '/' or '\\' "
+                         f"{example}")

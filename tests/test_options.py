@@ -53,3 +53,17 @@ def test_eval_name_must_be_a_plain_name(tmp_path: Path, name: str) -> None:
     assert proc.returncode == 2, proc.stderr
     assert "--name" in proc.stderr
     assert not (tmp_path / "deep").exists() and not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize(("pattern", "message"), [
+    ("fused.png", "exactly once"), ("{pair}{pair}.png", "exactly once"),
+    ("{pair}_{x}.png", "a brace other than"), ("../{pair}.png", "not a path")])
+def test_eval_pattern_must_be_a_file_name_rule(tmp_path: Path, pattern: str, message: str) -> None:
+    fused = tmp_path / "fused"
+    fused.mkdir()
+    out = tmp_path / "results"
+    proc = _cli(["eval", "--fused", str(fused), "--dataset", "sample", "--subset", "ir-vi",
+                 "--name", "mine", "--pattern", pattern, "--out", str(out)], tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert message in proc.stderr and "--pattern" in proc.stderr
+    assert not out.exists()
