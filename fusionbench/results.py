@@ -61,11 +61,15 @@ class PairRecord:
     #: sha256 of the files the scores came from (A, B and a published fused file), see
     #: :func:`fusionbench.runner.input_fingerprint`; a record whose inputs changed is redone.
     fingerprint: str = ""
+    #: sha256 of the decoded A, B and fused images (keys of the score cache,
+    #: :mod:`fusionbench.score_cache`).
+    images: dict[str, str] = field(default_factory=dict)
 
-    def covers(self, metrics: Iterable[str], conventions: Iterable[str]) -> bool:
-        """Whether this record already holds every requested (metric, convention) score."""
-        have = {(s["metric"], s["convention"]) for s in self.scores}
-        return all((m, c) in have for m in metrics for c in conventions)
+    def covers(self, metrics: Iterable[str], convention: str, version: str) -> bool:
+        """Whether this record holds every requested metric of ``convention`` computed at its
+        engine ``version``."""
+        have = {(s["metric"], s["convention"], s.get("version")) for s in self.scores}
+        return all((m, convention, version) in have for m in metrics)
 
 
 @dataclass(frozen=True)

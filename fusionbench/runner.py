@@ -37,6 +37,7 @@ from fusionbench.results import (
     PairRecord,
     RunPaths,
 )
+from fusionbench.score_cache import CACHE_FILE, ImageKey, ScoreCache
 
 DEFAULT_PROFILES: tuple[str, ...] = ("standard", "tang2022")
 
@@ -115,17 +116,44 @@ def run_label(method: Method, config: RunConfig) -> str:
     return method.name
 
 
-def _score(fused: Any, a: Any, b: Any, config: RunConfig) -> list[dict[str, Any]]:
-    from fusionbench.metrics import score_many  # all profiles at once, sharing intermediates
+def _score(fused: Any, a: Any, b: Any, config: RunConfig,
+           cache: ScoreCache | None) -> tuple[list[dict[str, Any]], ImageKey]:
+    """The scores of one triple under every profile of the run, each row with the profile's
+    engine version; profiles whose scores the cache knows for these decoded images are not
+    computed again."""
+    from fusionbench.metrics import get_profile, score_many  # profiles share intermediates
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        by_profile = score_many(fused, a, b, profiles=config.profiles, metrics=config.metrics)
+    key = ImageKey.of(a, b, fused)
+    by_profile: dict[str, dict[str, float]] = {}
+    todo = []
+    for profile in config.profiles:
+        names = _profile_metrics(config, profile)
+        known = cache.lookup(key, profile, get_profile(profile).version, names) if cache else {}
+        if len(known) == len(names):
+            by_profile[profile] = {m: known[m] for m in names}
+        else:
+            todo.append(profile)
+    if todo:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            by_profile.update(score_many(fused, a, b, profiles=todo, metrics=config.metrics))
     rows = []
     for profile in config.profiles:
-        rows += [{"metric": m, "convention": profile, "value": float(v)}
+        version = get_profile(profile).version
+        rows += [{"metric": m, "convention": profile, "value": float(v), "version": version}
                  for m, v in by_profile[profile].items()]
-    return rows
+    return rows, key
+
+
+def _worker_cache(root: Path) -> ScoreCache | None:
+    """This process's read connection to the score cache of ``root`` (none if absent)."""
+    path = Path(root) / CACHE_FILE
+    if not path.is_file():
+        return None
+    cache = _WORKER.get("cache")
+    if cache is None or cache.path != path:
+        cache = _WORKER["cache"] = ScoreCache(path)
+    return cache
 
 
 _WORKER: dict[str, Any] = {}
@@ -177,7 +205,8 @@ def process_pair(method: Method, pair: Pair, paths: RunPaths, published_dir: Pat
         if fused.shape[:2] != a.shape[:2]:
             raise MethodError(f"fused image is {fused.shape[1]}x{fused.shape[0]} but the "
                               f"sources are {a.shape[1]}x{a.shape[0]}")
-        record.scores = _score(fused, a, b, config)
+        record.scores, key = _score(fused, a, b, config, _worker_cache(paths.root))
+        record.images = {"a": key.a, "b": key.b, "f": key.f}
         record.fingerprint = input_fingerprint(pair.a, pair.b, found,
                                                extra=config.weights_sha256 or "")
     except FusionbenchError as exc:
@@ -243,11 +272,15 @@ def _still_valid(record: PairRecord, pair: Pair, published_dir: Path | None,
 
 
 def _is_complete(record: PairRecord, config: RunConfig) -> bool:
-    """Whether a stored record already holds every score this run would compute."""
+    """Whether a stored record already holds every score this run would compute, each at its
+    profile's current engine version."""
+    from fusionbench.metrics import get_profile
+
     if record.status == STATUS_MISSING:
         return True
     return record.status == STATUS_OK and all(
-        record.covers(_profile_metrics(config, prof), (prof,)) for prof in config.profiles)
+        record.covers(_profile_metrics(config, prof), prof, get_profile(prof).version)
+        for prof in config.profiles)
 
 
 def run_method(method: Method, dataset: Dataset, subset: Subset, out_root: Path,
@@ -283,8 +316,10 @@ def run_method(method: Method, dataset: Dataset, subset: Subset, out_root: Path,
     summary = RunSummary(paths=paths, n_pairs=len(pairs))
     wanted = _expected_metrics(config)
     started = datetime.now(UTC).isoformat(timespec="seconds")
+    cache = ScoreCache(Path(out_root) / CACHE_FILE)
     with paths.lock():
         _remove_stale_temporaries(paths)
+        cache.count()  # creates the file, so that workers find it
         todo = []
         kept: dict[str, PairRecord] = {}
         for pair in pairs:
@@ -305,11 +340,15 @@ def run_method(method: Method, dataset: Dataset, subset: Subset, out_root: Path,
         try:
             for record in _execute(method, todo, paths, published_dir, config, executor):
                 record = _merge_scores(kept.get(record.pair), record)
+                _remember_scores(cache, record)
                 paths.write_record(record)
                 _tally(summary, record)
                 if progress:
                     progress(1)
         finally:
+            cache.close()
+            if "cache" in _WORKER:
+                _WORKER.pop("cache").close()
             paths.write_tables()
             _write_manifest(paths, method, dataset, subset, config, summary, started, wanted)
     return summary
@@ -341,14 +380,30 @@ def _process_one(method: Method, pair: Pair, *, paths: RunPaths, published_dir: 
     return process_pair(method, pair, paths, published_dir, config)
 
 
+def _remember_scores(cache: ScoreCache, record: PairRecord) -> None:
+    """Add a finished pair's scores to the content-addressed cache (this process writes)."""
+    if record.status != STATUS_OK or not record.images:
+        return
+    key = ImageKey(record.images["a"], record.images["b"], record.images["f"])
+    by_profile: dict[tuple[str, str], dict[str, float]] = {}
+    for s in record.scores:
+        by_profile.setdefault((s["convention"], s["version"]), {})[s["metric"]] = s["value"]
+    for (profile, version), values in by_profile.items():
+        cache.add(key, profile, version, values)
+
+
 def _merge_scores(previous: PairRecord | None, record: PairRecord) -> PairRecord:
     """``record`` plus the scores of ``previous`` (same files) that it did not recompute."""
     if previous is None or record.status != STATUS_OK or previous.status != STATUS_OK:
         return record
     if previous.fingerprint != record.fingerprint:
         return record
+    from fusionbench.metrics import PROFILES
+
     fresh = {(s["metric"], s["convention"]) for s in record.scores}
-    kept = [s for s in previous.scores if (s["metric"], s["convention"]) not in fresh]
+    current = {name: prof.version for name, prof in PROFILES.items()}
+    kept = [s for s in previous.scores if (s["metric"], s["convention"]) not in fresh
+            and s.get("version") == current.get(s["convention"])]
     record.scores = kept + record.scores
     return record
 

@@ -163,3 +163,55 @@ def test_clean_is_the_only_way_to_drop_results_and_says_what_it_dropped(tmp_path
     assert f"dropped: {gone.paths.run_dir} (4 pairs, 8 scores)" in result.output
     assert not gone.paths.run_dir.exists() and kept.paths.run_dir.is_dir()
     assert [r.method for r in load_results(tmp_path).runs] == ["average"]
+
+
+def _count_scoring(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, ...]]:
+    """Record the profiles of every metrics-engine call (runs stay serial, in this process)."""
+    import fusionbench.metrics as metrics
+
+    calls: list[tuple[str, ...]] = []
+    real = metrics.score_many
+
+    def counting(*args, **kwargs):
+        calls.append(tuple(kwargs["profiles"]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(metrics, "score_many", counting)
+    return calls
+
+
+def test_the_same_images_under_a_new_name_cost_no_scoring(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fusionbench.commands import eval_command
+
+    calls = _count_scoring(monkeypatch)
+    ds, sub = _sample()
+    first = run_method(Registry.builtin().get("average"), ds, sub, tmp_path, FAST)
+    assert len(calls) == 4
+    code = eval_command(first.paths.fused_dir, "sample", "copy", "ir-vi", "{pair}.*", tmp_path,
+                        None, "EN,SD", ("standard",), 1)
+    assert code == 0 and len(calls) == 4  # answered from the content-addressed cache
+    stored = {r.method: r.scores.set_index(["pair", "metric"])["value"].sort_index()
+              for r in load_results(tmp_path).runs}
+    pd.testing.assert_series_equal(stored["copy"], stored["average"])
+
+
+def test_a_bumped_engine_version_recomputes_exactly_that_profile(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    import fusionbench.metrics.engine as engine
+
+    ds, sub = _sample()
+    both = RunConfig(metrics=("EN",), profiles=("standard", "tang2022"), workers=1)
+    average = Registry.builtin().get("average")
+    run_method(average, ds, sub, tmp_path, both)
+    calls = _count_scoring(monkeypatch)
+    assert run_method(average, ds, sub, tmp_path, both).skipped == 4 and not calls
+    bumped = dataclasses.replace(engine.PROFILES["tang2022"], version="bumped-for-test")
+    monkeypatch.setitem(engine.PROFILES, "tang2022", bumped)
+    again = run_method(average, ds, sub, tmp_path, both)
+    assert again.skipped == 0 and calls == [("tang2022",)] * 4
+    records = [json.loads(p.read_text()) for p in again.paths.records_dir.glob("*.json")]
+    versions = {(s["convention"], s["version"]) for r in records for s in r["scores"]}
+    assert versions == {("standard", "1"), ("tang2022", "bumped-for-test")}
