@@ -215,3 +215,29 @@ def test_a_bumped_engine_version_recomputes_exactly_that_profile(
     records = [json.loads(p.read_text()) for p in again.paths.records_dir.glob("*.json")]
     versions = {(s["convention"], s["version"]) for r in records for s in r["scores"]}
     assert versions == {("standard", "1"), ("tang2022", "bumped-for-test")}
+
+
+def test_two_runs_writing_one_results_root_at_once_both_finish(tmp_path: Path) -> None:
+    import sqlite3
+    import subprocess
+    import sys
+
+    from fusionbench.score_cache import CACHE_FILE
+
+    out = tmp_path / "results"
+    procs = [subprocess.Popen([sys.executable, "-m", "fusionbench.cli", "run", "--method", name,
+                               "--dataset", "sample", "--metrics", "EN,SD", "--profile",
+                               "standard", "--workers", "1", "--out", str(out)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for name in ("average", "maximum")]
+    for proc in procs:
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+    conn = sqlite3.connect(out / CACHE_FILE)
+    assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    stored = load_results(out)
+    assert len(stored.runs) == 2 * len(resolve_dataset("sample").subsets)
+    assert not stored.scores.duplicated(["method", "dataset", "subset", "pair", "metric",
+                                         "convention"]).any()
+    n_scores = conn.execute("SELECT COUNT(*) FROM scores").fetchone()[0]
+    assert n_scores == len(stored.scores)  # every stored score is in the cache, once
