@@ -92,6 +92,11 @@ def _print_summary(summary: RunSummary, profiles: tuple[str, ...]) -> None:
                f"{summary.n_pairs} pairs scored ({summary.skipped} already done), "
                f"{len(summary.failed)} failed, {len(summary.missing)} not covered -> "
                f"{paths.run_dir}")
+    if summary.changed:
+        shown = ", ".join(sorted(summary.changed)[:10])
+        more = "" if len(summary.changed) <= 10 else f" (+{len(summary.changed) - 10} more)"
+        click.echo(f"  redone {len(summary.changed)} pair(s) whose files changed since they were "
+                   f"scored (sources, fused image or weights): {shown}{more}", err=True)
     for pair, reason in sorted(summary.failed.items()):
         click.echo(f"  FAILED {pair}: {reason}", err=True)
     if summary.missing:

@@ -66,6 +66,9 @@ class RunSummary:
     failed: dict[str, str] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)
     skipped: int = 0
+    #: pairs whose stored record no longer matched their files (sources, fused image or
+    #: weights changed since they were scored): redone from scratch
+    changed: list[str] = field(default_factory=list)
 
 
 def published_file(folder: Path, pattern: str, pair: str) -> Path | None:
@@ -98,9 +101,14 @@ def input_fingerprint(*files: Path | None, extra: str = "") -> str:
 
 
 def _pair_fingerprint(pair: Pair, published_dir: Path | None, pattern: str,
-                      weights_sha256: str | None) -> str:
-    found = published_file(published_dir, pattern, pair.name) if published_dir else None
-    return input_fingerprint(pair.a, pair.b, found, extra=weights_sha256 or "")
+                      weights_sha256: str | None, own_fused: Path) -> str:
+    """The fingerprint a record of ``pair`` must carry to be reused: the sources, the fused
+    file (published, or the one this run wrote, ``own_fused``) and the weights."""
+    if published_dir is not None:
+        fused = published_file(published_dir, pattern, pair.name)
+    else:
+        fused = own_fused if own_fused.is_file() else None
+    return input_fingerprint(pair.a, pair.b, fused, extra=weights_sha256 or "")
 
 
 def run_label(method: Method, config: RunConfig) -> str:
@@ -207,7 +215,7 @@ def process_pair(method: Method, pair: Pair, paths: RunPaths, published_dir: Pat
                               f"sources are {a.shape[1]}x{a.shape[0]}")
         record.scores, key = _score(fused, a, b, config, _worker_cache(paths.root))
         record.images = {"a": key.a, "b": key.b, "f": key.f}
-        record.fingerprint = input_fingerprint(pair.a, pair.b, found,
+        record.fingerprint = input_fingerprint(pair.a, pair.b, Path(record.fused_path),
                                                extra=config.weights_sha256 or "")
     except FusionbenchError as exc:
         record.status, record.reason = STATUS_FAILED, str(exc)
@@ -259,14 +267,14 @@ def _expected_metrics(config: RunConfig) -> tuple[str, ...]:
 
 
 def _still_valid(record: PairRecord, pair: Pair, published_dir: Path | None,
-                 pattern: str, config_weights: str | None) -> bool:
+                 pattern: str, config_weights: str | None, own_fused: Path) -> bool:
     """Whether the files behind a stored record are unchanged (a missing pair: still missing)."""
     try:
         if record.status == STATUS_MISSING:
             return published_dir is not None and published_file(
                 published_dir, pattern, pair.name) is None
         return record.fingerprint == _pair_fingerprint(pair, published_dir, pattern,
-                                                       config_weights)
+                                                       config_weights, own_fused)
     except (OSError, FusionbenchError):
         return False
 
@@ -324,8 +332,10 @@ def run_method(method: Method, dataset: Dataset, subset: Subset, out_root: Path,
         kept: dict[str, PairRecord] = {}
         for pair in pairs:
             rec = paths.read_record(pair.name)
+            own_fused = paths.fused_dir / f"{pair.name}.png"
             valid = rec is not None and _still_valid(rec, pair, published_dir,
-                                                     method.file_pattern, config.weights_sha256)
+                                                     method.file_pattern, config.weights_sha256,
+                                                     own_fused)
             if rec is not None and valid and _is_complete(rec, config):
                 _tally(summary, rec)
                 summary.skipped += 1
@@ -334,8 +344,11 @@ def run_method(method: Method, dataset: Dataset, subset: Subset, out_root: Path,
                 continue
             if rec is not None and valid:
                 kept[pair.name] = rec
-            elif published_dir is None:  # a stale fused image of ours must be made again
-                (paths.fused_dir / f"{pair.name}.png").unlink(missing_ok=True)
+            elif rec is not None:
+                if rec.status != STATUS_FAILED:
+                    summary.changed.append(pair.name)
+                if published_dir is None:  # a stale fused image of ours is made again
+                    own_fused.unlink(missing_ok=True)
             todo.append(pair)
         try:
             for record in _execute(method, todo, paths, published_dir, config, executor):

@@ -241,3 +241,18 @@ def test_two_runs_writing_one_results_root_at_once_both_finish(tmp_path: Path) -
                                          "convention"]).any()
     n_scores = conn.execute("SELECT COUNT(*) FROM scores").fetchone()[0]
     assert n_scores == len(stored.scores)  # every stored score is in the cache, once
+
+
+def test_a_fused_image_changed_behind_the_stores_back_is_made_again(tmp_path: Path) -> None:
+    from fusionbench.imageio import write_image
+
+    ds, sub = _sample()
+    average = Registry.builtin().get("average")
+    first = run_method(average, ds, sub, tmp_path, FAST)
+    truth = _values(first.paths.run_dir)
+    tampered = first.paths.fused_dir / "scene_02.png"
+    write_image(tampered, np.zeros((8, 8), np.uint8))
+    again = run_method(average, ds, sub, tmp_path, FAST)
+    assert again.changed == ["scene_02"] and again.skipped == 3
+    pd.testing.assert_series_equal(_values(first.paths.run_dir), truth)
+    assert tampered.stat().st_size > 200  # the real fused image is back
