@@ -181,7 +181,7 @@ def test_second_writer_gets_a_clear_lock_error(tmp_path: Path, slow_env: dict[st
                                           "--out", str(out), "--workers", "1"])
         with pytest.raises(SystemExit) as exit_info:
             cli_module.main()
-        assert exit_info.value.code == 1
+        assert exit_info.value.code == 5  # RunLockedError.exit_code
         err = capsys.readouterr().err
         assert "error:" in err and "another fusionbench run" in err and "Traceback" not in err
         assert first.poll() is None  # still holding the folder during both attempts
