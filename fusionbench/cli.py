@@ -10,6 +10,7 @@ import importlib
 import os
 import sys
 import traceback
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from fusionbench.errors import (
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
     FusionbenchError,
+    FusionbenchWarning,
     OutputError,
     is_output_os_error,
 )
@@ -225,11 +227,24 @@ def describe_error(exc: BaseException) -> tuple[str, int]:
             f"...` for the traceback and report it"), EXIT_INTERNAL
 
 
+_SHOW_WARNING = warnings.showwarning
+
+
+def show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                 file: Any = None, line: str | None = None) -> None:
+    """Print fusionbench's own warnings as ``warning: <message>`` (others as Python does)."""
+    if issubclass(category, FusionbenchWarning):
+        click.echo(f"warning: {message}", err=True)
+    else:
+        _SHOW_WARNING(message, category, filename, lineno, file, line)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry: one-line errors with the documented exit codes, no tracebacks.
 
     Tracebacks are printed only with ``--debug`` (see :mod:`fusionbench.errors` for the codes).
     """
+    warnings.showwarning = show_warning
     try:
         cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
     except SystemExit:

@@ -141,3 +141,11 @@ def is_output_os_error(exc: BaseException) -> bool:
     False
     """
     return isinstance(exc, OSError) and exc.errno in OUTPUT_ERRNOS
+
+
+class FusionbenchWarning(UserWarning):
+    """Something was skipped or assumed; the CLI prints it as ``warning: <message>``."""
+
+
+class PluginWarning(FusionbenchWarning):
+    """A third-party method plugin was skipped (import failure, bad card, name collision)."""
