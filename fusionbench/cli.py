@@ -38,8 +38,37 @@ LAZY_COMMANDS = {
 DEBUG_ENV = "FUSIONBENCH_DEBUG"
 
 
+class CommandError(click.ClickException):
+    """A :class:`FusionbenchError` on its way out of a command: ``error: <message>`` on stderr
+    and the error's exit code, also under click's own runner (``CliRunner``)."""
+
+    def __init__(self, error: FusionbenchError) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.exit_code = error.exit_code
+
+    def show(self, file: Any = None) -> None:
+        if debug_enabled():
+            traceback.print_exception(self.error, file=file or sys.stderr)
+        click.echo(f"error: {self.message}", err=True, file=file)
+
+
 class LazyGroup(click.Group):
-    """A click group that imports some commands only when they are invoked."""
+    """A click group that imports some commands only when they are invoked.
+
+    It is also where every command's errors meet: a :class:`FusionbenchError`, or an
+    ``OSError`` meaning "cannot write here", becomes a :class:`CommandError`.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except FusionbenchError as exc:
+            raise CommandError(exc) from exc
+        except OSError as exc:
+            if is_output_os_error(exc):
+                raise CommandError(OutputError.from_os_error(exc)) from exc
+            raise
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(super().list_commands(ctx)) | set(LAZY_COMMANDS))
