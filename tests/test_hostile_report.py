@@ -1,5 +1,6 @@
 """Hostile report options (issue 13): a broken ``--template-dir`` template and an unwritable
-output folder end in one line naming the file or folder, not a traceback."""
+output folder (``report``, ``regress --update``) end in one line naming the file or folder, not
+a traceback."""
 
 from __future__ import annotations
 
@@ -42,6 +43,23 @@ def test_broken_template_names_its_file(tmp_path: Path, capsys: pytest.CaptureFi
     assert err.startswith(f"error: template {templates / 'report.md.j2'}")
 
 
+def _read_only(monkeypatch: pytest.MonkeyPatch, out: Path) -> None:
+    """Make creating any file or folder under ``out`` fail with EROFS (we run as root)."""
+    def guard(real):
+        def call(path, *args, **kwargs):
+            mode = args[0] if args else kwargs.get("mode", "r")
+            writing = real is not io.open or any(c in str(mode) for c in "wax+")
+            if str(path).startswith(str(out)) and writing:
+                raise OSError(errno.EROFS, "Read-only file system", str(path))
+            return real(path, *args, **kwargs)
+        return call
+
+    monkeypatch.setattr(os, "mkdir", guard(os.mkdir))
+    monkeypatch.setattr(os, "open", guard(os.open))
+    monkeypatch.setattr(io, "open", guard(io.open))
+    monkeypatch.setattr(builtins, "open", io.open)
+
+
 @pytest.mark.parametrize("exists", [False, True])
 def test_read_only_report_folder_is_one_line_exit_6(tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch,
@@ -51,22 +69,23 @@ def test_read_only_report_folder_is_one_line_exit_6(tmp_path: Path,
     out = tmp_path / "out"
     if exists:
         out.mkdir()
-
-    def guard(real):  # every way of creating a file or folder under `out` fails with EROFS
-        def call(path, *args, **kwargs):
-            if str(path).startswith(str(out)) and (real is not io.open or "r" not in (
-                    args[0] if args else kwargs.get("mode", "r"))):
-                raise OSError(errno.EROFS, "Read-only file system", str(path))
-            return real(path, *args, **kwargs)
-        return call
-
-    monkeypatch.setattr(os, "mkdir", guard(os.mkdir))
-    monkeypatch.setattr(os, "open", guard(os.open))
-    monkeypatch.setattr(io, "open", guard(io.open))
-    monkeypatch.setattr(builtins, "open", io.open)
+    _read_only(monkeypatch, out)
     code = _main(["report", "--results", str(results), "--out", str(out), "--format", "md",
                   "--no-figures"])
     err = capsys.readouterr().err
     assert code == EXIT_OUTPUT, err
     assert "Traceback" not in err and "read-only" in err
     assert err.startswith(f"error: cannot write in {out}")
+
+
+def test_regress_update_into_a_read_only_folder_is_one_line_exit_6(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    results = make_results(tmp_path / "res")
+    ci = tmp_path / "ci"
+    ci.mkdir()
+    _read_only(monkeypatch, ci)
+    code = _main(["regress", "--reference", str(ci / "reference.csv"), "--results",
+                  str(results), "--update"])
+    err = capsys.readouterr().err
+    assert code == EXIT_OUTPUT, err
+    assert "Traceback" not in err and err.startswith(f"error: cannot write in {ci}")
