@@ -5,13 +5,13 @@ from __future__ import annotations
 import doctest
 import re
 import tomllib
+from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT
 
 from fusionbench.registry import ENTRY_POINT_GROUP
 
-README = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 
 
 def _section(title: str) -> str:
