@@ -9,14 +9,24 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from collections.abc import Callable
+import traceback
+import warnings
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import click
 
 from fusionbench import __version__
-from fusionbench.errors import FusionbenchError
+from fusionbench.errors import (
+    EXIT_INPUT,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    FusionbenchError,
+    FusionbenchWarning,
+    OutputError,
+    is_output_os_error,
+)
 
 #: Commands whose implementation lives in modules that are imported only when used.
 LAZY_COMMANDS = {
@@ -24,11 +34,41 @@ LAZY_COMMANDS = {
     "train": ("fusionbench.methods.clfnet.cli", "train_command"),
     "regress": ("fusionbench.regress", "regress_command"),
 }
-EXIT_PAIRS_FAILED = 3
+#: Environment variable that turns ``--debug`` on (also seen by worker processes).
+DEBUG_ENV = "FUSIONBENCH_DEBUG"
+
+
+class CommandError(click.ClickException):
+    """A :class:`FusionbenchError` on its way out of a command: ``error: <message>`` on stderr
+    and the error's exit code, also under click's own runner (``CliRunner``)."""
+
+    def __init__(self, error: FusionbenchError) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.exit_code = error.exit_code
+
+    def show(self, file: Any = None) -> None:
+        if debug_enabled():
+            traceback.print_exception(self.error, file=file or sys.stderr)
+        click.echo(f"error: {self.message}", err=True, file=file)
 
 
 class LazyGroup(click.Group):
-    """A click group that imports some commands only when they are invoked."""
+    """A click group that imports some commands only when they are invoked.
+
+    It is also where every command's errors meet: a :class:`FusionbenchError`, or an
+    ``OSError`` meaning "cannot write here", becomes a :class:`CommandError`.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except FusionbenchError as exc:
+            raise CommandError(exc) from exc
+        except OSError as exc:
+            if is_output_os_error(exc):
+                raise CommandError(OutputError.from_os_error(exc)) from exc
+            raise
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(super().list_commands(ctx)) | set(LAZY_COMMANDS))
@@ -85,8 +125,12 @@ def scoring_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="fusionbench")
-def cli() -> None:
+@click.option("--debug", is_flag=True, default=False,
+              help=f"Show the full traceback of an error (or set ${DEBUG_ENV}=1).")
+def cli(debug: bool) -> None:
     """fusionbench: fuse, score under named metric conventions, report, guard in CI."""
+    if debug:
+        os.environ[DEBUG_ENV] = "1"
 
 
 @cli.command()
@@ -202,25 +246,77 @@ def metrics_cmd() -> None:
     list_metrics()
 
 
-def main() -> None:
-    """Console-script entry: friendly one-line errors instead of tracebacks."""
+def debug_enabled() -> bool:
+    """Whether tracebacks are wanted (``--debug`` or ``$FUSIONBENCH_DEBUG`` set to 1)."""
+    return os.environ.get(DEBUG_ENV, "") not in ("", "0")
+
+
+def describe_error(exc: BaseException) -> tuple[str, int]:
+    """The one-or-two-line message and the exit code for an exception that reached ``main``.
+
+    >>> describe_error(OSError(30, "Read-only file system", "/ro/out/x.csv"))
+    ('error: cannot write in /ro/out: the file system is read-only: choose a writable folder', 6)
+    >>> describe_error(ZeroDivisionError("division by zero"))[1]
+    70
+    """
+    if isinstance(exc, FusionbenchError):
+        return f"error: {exc}", exc.exit_code
+    if is_output_os_error(exc):
+        assert isinstance(exc, OSError)
+        error = OutputError.from_os_error(exc)
+        return f"error: {error}", error.exit_code
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"error: {where}{exc.strerror or exc}", EXIT_INPUT
+    if isinstance(exc, MemoryError):
+        return ("error: out of memory (an image too large, or too many --workers for this "
+                "machine's memory)"), EXIT_INPUT
+    return (f"internal error: {type(exc).__name__}: {exc}\n"
+            f"  this is a bug in fusionbench or in a plugin; rerun with `fusionbench --debug "
+            f"...` for the traceback and report it"), EXIT_INTERNAL
+
+
+_SHOW_WARNING = warnings.showwarning
+
+
+def show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                 file: Any = None, line: str | None = None) -> None:
+    """Print fusionbench's own warnings as ``warning: <message>`` (others as Python does)."""
+    if issubclass(category, FusionbenchWarning):
+        click.echo(f"warning: {message}", err=True)
+    else:
+        _SHOW_WARNING(message, category, filename, lineno, file, line)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console-script entry: one-line errors with the documented exit codes, no tracebacks.
+
+    Tracebacks are printed only with ``--debug`` (see :mod:`fusionbench.errors` for the codes).
+    """
+    warnings.showwarning = show_warning
     try:
-        cli.main(standalone_mode=False)
+        cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
+    except SystemExit:
+        raise
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        sys.exit(130)
-    except FusionbenchError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
+    except (click.exceptions.Abort, KeyboardInterrupt):
         click.echo("interrupted: finished pairs are stored; run the same command to resume",
                    err=True)
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
+    except BrokenPipeError:
+        # the reader of our output went away (`fusionbench methods | head`): stop quietly
+        sys.stdout = open(os.devnull, "w")  # the old stream is closed
+        sys.exit(EXIT_INPUT)
+    except BaseException as exc:
+        if debug_enabled():
+            traceback.print_exception(exc)
+        message, code = describe_error(exc)
+        click.echo(message, err=True)
+        sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,14 @@
 """Datasets: cards in ``datasets/``, the data root, pairing by file stem, layout checks.
 
+Pairing rule: a pair is a file stem present in both role folders. Stems that differ only in
+case (``Marne_01.png`` / ``marne_01.png``) are paired when that is unambiguous (one such file
+on each side) and the pair takes the first role's stem; a stem with several files in one folder
+(``x.png`` and ``x.jpg``) is ambiguous and left out. Every file left out is named by
+:class:`PairingReport`, which ``run`` prints and ``datasets check`` reports as problems.
+:func:`load_pair` is the one set of checks applied to a pair's images before any method runs
+(readable, same size, both sides at least :data:`MIN_SIDE` pixels); :func:`check_subset`
+applies exactly these checks to every pair.
+
 A dataset card (TOML) names the two modality roles (first = infrared / CT / PET / ``a``,
 second = visible / MRI / ``b``), the folder under the data root, and for each role the folder
 names accepted (the reference layout first, then published layouts, e.g. RoadScene's
@@ -16,13 +25,17 @@ from __future__ import annotations
 import hashlib
 import os
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from fusionbench.cards import CardError, did_you_mean, read_card, require
-from fusionbench.errors import DatasetError, ImageError
+from fusionbench.errors import DatasetError, ImageError, NothingToScoreError
 from fusionbench.imageio import is_image_file, read_image
+from fusionbench.options import name_problem
 
 #: Known role folder names, in the order (first source, second source).
 KNOWN_ROLE_PAIRS: tuple[tuple[str, str], ...] = (
@@ -31,6 +44,9 @@ KNOWN_ROLE_PAIRS: tuple[tuple[str, str], ...] = (
     ("cropinfrared", "crop_LR_visible"), ("far", "near"),
 )
 SUBSET_ALL = "all"
+#: Smallest side, in pixels, of a source pair any method is run on (the classic methods'
+#: filters need 8; VIF is NaN below 17 x 17, which is a documented score, not a refusal).
+MIN_SIDE = 8
 
 
 def _datasets_dir() -> Path:
@@ -150,58 +166,149 @@ class Dataset:
                 raise DatasetError(f"{root}: no folder for role {role!r} (looked for {names})")
         return found[0], found[1]
 
+    def pairing(self, subset: Subset) -> PairingReport:
+        """How the files of a subset pair up: the pairs and every file left out, and why."""
+        return pair_files(*self.role_dirs(subset))
+
     def pairs(self, subset: Subset, *, strict: bool = False) -> list[Pair]:
-        """Pairs matched by file stem, sorted by name.
+        """Pairs matched by file stem (see the module's pairing rule), sorted by name.
 
-        Unpaired files are ignored here (``check`` reports them); ``strict`` raises instead.
+        Files left out are reported by :meth:`pairing`; ``strict`` raises instead.
         """
-        problems, pairs = _match(*self.role_dirs(subset))
-        if strict and problems:
-            raise DatasetError("; ".join(problems))
-        return pairs
+        report = self.pairing(subset)
+        if strict and report.problems():
+            raise DatasetError("; ".join(report.problems()))
+        return list(report.pairs)
 
 
-def _images_by_stem(folder: Path) -> tuple[dict[str, Path], list[str]]:
+@dataclass(frozen=True)
+class PairingReport:
+    """The outcome of pairing two role folders.
+
+    ``unpaired``: (file, folder where its partner is missing); ``ambiguous``: (folder, stem,
+    files) for stems with several files in one folder; ``case_matched``: pairs whose two file
+    stems differ only in case.
+    """
+
+    dir_a: Path
+    dir_b: Path
+    pairs: tuple[Pair, ...]
+    unpaired: tuple[tuple[Path, Path], ...] = ()
+    ambiguous: tuple[tuple[Path, str, tuple[Path, ...]], ...] = ()
+    case_matched: tuple[Pair, ...] = ()
+
+    def problems(self) -> list[str]:
+        """One line per file left out (what ``datasets check`` and ``run`` print)."""
+        lines = [f"{folder}: several files for pair {stem!r}: "
+                 f"{', '.join(p.name for p in files)} (left out: rename or remove all but one)"
+                 for folder, stem, files in self.ambiguous]
+        lines += [f"{path}: missing partner in {folder}" for path, folder in self.unpaired]
+        return lines
+
+    def notes(self) -> list[str]:
+        """Lines about pairs made by the case-insensitive rule."""
+        return [f"{pair.name}: paired ignoring case ({pair.a.name} with {pair.b.name})"
+                for pair in self.case_matched]
+
+    def require_pairs(self) -> None:
+        """Raise :class:`NothingToScoreError` when no pair was found, naming what was there."""
+        if self.pairs:
+            return
+        left_out = self.problems()
+        shown = "; ".join(left_out[:5]) + (f" (+{len(left_out) - 5} more)"
+                                          if len(left_out) > 5 else "")
+        detail = f": {len(left_out)} file(s) left out: {shown}" if left_out else (
+            ": both folders hold no image file")
+        raise NothingToScoreError(f"no pairs in {self.dir_a} and {self.dir_b}{detail}")
+
+
+def _images_by_stem(folder: Path) -> dict[str, list[Path]]:
     found: dict[str, list[Path]] = defaultdict(list)
     for p in sorted(folder.iterdir()):
         if p.is_file() and is_image_file(p) and not p.name.startswith("."):
             found[p.stem].append(p)
-    problems = [f"{folder}: several files for pair {stem!r}: {', '.join(q.name for q in ps)}"
-                for stem, ps in found.items() if len(ps) > 1]
-    return {stem: ps[0] for stem, ps in found.items()}, problems
+    return found
 
 
-def _match(dir_a: Path, dir_b: Path) -> tuple[list[str], list[Pair]]:
-    imgs_a, problems_a = _images_by_stem(dir_a)
-    imgs_b, problems_b = _images_by_stem(dir_b)
-    problems = problems_a + problems_b
-    only_a, only_b = sorted(set(imgs_a) - set(imgs_b)), sorted(set(imgs_b) - set(imgs_a))
-    problems += [f"{imgs_a[s]}: missing partner in {dir_b}" for s in only_a]
-    problems += [f"{imgs_b[s]}: missing partner in {dir_a}" for s in only_b]
-    pairs = [Pair(s, imgs_a[s], imgs_b[s]) for s in sorted(set(imgs_a) & set(imgs_b))]
-    return problems, pairs
+def _by_casefold(stems: Iterable[str]) -> dict[str, list[str]]:
+    groups: dict[str, list[str]] = defaultdict(list)
+    for stem in stems:
+        groups[stem.casefold()].append(stem)
+    return groups
+
+
+def pair_files(dir_a: Path, dir_b: Path) -> PairingReport:
+    """Pair the image files of two role folders by stem (the module's pairing rule).
+
+    >>> import tempfile
+    >>> from fusionbench.imageio import write_image
+    >>> root = Path(tempfile.mkdtemp())
+    >>> for name in ("ir/Marne_01.png", "vi/marne_01.png", "ir/lone.png"):
+    ...     write_image(root / name, np.zeros((8, 8), np.uint8))
+    >>> report = pair_files(root / "ir", root / "vi")
+    >>> [p.name for p in report.pairs], report.notes()
+    (['Marne_01'], ['Marne_01: paired ignoring case (Marne_01.png with marne_01.png)'])
+    >>> [(path.name, folder.name) for path, folder in report.unpaired]
+    [('lone.png', 'vi')]
+    """
+    files_a, files_b = _images_by_stem(dir_a), _images_by_stem(dir_b)
+    ambiguous = [(folder, stem, tuple(paths)) for folder, files in ((dir_a, files_a),
+                                                                      (dir_b, files_b))
+                 for stem, paths in files.items() if len(paths) > 1]
+    single_a = {s: ps[0] for s, ps in files_a.items() if len(ps) == 1}
+    single_b = {s: ps[0] for s, ps in files_b.items() if len(ps) == 1}
+    matched: dict[str, str] = {s: s for s in single_a if s in single_b}  # stem a -> stem b
+    folded_a = _by_casefold(s for s in files_a if s not in matched)
+    folded_b = _by_casefold(s for s in files_b if s not in matched.values())
+    case_matched = []
+    for key, stems_a in folded_a.items():
+        stems_b = folded_b.get(key, [])
+        if len(stems_a) == 1 and len(stems_b) == 1 and stems_a[0] in single_a \
+                and stems_b[0] in single_b:
+            matched[stems_a[0]] = stems_b[0]
+            case_matched.append(stems_a[0])
+    pairs = tuple(Pair(sa, single_a[sa], single_b[sb]) for sa, sb in sorted(matched.items()))
+    unpaired = [(single_a[s], dir_b) for s in sorted(single_a) if s not in matched]
+    unpaired += [(single_b[s], dir_a) for s in sorted(single_b) if s not in matched.values()]
+    return PairingReport(
+        dir_a=dir_a, dir_b=dir_b, pairs=pairs, unpaired=tuple(unpaired),
+        ambiguous=tuple(ambiguous),
+        case_matched=tuple(p for p in pairs if p.name in case_matched))
+
+
+def load_pair(pair: Pair) -> tuple[np.ndarray, np.ndarray]:
+    """Read a pair's two images with the checks every run applies before fusing.
+
+    Raises :class:`ImageError` for an unreadable file and :class:`DatasetError` when the two
+    sizes differ or a side is below :data:`MIN_SIDE` pixels.
+    """
+    a, b = read_image(pair.a), read_image(pair.b)
+    if a.shape[:2] != b.shape[:2]:
+        raise DatasetError(f"{pair.name}: size mismatch {pair.a.name} is {a.shape[1]}x"
+                           f"{a.shape[0]} but {pair.b.name} is {b.shape[1]}x{b.shape[0]}")
+    if min(a.shape[:2]) < MIN_SIDE:
+        raise DatasetError(f"{pair.name}: {pair.a.name} and {pair.b.name} are {a.shape[1]}x"
+                           f"{a.shape[0]}; both sides must be at least {MIN_SIDE} pixels")
+    return a, b
 
 
 def check_subset(dataset: Dataset, subset: Subset) -> tuple[int, list[str]]:
-    """Validate one subset: every problem found (missing partner, unreadable file, sizes).
+    """Validate one subset with exactly the checks ``run`` applies (:func:`load_pair`).
 
-    Returns ``(number of pairs, problems)``; reads every image once.
+    Returns ``(number of pairs, problems)``: every file left out by pairing and every pair
+    that ``run`` would refuse. Reads every image once.
     """
     try:
-        problems, pairs = _match(*dataset.role_dirs(subset))
+        report = dataset.pairing(subset)
     except DatasetError as exc:
         return 0, [str(exc)]
-    for pair in pairs:
-        shapes = []
-        for path in (pair.a, pair.b):
-            try:
-                shapes.append(read_image(path).shape[:2])
-            except ImageError as exc:
-                problems.append(str(exc))
-        if len(shapes) == 2 and shapes[0] != shapes[1]:
-            problems.append(f"{pair.name}: size mismatch {pair.a.name} is {shapes[0][1]}x"
-                            f"{shapes[0][0]} but {pair.b.name} is {shapes[1][1]}x{shapes[1][0]}")
-    return len(pairs), problems
+    problems = report.problems()
+    for pair in report.pairs:
+        try:
+            load_pair(pair)
+        except (ImageError, DatasetError) as exc:
+            problems.append(str(exc))
+    return len(report.pairs), problems
 
 
 def _subset_from_card(name: str, spec: dict[str, Any], path: Path) -> Subset:
@@ -218,6 +325,8 @@ def _subset_from_card(name: str, spec: dict[str, Any], path: Path) -> Subset:
 def dataset_from_card(card: dict[str, Any], path: Path, data_root: Path | None) -> Dataset:
     """Build a :class:`Dataset` from a card dict (errors name the card file)."""
     name = require(card, "name", str, path)
+    if (problem := name_problem(name)) is not None:
+        raise CardError(f"{path}: dataset name {name!r} is not a plain name: {problem}")
     if "subsets" in card:
         subsets = tuple(_subset_from_card(n, s, path) for n, s in card["subsets"].items())
     else:

@@ -10,7 +10,7 @@ fusionbench.errors.UsageError: --workers must be at least 1, got 0
 >>> check_name("../x", "--name")
 Traceback (most recent call last):
 ...
-fusionbench.errors.UsageError: --name '../x' is not a plain name: no '/', '\\\\' or '..' allowed
+fusionbench.errors.UsageError: --name '../x' is not a plain name: no '/', '\\' or '..' allowed
 """
 
 from __future__ import annotations
@@ -26,13 +26,32 @@ def check_workers(workers: int | None) -> None:
         raise UsageError(f"--workers must be at least 1, got {workers}")
 
 
+def name_problem(name: str) -> str | None:
+    """Why ``name`` cannot name a folder or a registry entry, or ``None`` when it is plain.
+
+    The one rule for every name fusionbench turns into a path (``--name``, method, dataset):
+    non-empty, no ``/``, ``\\`` or ``..``, no leading dot, no control characters.
+
+    >>> print(name_problem("clfnet"), name_problem("a/b"))
+    None no '/', '\\' or '..' allowed
+    """
+    if not name.strip():
+        return "it is empty"
+    if "/" in name or "\\" in name or ".." in name or name.startswith("."):
+        return "no '/', '\\' or '..' allowed"
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+        return "no control characters allowed"
+    return None
+
+
 def check_name(name: str, option: str) -> None:
-    """A name used for a results folder: non-empty, no path separators, no ``..``."""
+    """A name used for a results folder: a :class:`UsageError` unless :func:`name_problem` is
+    ``None``."""
     if not name.strip():
         raise UsageError(f"{option} is empty")
-    if "/" in name or "\\" in name or ".." in name or name.startswith("."):
-        raise UsageError(f"{option} {name!r} is not a plain name: no '/', '\\\\' or '..' "
-                         "allowed")
+    problem = name_problem(name)
+    if problem is not None:
+        raise UsageError(f"{option} {name!r} is not a plain name: {problem}")
 
 
 def check_method_list(names: str) -> list[str]:

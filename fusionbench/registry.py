@@ -12,6 +12,13 @@ A method card (TOML) has ``name``, ``kind`` (``network``, ``classic`` or ``publi
 Third-party packages register a method through the entry-point group
 ``fusionbench.methods``; the entry point must load to a :class:`Method` or to a card ``dict``.
 
+Method names are normalised the same way for built-in cards and plugins: surrounding spaces
+removed, lower case (``MyUpper`` is listed, run and stored as ``myupper``), and they must be
+plain names (:func:`fusionbench.options.name_problem`). A plugin that cannot be imported, is
+not a valid card, or whose name is already taken (by a built-in method or an earlier plugin)
+is skipped with one :class:`~fusionbench.errors.PluginWarning` naming its distribution; every
+other method keeps working.
+
 >>> reg = Registry.builtin()
 >>> reg.get("average").kind
 'classic'
@@ -19,15 +26,18 @@ Third-party packages register a method through the entry-point group
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import importlib.metadata
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from fusionbench.cards import CardError, did_you_mean, read_card, require
-from fusionbench.errors import MethodError
+from fusionbench.errors import MethodError, PluginWarning
+from fusionbench.options import name_problem
 
 METHOD_KINDS = ("network", "classic", "published")
 ENTRY_POINT_GROUP = "fusionbench.methods"
@@ -91,10 +101,23 @@ class Method:
         return fuse_with_params
 
 
+def normalise_name(name: str, source: str | Path) -> str:
+    """The registry key of a method name: stripped, lower case, and a plain name.
+
+    >>> normalise_name(" MyUpper ", "card.toml")
+    'myupper'
+    """
+    problem = name_problem(name)
+    if problem is not None:
+        raise CardError(f"{source}: method name {name!r} is not a plain name: {problem}")
+    return name.strip().lower()
+
+
 def method_from_card(card: dict[str, Any], path: Path | str) -> Method:
     """Validate a card dict and build a :class:`Method` (errors name the card)."""
     path = Path(path)
-    name = require(card, "name", str, path)
+    title_default = require(card, "name", str, path)
+    name = normalise_name(title_default, path)
     kind = require(card, "kind", str, path)
     if kind not in METHOD_KINDS:
         raise CardError(f"{path}: kind must be one of {METHOD_KINDS}, got {kind!r}")
@@ -111,7 +134,7 @@ def method_from_card(card: dict[str, Any], path: Path | str) -> Method:
     return Method(
         name=name,
         kind=kind,
-        title=str(card.get("title", name)),
+        title=str(card.get("title", title_default)),
         citation=str(card.get("citation", "")),
         modalities=tuple(card.get("modalities", ())),
         entry=entry,
@@ -123,6 +146,46 @@ def method_from_card(card: dict[str, Any], path: Path | str) -> Method:
         card_path=str(path),
         extra={k: v for k, v in card.items() if k not in known},
     )
+
+
+_REPORTED: set[str] = set()
+
+
+def _warn_once(message: str) -> None:
+    """Emit a :class:`PluginWarning` once per process (the registry is built many times)."""
+    if message not in _REPORTED:
+        _REPORTED.add(message)
+        warnings.warn(message, PluginWarning, stacklevel=3)
+
+
+def _origin(ep: importlib.metadata.EntryPoint) -> str:
+    """``entry point 'x' = 'mod:obj' of distribution 'pkg 1.0'`` for messages."""
+    dist = getattr(ep, "dist", None)
+    owner = (f"distribution '{dist.metadata['Name']} {dist.version}'" if dist is not None
+             else "an unknown distribution")
+    return f"entry point {ep.name!r} = {ep.value!r} of {owner}"
+
+
+def _plugin_method(ep: importlib.metadata.EntryPoint) -> Method | None:
+    """The method an entry point provides, or ``None`` after one warning saying why not."""
+    origin = _origin(ep)
+    try:
+        loaded = ep.load()
+    except Exception as exc:  # any error of third-party code: skip it, keep the others
+        _warn_once(f"plugin skipped: {origin} cannot be imported ({type(exc).__name__}: "
+                   f"{exc}); the other methods work. Fix or uninstall that distribution.")
+        return None
+    try:
+        if isinstance(loaded, Method):
+            return dataclasses.replace(loaded, name=normalise_name(loaded.name, origin),
+                                       card_path=loaded.card_path or origin)
+        if isinstance(loaded, dict):
+            return method_from_card(dict(loaded), origin)
+        raise CardError(f"{origin}: loads to {type(loaded).__name__}, expected a "
+                        "fusionbench.registry.Method or a card dict")
+    except CardError as exc:
+        _warn_once(f"plugin skipped: {exc}")
+        return None
 
 
 def _builtin_card_paths(root: Path) -> Iterator[Path]:
@@ -149,10 +212,15 @@ class Registry:
             methods[method.name] = method
         if entry_points:
             for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
-                loaded = ep.load()
-                method = loaded if isinstance(loaded, Method) else method_from_card(
-                    dict(loaded), f"entry point {ep.name}")
-                methods.setdefault(method.name, method)
+                method = _plugin_method(ep)
+                if method is None:
+                    continue
+                if method.name in methods:
+                    _warn_once(f"plugin method {method.name!r} ({_origin(ep)}) is ignored: the "
+                               f"name is already used by {methods[method.name].card_path}; "
+                               "rename it in that package's card")
+                    continue
+                methods[method.name] = method
         return cls(methods)
 
     def names(self) -> list[str]:
@@ -175,4 +243,5 @@ class Registry:
 
     def add(self, method: Method) -> None:
         """Register a method at run time (e.g. a folder scored by ``fusionbench eval``)."""
-        self._methods[method.name] = method
+        name = normalise_name(method.name, method.card_path or "method")
+        self._methods[name] = dataclasses.replace(method, name=name)

@@ -247,7 +247,7 @@ def test_run_on_uncovered_dataset_is_a_clear_error(data_root: Path) -> None:
     result = CliRunner().invoke(cli, ["run", "--method", "clfnet-paper", "--dataset",
                                       "roadscene", "--data-root", str(data_root)])
     assert result.exit_code != 0
-    assert "'clfnet-paper' has no published outputs for roadscene" in str(result.exception)
+    assert "'clfnet-paper' has no published outputs for roadscene" in result.output
 
 
 # --- the paper's reported scores -----------------------------------------------------------

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from PIL import Image
 from test_report_fixtures import make_results
 
+from fusionbench.cli import cli
 from fusionbench.report.cli import report_command
 from fusionbench.report.grids import choose_pairs, grid_tiles, parse_zoom, zoom_region
 from fusionbench.report.load import ReportError, load_results
@@ -50,5 +51,5 @@ def test_cli_writes_figures_and_grids(tmp_path: Path) -> None:
             assert img.shape[0] > 100 and img.std() > 0  # a real, non-blank picture
     assert (out / "assets/box_toy__all__standard.svg").read_text().lstrip().startswith("<?xml")
     assert not (out / "tables.md").exists()
-    bad = CliRunner().invoke(report_command, ["--results", str(tmp_path / "nope")])
+    bad = CliRunner().invoke(cli, ["report", "--results", str(tmp_path / "nope")])
     assert bad.exit_code != 0 and "does not exist" in bad.output

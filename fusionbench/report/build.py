@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 from markupsafe import Markup
 
-from fusionbench.report.formats import make_env
+from fusionbench.report.formats import make_env, render_template
 from fusionbench.report.load import ReportError, Results, Run, load_results
 from fusionbench.report.paper import (
     PAIRS_NOTE,
@@ -230,17 +230,17 @@ def build_report(results_root: str | Path, out_dir: str | Path, *,
         "paper_path": str(paper_path) if paper_path else "", "pairs_note": PAIRS_NOTE,
         "paper_convention": PAPER_CONVENTION,
         # The stylesheet is a (trusted) template, not user data: insert it unescaped.
-        "css": Markup(env.get_template("report.css").render()) if "html" in formats else "",
+        "css": Markup(render_template(env, "report.css")) if "html" in formats else "",
     }
     for fmt_name, template in (("md", "report.md.j2"), ("tex", "report.tex.j2")):
         if fmt_name in formats:
-            text = _squeeze(env.get_template(template).render(context))
+            text = _squeeze(render_template(env, template, context))
             (out_dir / f"tables.{fmt_name}").write_text(text, encoding="utf-8")
     if "csv" in formats:
         _write_csv(groups, paper_rows, out_dir)
     if "html" in formats:
         index = out_dir / "index.html"
-        index.write_text(env.get_template("report.html.j2").render(context), encoding="utf-8")
+        index.write_text(render_template(env, "report.html.j2", context), encoding="utf-8")
         return index
     return out_dir
 

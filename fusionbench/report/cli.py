@@ -38,17 +38,13 @@ def report_command(results: str, out: str, formats: tuple[str, ...], template_di
                    paper_scores: str | None, pairs: tuple[str, ...], zoom: str | None,
                    std: bool, digits: int, no_figures: bool) -> None:
     """Write the report (Markdown, LaTeX, HTML, CSV, box plots, grids) into --out."""
-    from fusionbench.errors import FusionbenchError
     from fusionbench.report.build import build_report
     from fusionbench.report.grids import parse_zoom
 
     grid_pairs = [p.strip() for item in pairs for p in item.split(",") if p.strip()] or None
-    try:
-        box = parse_zoom(zoom) if zoom else None
-        path = build_report(results, out, formats=formats or FORMAT_CHOICES,
-                            template_dir=template_dir, paper_scores=paper_scores,
-                            grid_pairs=grid_pairs, zoom=box, std=std, digits=digits,
-                            figures=not no_figures)
-    except FusionbenchError as exc:
-        raise click.ClickException(str(exc)) from exc
+    box = parse_zoom(zoom) if zoom else None  # errors: printed by fusionbench.cli
+    path = build_report(results, out, formats=formats or FORMAT_CHOICES,
+                        template_dir=template_dir, paper_scores=paper_scores,
+                        grid_pairs=grid_pairs, zoom=box, std=std, digits=digits,
+                        figures=not no_figures)
     click.echo(f"report written: {path}")

@@ -17,15 +17,19 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 from jinja2 import (
     ChoiceLoader,
     Environment,
     FileSystemLoader,
     StrictUndefined,
+    TemplateSyntaxError,
     select_autoescape,
 )
+from jinja2 import TemplateError as JinjaTemplateError
 
+from fusionbench.errors import TemplateError
 from fusionbench.report.load import ReportError
 from fusionbench.report.tables import Cell
 
@@ -103,3 +107,27 @@ def make_env(template_dir: str | Path | None = None) -> Environment:
     env.filters.update(tex=tex_escape, md=md_escape, fmt=fmt, md_cell=md_cell,
                        tex_cell=tex_cell, cell_text=cell_text)
     return env
+
+
+def render_template(env: Environment, name: str, context: dict[str, Any] | None = None) -> str:
+    """Render template ``name``; a broken template is a :class:`TemplateError` naming its file.
+
+    >>> from jinja2 import DictLoader
+    >>> render_template(Environment(loader=DictLoader({"t.md.j2": "{% if %}"})), "t.md.j2")
+    Traceback (most recent call last):
+    ...
+    fusionbench.errors.TemplateError: template t.md.j2, line 1: Expected an expression, got \
+'end of statement block' (fix the template or remove it from --template-dir)
+    """
+    where = name
+    try:
+        template = env.get_template(name)
+        where = template.filename or name
+        return template.render(context or {})
+    except TemplateSyntaxError as exc:
+        raise TemplateError(f"template {exc.filename or where}, line {exc.lineno}: "
+                            f"{exc.message} (fix the template or remove it from "
+                            "--template-dir)") from exc
+    except JinjaTemplateError as exc:
+        raise TemplateError(f"template {where}: {type(exc).__name__}: {exc} (fix the "
+                            "template or remove it from --template-dir)") from exc

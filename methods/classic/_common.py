@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from fusionbench.data import MIN_SIDE
 from fusionbench.errors import MethodError
-
-MIN_SIDE = 8
 
 
 def check_pair(a: np.ndarray, b: np.ndarray, method: str) -> tuple[np.ndarray, np.ndarray]:
