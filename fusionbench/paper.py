@@ -64,32 +64,39 @@ def _read_rows(path: Path) -> list[dict[str, str]]:
         raise FusionbenchError(f"{path}: cannot read the paper's scores ({exc})") from exc
 
 
+def read_paper_scores(path: str | Path) -> dict[str, list[PaperScore]]:
+    """Every reported mean of the file by method label (file order kept).
+
+    This is the one reader of the paper's scores (``methods show`` and the report use it).
+    """
+    path = Path(path)
+    out: dict[str, list[PaperScore]] = {}
+    for row in _read_rows(path):
+        try:
+            score = PaperScore(row["table"], row["dataset"], int(row["n_pairs"]),
+                               row["metric"], float(row["value"]))
+        except (TypeError, ValueError) as exc:
+            raise FusionbenchError(
+                f"{path}: bad row for {row['method']!r}: {row} ({exc})") from exc
+        out.setdefault(row["method"], []).append(score)
+    return out
+
+
 def paper_scores_for(paper_name: str, path: str | Path) -> list[PaperScore]:
     """Every score the paper reports for ``paper_name`` (exact label, else case-insensitive).
 
     Rows keep the file's order; an unknown name gives an empty list.
     """
-    path = Path(path)
-    rows = _read_rows(path)
-    chosen = [r for r in rows if r["method"] == paper_name]
-    if not chosen:
-        chosen = [r for r in rows if r["method"].lower() == paper_name.lower()]
-    out = []
-    for row in chosen:
-        try:
-            out.append(PaperScore(row["table"], row["dataset"], int(row["n_pairs"]),
-                                  row["metric"], float(row["value"])))
-        except (TypeError, ValueError) as exc:
-            raise FusionbenchError(f"{path}: bad row for {paper_name!r}: {row} ({exc})") from exc
-    return out
+    scores = read_paper_scores(path)
+    if paper_name in scores:
+        return scores[paper_name]
+    return next((rows for label, rows in scores.items()
+                 if label.lower() == paper_name.lower()), [])
 
 
 def paper_methods(path: str | Path) -> list[str]:
     """Method labels of the file, in first-seen order."""
-    seen: dict[str, None] = {}
-    for row in _read_rows(Path(path)):
-        seen.setdefault(row["method"], None)
-    return list(seen)
+    return list(read_paper_scores(path))
 
 
 def format_paper_scores(rows: list[PaperScore]) -> list[str]:
