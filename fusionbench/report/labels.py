@@ -7,7 +7,7 @@ training extent in words), never from a method's name.
 >>> run_flags({"interrupted": True}, n_listed=16, n_failed=0, n_missing=0, n_set=42)
 ('interrupted (16 of 42 pairs)',)
 >>> run_flags({}, n_listed=42, n_failed=2, n_missing=1, n_set=42)
-('2 failed', '1 missing')
+('2 failed', 'no output for 1 pair(s)')
 >>> short_hash("e482534ae980d6c472cbe0d464193dc35f06c3ba4bd5db89c13385011439377b")
 'e482534ae980'
 """
@@ -93,7 +93,7 @@ def run_flags(manifest: Mapping[str, Any], *, n_listed: int, n_failed: int, n_mi
     if n_failed:
         flags.append(f"{n_failed} failed")
     if n_missing:
-        flags.append(f"{n_missing} missing")
+        flags.append(f"no output for {n_missing} pair(s)")
     return tuple(flags)
 
 

@@ -11,7 +11,6 @@ roles (e.g. CT/MRI against the paper's MR-T1/MR-T2) are named in the table as no
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -189,14 +188,3 @@ def paper_records(tables: Sequence[PaperTable]) -> list[dict]:
                     "n_pairs_paper": row.n_paper, "n_pairs_measured": cell.n_measured,
                     "same_pairs": False, "status": row.status})
     return out
-
-
-def fmt_diff(value: float | None, digits: int) -> str:
-    """``+0.0123`` style signed difference, ``—`` when absent.
-
-    >>> fmt_diff(-0.5, 2), fmt_diff(None, 2)
-    ('-0.50', '—')
-    """
-    if value is None or not math.isfinite(value):
-        return "—"
-    return f"{value:+.{digits}f}"
