@@ -261,7 +261,8 @@ def _group(plan: _Plan, results: Results, selection: Selection, assets: Path, *,
             name = slug(f"{plan.dataset}__{plan.subset}__{conv}__{table.scope}")
             block = TableBlock(table, f"table-{name}", significance(table, wide))
             if figures and table.scope == "main":
-                paths = box_plots(table, wide, assets / f"box_{name}", svg=svg)
+                paths = box_plots(table, wide, assets / f"box_{name}", svg=svg,
+                                  names={m: lab.display for m, lab in plan.labels.items()})
                 block.figures = [f"assets/{p.name}" for p in paths]
             blocks.append(block)
         step()
@@ -271,7 +272,8 @@ def _group(plan: _Plan, results: Results, selection: Selection, assets: Path, *,
     grids = []
     for pair in plan.grid_pairs:
         out = assets / f"grid_{slug(f'{plan.dataset}__{plan.subset}__{pair}')}.png"
-        draw_grid(plan.grid_runs, pair, out, zoom, labels)
+        draw_grid(plan.grid_runs, pair, out, zoom,
+                  {m: lab.display for m, lab in plan.labels.items()})
         grids.append((pair, f"assets/{out.name}"))
         step()
     return GroupBlock(plan.dataset, plan.subset, slug(f"{plan.dataset}__{plan.subset}"),

@@ -50,12 +50,13 @@ def _short(name: str, limit: int = 24) -> str:
     return name if len(name) <= limit else name[: limit - 1] + "…"
 
 
-def box_plots(table: SummaryTable, wide: pd.DataFrame, stem: Path, *,
-              svg: bool = True) -> list[Path]:
+def box_plots(table: SummaryTable, wide: pd.DataFrame, stem: Path, *, svg: bool = True,
+              names: dict[str, str] | None = None) -> list[Path]:
     """Write ``stem.png`` (and ``stem.svg``); return the paths (empty when nothing to plot).
 
     ``wide`` is :func:`fusionbench.report.tables.wide_scores` of the table's subset and
-    convention; each box holds every finite score of that method (its own pairs).
+    convention; each box holds every finite score of that method (its own pairs). ``names``:
+    the tick label per method (default: the row's label); partial rows get a ``*``.
     """
     import matplotlib
 
@@ -68,7 +69,7 @@ def box_plots(table: SummaryTable, wide: pd.DataFrame, stem: Path, *,
         return []
     with matplotlib.rc_context({"text.parse_math": False, "svg.hashsalt": "fusionbench",
                                 "hatch.linewidth": 0.6}):
-        fig = _draw(plt, table, wide, metrics)
+        fig = _draw(plt, table, wide, metrics, names or {})
         stem.parent.mkdir(parents=True, exist_ok=True)
         paths = [stem.parent / (stem.name + ".png")]
         fig.savefig(paths[0], dpi=100, metadata={"Software": None})
@@ -79,16 +80,25 @@ def box_plots(table: SummaryTable, wide: pd.DataFrame, stem: Path, *,
     return paths
 
 
-def _draw(plt: Any, table: SummaryTable, wide: pd.DataFrame, metrics: list) -> Any:
+def _draw(plt: Any, table: SummaryTable, wide: pd.DataFrame, metrics: list,
+          names: dict[str, str]) -> Any:
     rows = table.rows
+    ticks = [_short(names.get(r.method, r.label)) + ("" if r.ranked else " *") for r in rows]
     styles = method_styles([r.method for r in rows])
     ncols = 1 if len(rows) > 10 else (2 if len(rows) > 4 else 3)
     ncols = min(ncols, len(metrics))
     nrows = math.ceil(len(metrics) / ncols)
-    label_space = 0.09 * max(len(_short(r.label)) for r in rows) + 0.4
-    height = nrows * (2.4 + label_space) + 0.6
-    fig, axes = plt.subplots(nrows, ncols, figsize=(PAGE_WIDTH, height), squeeze=False,
-                             layout="constrained")
+    # Fixed margins in inches (faster than a layout engine): tick labels under each panel,
+    # a title above it, the figure title on top.
+    panel_h, top, left, right = 2.4, 0.65, 0.6, 0.15
+    label_space = 0.055 * max(len(t) for t in ticks) + 0.3
+    gap = label_space + 0.35
+    height = top + nrows * panel_h + (nrows - 1) * gap + label_space
+    panel_w = (PAGE_WIDTH - left - right - (ncols - 1) * 0.5) / ncols
+    fig, axes = plt.subplots(nrows, ncols, figsize=(PAGE_WIDTH, height), squeeze=False)
+    fig.subplots_adjust(left=left / PAGE_WIDTH, right=1 - right / PAGE_WIDTH,
+                        top=1 - top / height, bottom=label_space / height,
+                        hspace=gap / panel_h, wspace=0.5 / panel_w)
     for ax, col in zip(axes.flat, metrics, strict=False):
         data, counts = [], []
         for r in rows:
@@ -108,8 +118,7 @@ def _draw(plt: Any, table: SummaryTable, wide: pd.DataFrame, metrics: list) -> A
         for i, n in enumerate(counts, start=1):
             ax.text(i, 0.01, f"n={n}", ha="center", va="bottom", fontsize=6.5,
                     transform=ax.get_xaxis_transform(), color="0.2")
-        ax.set_xticks(range(1, len(rows) + 1),
-                      [_short(r.label) + ("" if r.ranked else " *") for r in rows],
+        ax.set_xticks(range(1, len(rows) + 1), ticks,
                       rotation=50, ha="right", rotation_mode="anchor", fontsize=8)
         ax.set_title(f"{col.name} {col.arrow}", fontsize=10)
         ax.tick_params(axis="y", labelsize=8)
@@ -119,5 +128,5 @@ def _draw(plt: Any, table: SummaryTable, wide: pd.DataFrame, metrics: list) -> A
         ax.set_visible(False)
     partial = " (* partial coverage, not ranked)" if table.partial_rows else ""
     fig.suptitle(f"{table.where} — {table.convention}: per-pair scores, n pairs under each "
-                 f"box{partial}", fontsize=10)
+                 f"box{partial}", fontsize=10, y=1 - 0.12 / height, va="top")
     return fig
