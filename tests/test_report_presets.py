@@ -63,8 +63,16 @@ def test_preset_lays_out_the_table(tmp_path: Path) -> None:
     report = json.loads((out / "report.json").read_text())
     assert [t["profile"] for t in report["tables"]] == ["tang2022"]  # the preset's profile
     table = report["tables"][0]
-    assert [r["method"] for r in table["rows"]] == ["densefuse", "clfnet"]  # paper order
-    assert [r["label"] for r in table["rows"]] == ["DenseFuse", "CLF-Net (re-implementation)"]
+    rows = table["rows"]
+    assert table["ranked_set"] == ["densefuse", "clfnet"]  # in the paper's order
+    assert [r["label"] for r in rows[:2]] == ["DenseFuse", "CLF-Net (re-implementation)"]
+    # The paper's other rows are listed, unranked and empty, in the paper's order.
+    assert [(r["label"], r["n"], r["ranked"]) for r in rows[2:5]] == [
+        ("RFN-Nest [not measured]", 0, False), ("FusionGAN [not measured]", 0, False),
+        ("GANMcC [cannot be scored]", 0, False)]
+    assert [r["method"] for r in rows[5:]] == ["ifcnn", "pmgi", "u2fusion", "stdfusionnet",
+                                               "ifsepr", "clfnet-paper"]
+    assert all(c["mean"] is None and c["rank"] is None for c in rows[4]["cells"].values())
     assert [c["metric"] for c in table["columns"]] == ["EN", "MI", "VIF", "SD", "AG", "SF"]
     notes = report["groups"][0]["notes"]
     assert "GANMcC: cannot be scored on tno — no published fused images (card ganmcc)" in notes

@@ -32,12 +32,18 @@ from fusionbench.report.paper import PaperTable, compare, default_paper_scores
 from fusionbench.report.presets import Preset
 from fusionbench.report.selection import (
     Selection,
+    Unmeasured,
     check_selection,
     order_runs,
-    unmeasured_notes,
+    unmeasured,
 )
 from fusionbench.report.significance import Comparison, significance
-from fusionbench.report.tables import SummaryTable, comparable_tables, wide_scores
+from fusionbench.report.tables import (
+    SummaryTable,
+    comparable_tables,
+    wide_scores,
+    with_unmeasured,
+)
 
 FORMATS = ("md", "tex", "html", "csv")
 SYNTHETIC_NOTE = ("SYNTHETIC DATA: these images are generated, so the scores say nothing about "
@@ -176,6 +182,7 @@ class _Plan:
     grid_runs: list[Run]
     grid_pairs: list[str]
     notes: list[str]
+    missing: list[Unmeasured] = field(default_factory=list)
 
 
 def _plan(results: Results, selection: Selection, grid_pairs: Sequence[str] | None,
@@ -197,7 +204,8 @@ def _plan(results: Results, selection: Selection, grid_pairs: Sequence[str] | No
         labels = {r.method: run_label(r, n_pairs) for r in runs}
         display = {m: lab.display for m, lab in labels.items()}
         runs = order_runs(selection, runs, display)
-        notes = unmeasured_notes(selection, runs, dataset, subset)
+        missing = unmeasured(selection, runs, dataset, subset)
+        notes = [m.note for m in missing]
         grid_runs, empty = runs_with_images(runs)
         chosen: list[str] = []
         if figures and runs:
@@ -211,7 +219,8 @@ def _plan(results: Results, selection: Selection, grid_pairs: Sequence[str] | No
                 notes.append("no qualitative grid: no pair was fused by every method with "
                              "images")
             check_zoom(grid_runs, chosen, zoom)
-        plans.append(_Plan(dataset, subset, runs, labels, n_pairs, grid_runs, chosen, notes))
+        plans.append(_Plan(dataset, subset, runs, labels, n_pairs, grid_runs, chosen, notes,
+                           missing))
     if grid_pairs:
         known = {str(p) for p in results.pairs["pair"]}
         unknown = [p for p in grid_pairs if p not in known]
@@ -254,6 +263,7 @@ def _group(plan: _Plan, results: Results, selection: Selection, assets: Path, *,
                                    labels=labels, metrics=selection.metrics, all_pairs=all_pairs,
                                    n_pairs=plan.n_pairs, digits=digits,
                                    notes=_table_notes(plan, plan.runs, synthetic))
+        tables[0] = with_unmeasured(tables[0], [(m.name, m.label) for m in plan.missing])
         shown = {r.method for r in tables[0].rows}
         notes += [f"{labels[m]}: no scores under convention {conv}" for m in methods
                   if m not in shown]

@@ -64,7 +64,7 @@ def box_plots(table: SummaryTable, wide: pd.DataFrame, stem: Path, *, svg: bool 
     import matplotlib.pyplot as plt
 
     metrics = [c for c in table.columns
-               if any((r.method, c.name) in wide.columns for r in table.rows)]
+               if any((r.method, c.name) in wide.columns for r in table.rows if r.n)]
     if not metrics:
         return []
     with matplotlib.rc_context({"text.parse_math": False, "svg.hashsalt": "fusionbench",
@@ -82,7 +82,7 @@ def box_plots(table: SummaryTable, wide: pd.DataFrame, stem: Path, *, svg: bool 
 
 def _draw(plt: Any, table: SummaryTable, wide: pd.DataFrame, metrics: list,
           names: dict[str, str]) -> Any:
-    rows = table.rows
+    rows = [r for r in table.rows if r.n]  # a method listed without any score has no box
     ticks = [_short(names.get(r.method, r.label)) + ("" if r.ranked else " *") for r in rows]
     styles = method_styles([r.method for r in rows])
     ncols = 1 if len(rows) > 10 else (2 if len(rows) > 4 else 3)

@@ -109,21 +109,43 @@ def check_selection(selection: Selection, results: Results) -> None:
                              f"(known: {', '.join(sorted(set(PROFILES) | conventions))})")
 
 
-def unmeasured_notes(selection: Selection, runs: Sequence[Run], dataset: str,
-                     subset: str) -> list[str]:
-    """For each selected method without a run in this subset: why it is not in the table."""
+@dataclass(frozen=True)
+class Unmeasured:
+    """A selected method with no run in a subset, and why."""
+
+    name: str
+    display: str
+    scorable: bool
+    reason: str
+
+    @property
+    def note(self) -> str:
+        """``GANMcC: cannot be scored on tno — ...``."""
+        return f"{self.display}: {self.reason}"
+
+    @property
+    def label(self) -> str:
+        """The row label: ``GANMcC [cannot be scored]`` or ``X [not measured]``."""
+        return f"{self.display} [{'not measured' if self.scorable else 'cannot be scored'}]"
+
+
+def unmeasured(selection: Selection, runs: Sequence[Run], dataset: str,
+               subset: str) -> list[Unmeasured]:
+    """Each selected method without a run in this subset, in selection order, with the reason
+    (no published fused images for the dataset, or simply no run yet)."""
     if selection.methods is None:
         return []
-    notes = []
+    out = []
     for name in selection.methods:
         if any(_method_matches(name, r) for r in runs):
             continue
         card = card_named(name)
         shown = card.display_name if card is not None else name
         if card is not None and card.is_published and card.outputs_for(dataset, subset) is None:
-            notes.append(f"{shown}: cannot be scored on {dataset} — no published fused images "
-                         f"(card {card.name})")
+            out.append(Unmeasured(name, shown, False, f"cannot be scored on {dataset} — no "
+                                  f"published fused images (card {card.name})"))
         else:
-            notes.append(f"{shown}: not measured — no run of {name} in the results "
-                         f"(`fusionbench run --method {name} --dataset {dataset}`)")
-    return notes
+            out.append(Unmeasured(name, shown, True, f"not measured — no run of {name} in the "
+                                  f"results (`fusionbench run --method {name} --dataset "
+                                  f"{dataset}`)"))
+    return out

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -281,6 +281,15 @@ def comparable_tables(wide: pd.DataFrame, dataset: str, subset: str, convention:
         shared_pairs = tuple(sorted(shared_set))
         out.append(table(SHARED, [(m, True, shared_pairs) for m in methods], shared_pairs))
     return out
+
+
+def with_unmeasured(table: SummaryTable,
+                    entries: Sequence[tuple[str, str]]) -> SummaryTable:
+    """``table`` with an empty, unranked row (n = 0) per ``(method, label)`` at the end, so that a
+    published table's methods we cannot score are listed where its rows are."""
+    empty = tuple(Cell(math.nan, math.nan, 0) for _ in table.columns)
+    extra = tuple(Row(m, label, 0, empty, False) for m, label in entries)
+    return replace(table, rows=table.rows + extra)
 
 
 def table_records(table: SummaryTable) -> list[dict]:
