@@ -158,3 +158,15 @@ def test_missing_paper_file_is_said(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     index = build_report(make_results(tmp_path / "res"), tmp_path / "out", figures=False,
                          formats=["html"])
     assert "paper-vs-measured comparison omitted" in index.read_text()
+
+
+def test_report_module_examples() -> None:
+    """The docstring examples of the report modules run and hold."""
+    import doctest
+    import importlib
+
+    for name in ("tables", "significance", "labels", "presets", "selection", "formats",
+                 "figures", "grids", "build"):
+        module = importlib.import_module(f"fusionbench.report.{name}")
+        result = doctest.testmod(module)
+        assert result.failed == 0, name

@@ -9,6 +9,9 @@ Output layout under ``out_dir``::
     report.json           every table, test and paper row, machine-readable (always written)
 
 Every option is checked (and every requested pair and zoom region) before anything is written.
+Only the ``Results`` / ``Run`` interface of :mod:`fusionbench.report.load` is used (``runs``,
+``scores``, ``pairs``; per run ``dataset``, ``subset``, ``method``, ``path``, ``scores``,
+``pairs``, ``manifest``), so the loader can change beneath it.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from markupsafe import Markup
 from fusionbench.errors import UsageError
 from fusionbench.report.formats import make_env
 from fusionbench.report.labels import RunLabel, run_label
-from fusionbench.report.load import ReportError, Results, Run, load_results
+from fusionbench.report.load import Results, Run, load_results
 from fusionbench.report.output import write_csv, write_json
 from fusionbench.report.paper import PaperTable, compare, default_paper_scores
 from fusionbench.report.presets import Preset
@@ -142,7 +145,7 @@ def _n_pairs(runs: Sequence[Run]) -> int | None:
 
 
 def _run_block(run: Run, label: RunLabel) -> RunBlock:
-    failed = run.failed
+    failed = run.pairs[run.pairs["status"] != "ok"]
     return RunBlock(
         method=run.method, label=label.text, path=str(run.path),
         manifest=[(str(k), _value_text(v)) for k, v in run.manifest.items()],
@@ -191,15 +194,16 @@ def _plan(results: Results, selection: Selection, grid_pairs: Sequence[str] | No
     from fusionbench.report.grids import check_zoom, choose_pairs, runs_with_images
 
     plans = []
-    groups = [g for g in results.groups() if selection.keeps_group(*g)]
+    every = sorted({(r.dataset, r.subset) for r in results.runs})
+    groups = [g for g in every if selection.keeps_group(*g)]
     if selection.preset is not None and not groups:
-        groups_text = ", ".join(f"{d}/{s}" for d, s in results.groups())
+        groups_text = ", ".join(f"{d}/{s}" for d, s in every)
         plans.append(_Plan(selection.dataset or "", selection.subset or "all", [], {}, None, [],
                            [], [f"preset {selection.preset.name}: no run of "
                                 f"{selection.dataset} / {selection.subset} in the results "
                                 f"(results have: {groups_text})"]))
     for dataset, subset in groups:
-        runs = results.runs_of(dataset, subset)
+        runs = [r for r in results.runs if (r.dataset, r.subset) == (dataset, subset)]
         n_pairs = _n_pairs(runs)
         labels = {r.method: run_label(r, n_pairs) for r in runs}
         display = {m: lab.display for m, lab in labels.items()}
@@ -378,4 +382,4 @@ def _squeeze(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 
 
-__all__ = ["FORMATS", "ReportError", "build_report", "slug"]
+__all__ = ["FORMATS", "build_report", "slug"]
