@@ -111,6 +111,19 @@ def test_bad_format_is_a_clear_error(tmp_path: Path) -> None:
         _build(make_results(tmp_path / "res"), tmp_path / "out", formats=["pdf"])
 
 
+def test_progress_goes_to_stderr(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from fusionbench.report.cli import report_command
+
+    root = make_results(tmp_path / "res")
+    result = CliRunner().invoke(report_command, ["--results", str(root), "--out",
+                                                 str(tmp_path / "out"), "--no-figures"])
+    assert result.exit_code == 0, result.output
+    assert "report:" in result.stderr and "step" in result.stderr
+    assert "report:" not in result.stdout
+
+
 def test_code_spans_have_no_backslashes(tmp_path: Path) -> None:
     root = make_results(tmp_path / "my_results_dir")
     _build(root, tmp_path / "out", formats=["md"])
@@ -129,7 +142,8 @@ def test_paper_vs_measured_only_like_with_like(tmp_path: Path) -> None:
     paper = tmp_path / "paper.csv"
     paper.write_text(PAPER_CSV)
     tang = {"clfnet": {"EN": [1, 2, 3]}, "clfnet-paper": {"EN": [4, 4]}}
-    root = make_results(tmp_path / "res", dataset="tno", extra_conventions={"tang2022": tang})
+    root = make_results(tmp_path / "res", dataset="tno", extra_conventions={"tang2022": tang},
+                        manifest={"clfnet": {"method_kind": "network"}})
     # Medical CT/MRI runs: the paper's Table IV is MR-T1/MR-T2, so they are not compared.
     make_results(tmp_path / "res", dataset="medical", subset="ct-mri",
                  scores={"densefuse": {"EN": [1, 1, 1]}}, convention="tang2022")
@@ -149,6 +163,8 @@ def test_paper_vs_measured_only_like_with_like(tmp_path: Path) -> None:
     assert {r["table"] for r in rows if r["method"]} == {"II"}  # nothing medical compared
     md = (tmp_path / "out/tables.md").read_text()
     assert "2.5000 / 2.0000 (-0.5000)" in md and "Pair sets differ" in md
+    # The network method's weights are stated with the paper table too.
+    assert "_CLF-Net (re-implementation): shipped weights, sha256 e482534ae980" in md
     assert ("medical / ct-mri (CT / MRI): not compared, a different modality from the paper's "
             "MR-T1 / MR-T2") in md
 

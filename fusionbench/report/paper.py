@@ -146,6 +146,9 @@ def _paper_table(preset: Preset, paper: Sequence[tuple[str, PaperScore]], result
                 n_run = max(n_run, n)
                 cells.append(PaperCell(values[metric].value, mean, n))
             label = labels[run.method].text if run.method in labels else run.method
+            weights = labels[run.method].weights if run.method in labels else None
+            if weights:
+                statements.append(f"{labels[run.method].display}: {weights}")
             rows.append(PaperRow(pm, run.method, label, n_paper, n_run, tuple(cells),
                                  "compared"))
         if not matched:
