@@ -41,11 +41,12 @@ class RunLabel:
 
 @lru_cache(maxsize=1)
 def _registry() -> Any:
+    from fusionbench.errors import FusionbenchError
     from fusionbench.registry import Registry
 
     try:
         return Registry.builtin()
-    except Exception:  # noqa: BLE001 - a broken plugin must not stop a report; names fall back
+    except (FusionbenchError, ImportError):  # a broken plugin must not stop a report
         return Registry.builtin(entry_points=False)
 
 
