@@ -25,9 +25,6 @@ from fusionbench.errors import FusionbenchError
 
 PAPER_SCORES_FILE = "clfnet_paper_scores.csv"
 COLUMNS = ("table", "dataset", "method", "n_pairs", "metric", "value")
-#: How the paper's datasets are named on screen (its medical set is MR-T1/MR-T2).
-DATASET_LABELS = {"tno": "TNO", "roadscene": "RoadScene", "medical": "medical MR-T1/MR-T2",
-                  "multifocus": "multi-focus"}
 
 
 class PaperScore(NamedTuple):
@@ -100,13 +97,16 @@ def paper_methods(path: str | Path) -> list[str]:
 
 
 def format_paper_scores(rows: list[PaperScore]) -> list[str]:
-    """One line per (table, dataset, pairs): ``Table II (TNO, 20 pairs): EN 6.3989  MI ...``."""
+    """One line per (table, dataset, pairs): ``Table II (TNO, 20 pairs): EN 6.3989  MI ...``
+    (the paper's name for the data set comes from the report presets)."""
+    from fusionbench.report.presets import paper_label
+
     groups: dict[tuple[str, str, int], list[PaperScore]] = {}
     for row in rows:
         groups.setdefault((row.table, row.dataset, row.n_pairs), []).append(row)
     lines = []
     for (table, dataset, n_pairs), items in groups.items():
-        label = DATASET_LABELS.get(dataset, dataset)
+        label = paper_label(table, dataset)
         values = "  ".join(f"{r.metric} {r.value:.4f}" for r in items)
         lines.append(f"Table {table} ({label}, {n_pairs} pairs): {values}")
     return lines

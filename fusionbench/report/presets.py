@@ -13,6 +13,7 @@ the path of a TOML file of the same form::
 
     [paper]            # optional: the paper table this preset reproduces
     table = "II"       # its rows in reference/clfnet_paper_scores.csv
+    label = "TNO"      # how the paper names its data set
     dataset = "tno"    # the dataset label used in that file
     roles = ["ir", "vi"]
     modality = "infrared / visible"
@@ -43,6 +44,7 @@ class PaperTableSpec:
     """Which published table a preset reproduces, and what its numbers were measured on."""
 
     table: str
+    label: str
     dataset: str
     roles: tuple[str, ...]
     modality: str
@@ -94,7 +96,8 @@ def read_preset(path: str | Path) -> Preset:
         n = spec.get("n_pairs")
         if not isinstance(n, int) or isinstance(n, bool) or n < 1:
             raise UsageError(f"preset {path}: [paper] n_pairs must be a positive integer")
-        paper = PaperTableSpec(_string(spec, "table", path), _string(spec, "dataset", path),
+        paper = PaperTableSpec(_string(spec, "table", path), _string(spec, "label", path),
+                               _string(spec, "dataset", path),
                                _strings(spec, "roles", path), _string(spec, "modality", path),
                                n, _string(spec, "pairs", path))
     return Preset(path.stem, _string(data, "title", path), _string(data, "dataset", path),
@@ -120,3 +123,16 @@ def load_preset(name_or_path: str) -> Preset:
     names = ", ".join(p.name for p in packaged_presets())
     raise UsageError(f"--preset {name_or_path!r}: no such preset (packaged: {names}; or give "
                      "the path of a .toml file)")
+
+
+def paper_label(table: str, dataset: str) -> str:
+    """How the paper names the data set of its ``table`` (from the presets), else ``dataset``.
+
+    >>> paper_label("IV", "medical"), paper_label("IX", "tno")
+    ('medical MR-T1/MR-T2', 'tno')
+    """
+    for preset in packaged_presets():
+        if preset.paper is not None and (preset.paper.table, preset.paper.dataset) == (
+                table, dataset):
+            return preset.paper.label
+    return dataset
