@@ -25,9 +25,6 @@ from fusionbench.errors import FusionbenchError
 
 PAPER_SCORES_FILE = "clfnet_paper_scores.csv"
 COLUMNS = ("table", "dataset", "method", "n_pairs", "metric", "value")
-#: How the paper's datasets are named on screen (its medical set is MR-T1/MR-T2).
-DATASET_LABELS = {"tno": "TNO", "roadscene": "RoadScene", "medical": "medical MR-T1/MR-T2",
-                  "multifocus": "multi-focus"}
 
 
 class PaperScore(NamedTuple):
@@ -64,42 +61,52 @@ def _read_rows(path: Path) -> list[dict[str, str]]:
         raise FusionbenchError(f"{path}: cannot read the paper's scores ({exc})") from exc
 
 
+def read_paper_scores(path: str | Path) -> dict[str, list[PaperScore]]:
+    """Every reported mean of the file by method label (file order kept).
+
+    This is the one reader of the paper's scores (``methods show`` and the report use it).
+    """
+    path = Path(path)
+    out: dict[str, list[PaperScore]] = {}
+    for row in _read_rows(path):
+        try:
+            score = PaperScore(row["table"], row["dataset"], int(row["n_pairs"]),
+                               row["metric"], float(row["value"]))
+        except (TypeError, ValueError) as exc:
+            raise FusionbenchError(
+                f"{path}: bad row for {row['method']!r}: {row} ({exc})") from exc
+        out.setdefault(row["method"], []).append(score)
+    return out
+
+
 def paper_scores_for(paper_name: str, path: str | Path) -> list[PaperScore]:
     """Every score the paper reports for ``paper_name`` (exact label, else case-insensitive).
 
     Rows keep the file's order; an unknown name gives an empty list.
     """
-    path = Path(path)
-    rows = _read_rows(path)
-    chosen = [r for r in rows if r["method"] == paper_name]
-    if not chosen:
-        chosen = [r for r in rows if r["method"].lower() == paper_name.lower()]
-    out = []
-    for row in chosen:
-        try:
-            out.append(PaperScore(row["table"], row["dataset"], int(row["n_pairs"]),
-                                  row["metric"], float(row["value"])))
-        except (TypeError, ValueError) as exc:
-            raise FusionbenchError(f"{path}: bad row for {paper_name!r}: {row} ({exc})") from exc
-    return out
+    scores = read_paper_scores(path)
+    if paper_name in scores:
+        return scores[paper_name]
+    return next((rows for label, rows in scores.items()
+                 if label.lower() == paper_name.lower()), [])
 
 
 def paper_methods(path: str | Path) -> list[str]:
     """Method labels of the file, in first-seen order."""
-    seen: dict[str, None] = {}
-    for row in _read_rows(Path(path)):
-        seen.setdefault(row["method"], None)
-    return list(seen)
+    return list(read_paper_scores(path))
 
 
 def format_paper_scores(rows: list[PaperScore]) -> list[str]:
-    """One line per (table, dataset, pairs): ``Table II (TNO, 20 pairs): EN 6.3989  MI ...``."""
+    """One line per (table, dataset, pairs): ``Table II (TNO, 20 pairs): EN 6.3989  MI ...``
+    (the paper's name for the data set comes from the report presets)."""
+    from fusionbench.report.presets import paper_label
+
     groups: dict[tuple[str, str, int], list[PaperScore]] = {}
     for row in rows:
         groups.setdefault((row.table, row.dataset, row.n_pairs), []).append(row)
     lines = []
     for (table, dataset, n_pairs), items in groups.items():
-        label = DATASET_LABELS.get(dataset, dataset)
+        label = paper_label(table, dataset)
         values = "  ".join(f"{r.metric} {r.value:.4f}" for r in items)
         lines.append(f"Table {table} ({label}, {n_pairs} pairs): {values}")
     return lines

@@ -1,7 +1,8 @@
 """The method registry: built-in cards under ``methods/`` plus third-party entry points.
 
 A method card (TOML) has ``name``, ``kind`` (``network``, ``classic`` or ``published``),
-``title``, ``citation``, ``modalities`` and either
+``title``, ``citation``, ``modalities``, optionally ``display_name`` (the short name tables show,
+e.g. ``RFN-Nest``; default: ``name``), and either
 
 * ``entry = "module:callable"`` — a fusion callable ``fuse(a, b) -> image`` (``classic``) or a
   class whose instances are such callables (``network``), or
@@ -66,6 +67,7 @@ class Method:
     paper_scores: dict[str, Any] = field(default_factory=dict)
     card_path: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    display_name: str = ""
 
     @property
     def is_published(self) -> bool:
@@ -130,7 +132,7 @@ def method_from_card(card: dict[str, Any], path: Path | str) -> Method:
     if isinstance(entry, str) and ":" not in entry:
         raise CardError(f"{path}: entry must look like 'module:callable', got {entry!r}")
     known = {"name", "kind", "title", "citation", "modalities", "entry", "params", "outputs",
-             "file_pattern", "description", "paper_scores"}
+             "file_pattern", "description", "paper_scores", "display_name"}
     return Method(
         name=name,
         kind=kind,
@@ -145,6 +147,7 @@ def method_from_card(card: dict[str, Any], path: Path | str) -> Method:
         paper_scores=dict(card.get("paper_scores", {})),
         card_path=str(path),
         extra={k: v for k, v in card.items() if k not in known},
+        display_name=str(card.get("display_name") or name),
     )
 
 

@@ -1,7 +1,8 @@
 """A tiny hand-made results store for the report tests (imported by the other test_report*).
 
 Dataset ``toy`` (subset ``all``), pairs p1, p2, p3, methods alpha, beta, gamma (gamma failed
-on p3). Scores under convention ``standard`` (hand-computed expectations in EXPECTED):
+on p3). Scores under convention ``standard`` (hand-computed expectations in EXPECTED and
+EXPECTED_SHARED):
 
 ======  ============  ============  ==================
 method  EN (higher)   RMSE (lower)  SD (higher)
@@ -30,13 +31,20 @@ SCORES = {
     "beta": {"EN": [2, 2, 2], "RMSE": [3, 3, 3], "SD": [math.nan] * 3},
     "gamma": {"EN": [1, 1], "RMSE": [0.5, 1.5], "SD": [4, 4]},
 }
-# Hand-computed: mean, sample std (ddof=1), n, dense rank in the metric's direction.
+# Hand-computed main table: mean, sample std (ddof=1), n, dense rank in the metric's direction.
+# alpha and beta cover all 3 pairs (ranked); gamma failed on p3 (partial: own n, never ranked).
 EXPECTED = {
     ("alpha", "EN"): (2.0, 1.0, 3, 1), ("beta", "EN"): (2.0, 0.0, 3, 1),
-    ("gamma", "EN"): (1.0, 0.0, 2, 2),
+    ("gamma", "EN"): (1.0, 0.0, 2, None),
     ("alpha", "RMSE"): (1.0, 0.0, 3, 1), ("beta", "RMSE"): (3.0, 0.0, 3, 2),
-    ("gamma", "RMSE"): (1.0, math.sqrt(0.5), 2, 1),
-    ("alpha", "SD"): (6.0, 1.0, 3, 1), ("gamma", "SD"): (4.0, 0.0, 2, 2),
+    ("gamma", "RMSE"): (1.0, math.sqrt(0.5), 2, None),
+    ("alpha", "SD"): (6.0, 1.0, 3, 1), ("gamma", "SD"): (4.0, 0.0, 2, None),
+}
+# Hand-computed shared table: every method over p1, p2 (the pairs all three share).
+EXPECTED_SHARED = {
+    ("alpha", "EN"): (1.5, 2), ("beta", "EN"): (2.0, 1), ("gamma", "EN"): (1.0, 3),
+    ("alpha", "RMSE"): (1.0, 1), ("beta", "RMSE"): (3.0, 2), ("gamma", "RMSE"): (1.0, 1),
+    ("alpha", "SD"): (5.5, 1), ("gamma", "SD"): (4.0, 2),
 }
 
 
@@ -57,13 +65,22 @@ def _image(path: Path, seed: int, shape: tuple[int, ...] = (40, 56)) -> str:
 
 def make_results(root: Path, *, scores: dict | None = None, dataset: str = "toy",
                  subset: str = "all", convention: str = "standard",
-                 extra_conventions: dict[str, dict] | None = None) -> Path:
-    """Write the toy results store under ``root`` (and its images under ``root/_img``)."""
+                 extra_conventions: dict[str, dict] | None = None,
+                 pairs: tuple[str, ...] = PAIRS, manifest: dict[str, dict] | None = None,
+                 status: dict[str, dict[str, str]] | None = None) -> Path:
+    """Write the toy results store under ``root`` (and its images under ``root/_img``).
+
+    A method's values fill ``pairs`` in order; pairs past its values are ``failed`` unless
+    ``status[method][pair]`` says otherwise (``missing``, or ``absent``: not listed at all).
+    ``manifest[method]`` is merged into that run's manifest.
+    """
     scores = SCORES if scores is None else scores
+    manifest = manifest or {}
+    status = status or {}
     img = root / "_img"
     img.mkdir(parents=True, exist_ok=True)
     sources = {p: (_image(img / f"a_{p}.png", i), _image(img / f"b_{p}.png", 10 + i))
-               for i, p in enumerate(PAIRS)}
+               for i, p in enumerate(pairs)}
     conventions = {convention: scores} | (extra_conventions or {})
     methods = sorted({m for conv in conventions.values() for m in conv})
     for k, method in enumerate(methods):
@@ -75,11 +92,17 @@ def make_results(root: Path, *, scores: dict | None = None, dataset: str = "toy"
         rows, pair_rows = [], []
         for conv_name, conv in conventions.items():
             for metric, values in conv.get(method, {}).items():
-                for pair, value in zip(PAIRS, values, strict=False):
+                for pair, value in zip(pairs, values, strict=False):
                     rows.append([method, dataset, subset, pair, metric, conv_name, repr(value)])
-        for i, pair in enumerate(PAIRS):
+        for i, pair in enumerate(pairs):
             a, b = sources[pair]
-            if i < n_done:
+            state = status.get(method, {}).get(pair)
+            if state == "absent":
+                continue
+            if state == "missing":
+                pair_rows.append([method, dataset, subset, pair, "missing", "no file", "", a, b,
+                                  0.0])
+            elif i < n_done:
                 fused = _image(img / f"f_{k}_{pair}.png", 100 + 10 * k + i)
                 pair_rows.append([method, dataset, subset, pair, "ok", "", fused, a, b, 0.5])
             else:
@@ -89,11 +112,11 @@ def make_results(root: Path, *, scores: dict | None = None, dataset: str = "toy"
                    ["method", "dataset", "subset", "pair", "metric", "convention", "value"], rows)
         _write_csv(run / "pairs.csv", ["method", "dataset", "subset", "pair", "status", "reason",
                                        "fused_path", "a_path", "b_path", "seconds"], pair_rows)
-        manifest = {"method": method, "dataset": dataset, "subset": subset,
-                    "profiles": list(conventions), "n_pairs": len(PAIRS), "n_ok": n_done,
-                    "n_failed": len(PAIRS) - n_done, "started": "2025-01-01T00:00:00Z",
-                    "versions": {"numpy": np.__version__}}
-        (run / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+        info = {"method": method, "dataset": dataset, "subset": subset,
+                "profiles": list(conventions), "n_pairs": len(pairs), "n_ok": n_done,
+                "n_failed": len(pairs) - n_done, "started": "2025-01-01T00:00:00Z",
+                "versions": {"numpy": np.__version__}} | manifest.get(method, {})
+        (run / "manifest.json").write_text(json.dumps(info), encoding="utf-8")
     return root
 
 

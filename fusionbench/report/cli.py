@@ -1,6 +1,6 @@
 """``fusionbench report``: build tables, plots, grids and an HTML page from a results folder.
 
-Heavy libraries (pandas, matplotlib, seaborn, scipy) are imported only when the command runs.
+Heavy libraries (pandas, matplotlib, scipy) are imported only when the command runs.
 
 >>> from click.testing import CliRunner
 >>> CliRunner().invoke(report_command, ["--help"]).exit_code
@@ -20,31 +20,58 @@ FORMAT_CHOICES = ("md", "tex", "html", "csv")
 @click.option("--out", "out", default="reports", show_default=True,
               type=click.Path(file_okay=False), help="Output folder.")
 @click.option("--format", "formats", multiple=True, type=click.Choice(FORMAT_CHOICES),
-              help="Output format; repeat for several (default: all).")
+              help="Output format; repeat for several (default: all). report.json is always "
+                   "written.")
+@click.option("--preset", default=None,
+              help="A packaged layout (e.g. clfnet-table2: the CLF-Net paper's Table II) or a "
+                   "preset .toml file; --methods/--metrics/--profile override its values.")
+@click.option("--methods", default=None, metavar="A,B,C",
+              help="Methods to show, in this order (registry names or run labels).")
+@click.option("--metrics", default=None, metavar="EN,MI,...",
+              help="Metric columns, in this order (default: every metric scored).")
+@click.option("--profile", "profiles", multiple=True,
+              help="Metric convention(s) to show; repeat or comma-separate (default: all).")
 @click.option("--template-dir", type=click.Path(exists=True, file_okay=False), default=None,
               help="Folder of templates overriding the packaged ones by file name.")
 @click.option("--paper-scores", type=click.Path(exists=True, dir_okay=False), default=None,
               help="CLF-Net paper scores CSV (default: reference/ beside the data root).")
 @click.option("--pairs", "pairs", multiple=True,
               help="Pair shown in the qualitative grids; repeat or comma-separate "
-                   "(default: first 2 covered by every method).")
+                   "(default: first 2 covered by every method with images).")
 @click.option("--zoom", default=None, metavar="X,Y,W,H",
               help="Inset region in pixels (default: a central box).")
 @click.option("--std/--no-std", default=True, show_default=True, help="Show ± std in tables.")
 @click.option("--digits", default=4, show_default=True, type=click.IntRange(0, 12),
               help="Decimals shown (ranking uses the shown values).")
 @click.option("--no-figures", is_flag=True, help="Skip box plots and grids (faster).")
-def report_command(results: str, out: str, formats: tuple[str, ...], template_dir: str | None,
-                   paper_scores: str | None, pairs: tuple[str, ...], zoom: str | None,
-                   std: bool, digits: int, no_figures: bool) -> None:
-    """Write the report (Markdown, LaTeX, HTML, CSV, box plots, grids) into --out."""
+@click.option("--no-svg", is_flag=True, help="Box plots as PNG only (faster).")
+@click.option("--progress/--no-progress", default=True, show_default=True,
+              help="Progress bar on stderr.")
+def report_command(results: str, out: str, formats: tuple[str, ...], preset: str | None,
+                   methods: str | None, metrics: str | None, profiles: tuple[str, ...],
+                   template_dir: str | None, paper_scores: str | None, pairs: tuple[str, ...],
+                   zoom: str | None, std: bool, digits: int, no_figures: bool, no_svg: bool,
+                   progress: bool) -> None:
+    """Write the report (Markdown, LaTeX, HTML, CSV, JSON, box plots, grids) into --out."""
+    from fusionbench.errors import FusionbenchError, UsageError
     from fusionbench.report.build import build_report
     from fusionbench.report.grids import parse_zoom
+    from fusionbench.report.presets import load_preset
+    from fusionbench.report.selection import Selection, split_list
 
-    grid_pairs = [p.strip() for item in pairs for p in item.split(",") if p.strip()] or None
-    box = parse_zoom(zoom) if zoom else None  # errors: printed by fusionbench.cli
-    path = build_report(results, out, formats=formats or FORMAT_CHOICES,
-                        template_dir=template_dir, paper_scores=paper_scores,
-                        grid_pairs=grid_pairs, zoom=box, std=std, digits=digits,
-                        figures=not no_figures)
+    try:
+        chosen = Selection.build(methods=methods, metrics=metrics, profiles=profiles or None,
+                                 preset=load_preset(preset) if preset else None)
+        box = parse_zoom(zoom) if zoom else None
+        path = build_report(results, out, formats=formats or FORMAT_CHOICES,
+                            template_dir=template_dir, paper_scores=paper_scores,
+                            grid_pairs=split_list(pairs), zoom=box, std=std, digits=digits,
+                            figures=not no_figures, selection=chosen, svg=not no_svg,
+                            progress=progress)
+    except UsageError as exc:
+        raise click.UsageError(str(exc)) from exc
+    except FusionbenchError as exc:
+        error = click.ClickException(str(exc))
+        error.exit_code = exc.exit_code
+        raise error from exc
     click.echo(f"report written: {path}")

@@ -11,11 +11,14 @@ explicitly with the ``md`` and ``tex`` filters.
 'a\\\\|b\\\\_&lt;c&gt;'
 >>> fmt(6.39891, 4), fmt(float("nan"), 4)
 ('6.3989', '—')
+>>> md_code("results/tno_all"), md_code("a`b")
+('`results/tno_all`', '``a`b``')
 """
 
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +32,7 @@ from jinja2 import (
 )
 from jinja2 import TemplateError as JinjaTemplateError
 
-from fusionbench.errors import TemplateError
-from fusionbench.report.load import ReportError
+from fusionbench.errors import TemplateError, UsageError
 from fusionbench.report.tables import Cell
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -54,11 +56,32 @@ def md_escape(text: object) -> str:
     return "".join(_MD.get(ch, ch) for ch in str(text)).replace("\n", " ")
 
 
+def md_code(text: object) -> str:
+    """A Markdown code span: the text verbatim (no backslash escapes, which a code span would
+    show literally), fenced by more backticks than it contains in a row."""
+    text = str(text).replace("\n", " ")
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
 def fmt(value: float | None, digits: int = 4) -> str:
     """A number with ``digits`` decimals; NaN/None becomes an em dash."""
     if value is None or not math.isfinite(value):
         return "—"
     return f"{value:.{digits}f}"
+
+
+def fmt_diff(value: float | None, digits: int) -> str:
+    """A signed difference (``+0.0123``), an em dash when absent.
+
+    >>> fmt_diff(-0.5, 2), fmt_diff(None, 2)
+    ('-0.50', '—')
+    """
+    if value is None or not math.isfinite(value):
+        return "—"
+    return f"{value:+.{digits}f}"
 
 
 def cell_text(cell: Cell, digits: int, std: bool, pm: str = " ± ") -> str:
@@ -94,7 +117,7 @@ def make_env(template_dir: str | Path | None = None) -> Environment:
     if template_dir is not None:
         template_dir = Path(template_dir)
         if not template_dir.is_dir():
-            raise ReportError(f"template folder {template_dir} does not exist")
+            raise UsageError(f"--template-dir: folder {template_dir} does not exist")
         loaders.append(FileSystemLoader(str(template_dir)))
     loaders.append(FileSystemLoader(str(TEMPLATES)))
     env = Environment(
@@ -104,8 +127,8 @@ def make_env(template_dir: str | Path | None = None) -> Environment:
         undefined=StrictUndefined,
         keep_trailing_newline=True,
     )
-    env.filters.update(tex=tex_escape, md=md_escape, fmt=fmt, md_cell=md_cell,
-                       tex_cell=tex_cell, cell_text=cell_text)
+    env.filters.update(tex=tex_escape, md=md_escape, md_code=md_code, diff=fmt_diff, fmt=fmt,
+                       md_cell=md_cell, tex_cell=tex_cell, cell_text=cell_text)
     return env
 
 

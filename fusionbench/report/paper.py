@@ -1,182 +1,193 @@
-"""Paper vs measured: the CLF-Net paper's Tables II-V beside our ``tang2022`` means.
+"""Paper vs measured, like with like: a published table beside our means only where the
+dataset, the modality and the metric convention match.
 
-Method names match case-insensitively ignoring non-alphanumerics, and a measured method also
-matches when its key is the paper's key plus a suffix such as ``paper`` or ``published`` (so the
-paper's ``CLF-Net`` matches both ``clfnet`` and ``clfnet-paper``).
-
->>> method_key("RFN-Nest") == method_key("rfn_nest")
-True
->>> matches("CLF-Net", "clfnet-paper"), matches("CLF-Net", "clfnet"), matches("PMGI", "IFCNN")
-(True, True, False)
+What a paper table was measured on (dataset, the two roles of its pairs, its pair count and what
+is known of its pair list) comes from the presets with a ``[paper]`` section
+(:mod:`fusionbench.report.presets`); the numbers come from :func:`fusionbench.paper.
+read_paper_scores`, the one reader of the paper's scores file. A measured run matches a paper
+row through its method card's ``paper_name``. Measured subsets of the same dataset with other
+roles (e.g. CT/MRI against the paper's MR-T1/MR-T2) are named in the table as not compared.
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from fusionbench.report.load import ReportError
-
-PAPER_COLUMNS = ("table", "dataset", "method", "n_pairs", "metric", "value")
-MAIN_TABLES = ("II", "III", "IV", "V")
-PAPER_CONVENTION = "tang2022"
-SUFFIXES = ("", "paper", "published", "official", "pub", "orig", "original")
-PAIRS_NOTE = ("pair sets differ: the paper's test-pair lists are unpublished, so its means are "
-              "over different pairs than ours")
-
-
-def method_key(name: str) -> str:
-    """Lower-case name with every non-alphanumeric character removed."""
-    return re.sub(r"[^0-9a-z]", "", name.lower())
-
-
-def matches(paper_method: str, measured_method: str) -> bool:
-    """Whether a measured method corresponds to a paper method (see module doc)."""
-    pk, mk = method_key(paper_method), method_key(measured_method)
-    return bool(pk) and any(mk == pk + s for s in SUFFIXES)
+from fusionbench.paper import PaperScore, paper_scores_path, read_paper_scores
+from fusionbench.report.labels import RunLabel, card_named, card_of
+from fusionbench.report.load import Results, Run
+from fusionbench.report.presets import Preset, packaged_presets
 
 
 def default_paper_scores() -> Path | None:
-    """``reference/clfnet_paper_scores.csv`` beside the data root, or ``None`` if absent.
-
-    Same lookup as ``fusionbench methods show`` (:func:`fusionbench.paper.paper_scores_path`).
-    """
-    from fusionbench.paper import paper_scores_path
-
+    """``reference/clfnet_paper_scores.csv`` beside the data root, or ``None`` if absent."""
     return paper_scores_path()
 
 
-def read_paper_scores(path: str | Path) -> pd.DataFrame:
-    """Read the paper's scores CSV (columns :data:`PAPER_COLUMNS`), main tables only."""
-    path = Path(path)
-    if not path.is_file():
-        raise ReportError(f"paper scores file {path} does not exist")
+@lru_cache(maxsize=64)
+def subset_roles(dataset: str, subset: str) -> tuple[str, ...] | None:
+    """The two roles of a dataset card's subset (its modality), ``None`` when unknown."""
+    from fusionbench.data import dataset_cards
+    from fusionbench.errors import FusionbenchError
+
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise ReportError(f"{path}: cannot be read as CSV ({exc})") from exc
-    missing = [c for c in PAPER_COLUMNS if c not in frame.columns]
-    if missing:
-        raise ReportError(f"{path}: missing column(s) {', '.join(missing)}")
-    frame = frame[frame["table"].isin(MAIN_TABLES)].copy()
-    for col in ("value", "n_pairs"):
-        values = pd.to_numeric(frame[col], errors="coerce")
-        if values.isna().any():
-            bad = frame.loc[values.isna(), col].iloc[0]
-            raise ReportError(f"{path}: column {col!r} has a non-number {bad!r}")
-        frame[col] = values
-    return frame
+        card = dataset_cards(None).get(dataset)
+        return None if card is None else tuple(card.subset(subset).roles)
+    except FusionbenchError:
+        return None
+
+
+@dataclass(frozen=True)
+class PaperCell:
+    """A paper value beside the measured mean (``None`` when not measured)."""
+
+    paper: float
+    measured: float | None
+    n_measured: int
+
+    @property
+    def diff(self) -> float | None:
+        """measured − paper, or ``None``."""
+        return None if self.measured is None else self.measured - self.paper
 
 
 @dataclass(frozen=True)
 class PaperRow:
-    """One paper number beside our measured mean."""
+    """One paper method and (when measured) one of our runs of it."""
 
-    table: str
-    dataset: str
-    subset: str
     paper_method: str
-    method: str
-    metric: str
-    paper: float
-    measured: float
+    method: str | None
+    label: str
     n_paper: int
     n_measured: int
-
-    @property
-    def diff(self) -> float:
-        """measured - paper (NaN when not measured)."""
-        return self.measured - self.paper
-
-
-def compare(paper: pd.DataFrame, scores: pd.DataFrame) -> tuple[list[PaperRow], list[str]]:
-    """Rows for every paper number whose dataset and method we measured, plus notes.
-
-    The notes list paper methods of a measured dataset with no measured counterpart.
-    """
-    conv = scores[scores["convention"] == PAPER_CONVENTION]
-    conv = conv[pd.notna(conv["value"])]
-    runs = scores[["dataset", "subset", "method"]].drop_duplicates()
-    rows: list[PaperRow] = []
-    unmatched: set[tuple[str, str]] = set()
-    measured_sets = set(runs["dataset"])
-    for (table, dataset, pmethod), group in paper.groupby(["table", "dataset", "method"],
-                                                          sort=False):
-        if dataset not in measured_sets:
-            continue
-        ours = runs[(runs["dataset"] == dataset)
-                    & runs["method"].map(lambda m, p=pmethod: matches(p, m))]
-        if ours.empty:
-            unmatched.add((dataset, pmethod))
-            continue
-        for _, run in ours.sort_values(["subset", "method"]).iterrows():
-            mine = conv[(conv["dataset"] == dataset) & (conv["subset"] == run["subset"])
-                        & (conv["method"] == run["method"])]
-            for _, prow in group.iterrows():
-                vals = mine.loc[mine["metric"] == prow["metric"], "value"]
-                rows.append(PaperRow(
-                    str(table), str(dataset), str(run["subset"]), str(pmethod),
-                    str(run["method"]), str(prow["metric"]), float(prow["value"]),
-                    float(vals.mean()) if len(vals) else float("nan"), int(prow["n_pairs"]),
-                    int(vals.size)))
-    notes = [f"{d}: paper method {m} has no measured run" for d, m in sorted(unmatched)]
-    return rows, notes
-
-
-def paper_frame(rows: list[PaperRow]) -> pd.DataFrame:
-    """Comparison rows as a tidy frame for CSV output."""
-    return pd.DataFrame.from_records([
-        {"table": r.table, "dataset": r.dataset, "subset": r.subset,
-         "paper_method": r.paper_method, "method": r.method, "metric": r.metric,
-         "convention": PAPER_CONVENTION, "paper": r.paper, "measured": r.measured,
-         "difference": r.diff, "n_pairs_paper": r.n_paper, "n_pairs_measured": r.n_measured,
-         "same_pairs": False}
-        for r in rows
-    ], columns=["table", "dataset", "subset", "paper_method", "method", "metric", "convention",
-                "paper", "measured", "difference", "n_pairs_paper", "n_pairs_measured",
-                "same_pairs"])
+    cells: tuple[PaperCell | None, ...]
+    status: str
 
 
 @dataclass(frozen=True)
 class PaperTable:
-    """Paper vs measured for one dataset subset: rows per measured method, metric columns."""
+    """A paper table beside the measured runs of the matching subset (if any)."""
 
-    table: str
-    dataset: str
-    subset: str
+    preset: Preset
+    subset: str | None
+    convention: str
     metrics: tuple[str, ...]
-    rows: tuple[tuple[str, str, int, int, tuple[PaperRow | None, ...]], ...]
+    rows: tuple[PaperRow, ...]
+    statements: tuple[str, ...]
 
     @property
     def caption(self) -> str:
-        """Caption naming the paper table, dataset, subset and convention."""
-        where = self.dataset if self.subset == "all" else f"{self.dataset} / {self.subset}"
-        return (f"Paper (Table {self.table}) vs measured — {where} — metric convention "
-                f"(profile) {PAPER_CONVENTION}")
+        """Caption stating the table, the modality, the pair sets and the convention."""
+        spec = self.preset.paper
+        assert spec is not None
+        where = spec.dataset if self.subset in (None, "all") else f"{spec.dataset} / {self.subset}"
+        return (f"Paper (Table {spec.table}, {spec.modality}, {spec.n_pairs} pairs) vs measured "
+                f"({where if self.subset is not None else 'no matching subset measured'}) — "
+                f"metric convention (profile) {self.convention}")
 
 
-def paper_tables(rows: list[PaperRow]) -> list[PaperTable]:
-    """Group comparison rows into one :class:`PaperTable` per (table, dataset, subset).
+def _measured(run: Run, convention: str, metric: str) -> tuple[float | None, int]:
+    sel = run.scores[(run.scores["convention"] == convention) & (run.scores["metric"] == metric)]
+    values = pd.to_numeric(sel["value"], errors="coerce").to_numpy(float)
+    values = values[np.isfinite(values)]
+    return (float(values.mean()), int(values.size)) if values.size else (None, 0)
 
-    Each row is ``(paper method, measured method, n paper, n measured, cells)``; ``n measured``
-    is the largest number of pairs behind any of the method's measured means.
+
+def _unmeasured_reason(preset: Preset, paper_method: str) -> str:
+    for name in preset.methods:
+        card = card_named(name)
+        if card is None or card.extra.get("paper_name") != paper_method:
+            continue
+        if card.is_published and card.outputs_for(preset.dataset, preset.subset) is None:
+            return f"cannot be scored: no published fused images for {preset.dataset}"
+        return f"not measured: no run of {name}"
+    return "not measured: no method card names it as its paper_name"
+
+
+def _paper_table(preset: Preset, paper: Sequence[tuple[str, PaperScore]], results: Results,
+                 labels: Mapping[str, RunLabel]) -> PaperTable | None:
+    spec = preset.paper
+    assert spec is not None
+    mine = [(m, s) for m, s in paper if s.table == spec.table and s.dataset == spec.dataset]
+    ours = [r for r in results.runs if r.dataset == preset.dataset]
+    if not mine or not ours:
+        return None
+    metrics = tuple(dict.fromkeys(s.metric for _, s in mine))
+    subsets = sorted({r.subset for r in ours})
+    match = [s for s in subsets if subset_roles(preset.dataset, s) == spec.roles]
+    statements = [f"Pair sets differ: {spec.pairs}; means are over different images"]
+    for s in subsets:
+        if s not in match:
+            roles = subset_roles(preset.dataset, s)
+            shown = " / ".join(r.upper() for r in roles) if roles else "unknown roles"
+            statements.append(f"{preset.dataset} / {s} ({shown}): not compared, a different "
+                              f"modality from the paper's {spec.modality}")
+    subset = match[0] if match else None
+    runs = [r for r in ours if r.subset == subset]
+    rows = []
+    for pm in dict.fromkeys(m for m, _ in mine):
+        values = {s.metric: s for m, s in mine if m == pm}
+        n_paper = max(s.n_pairs for s in values.values())
+        matched = [r for r in runs if (c := card_of(r)) is not None
+                   and c.extra.get("paper_name") == pm]
+        for run in matched:
+            cells, n_run = [], 0
+            for metric in metrics:
+                if metric not in values:
+                    cells.append(None)
+                    continue
+                mean, n = _measured(run, preset.profile, metric)
+                n_run = max(n_run, n)
+                cells.append(PaperCell(values[metric].value, mean, n))
+            label = labels[run.method].text if run.method in labels else run.method
+            weights = labels[run.method].weights if run.method in labels else None
+            if weights:
+                statements.append(f"{labels[run.method].display}: {weights}")
+            rows.append(PaperRow(pm, run.method, label, n_paper, n_run, tuple(cells),
+                                 "compared"))
+        if not matched:
+            cells = [PaperCell(values[m].value, None, 0) if m in values else None
+                     for m in metrics]
+            rows.append(PaperRow(pm, None, "—", n_paper, 0, tuple(cells),
+                                 _unmeasured_reason(preset, pm)))
+    return PaperTable(preset, subset, preset.profile, metrics, tuple(rows), tuple(statements))
+
+
+def compare(paper_path: str | Path, results: Results, labels: Mapping[str, RunLabel],
+            presets: Sequence[Preset] | None = None) -> list[PaperTable]:
+    """One :class:`PaperTable` per preset with a ``[paper]`` section whose dataset was measured.
+
+    ``presets`` defaults to every packaged preset.
     """
-    from fusionbench.report.tables import metric_order
+    scores = read_paper_scores(paper_path)
+    flat = [(m, s) for m, rows in scores.items() for s in rows]
+    presets = packaged_presets() if presets is None else presets
+    tables = [_paper_table(p, flat, results, labels) for p in presets if p.paper is not None]
+    return [t for t in tables if t is not None]
 
+
+def paper_records(tables: Sequence[PaperTable]) -> list[dict]:
+    """Every paper cell as a tidy record for CSV and JSON output."""
     out = []
-    keys = sorted({(r.table, r.dataset, r.subset) for r in rows})
-    for key in keys:
-        sel = [r for r in rows if (r.table, r.dataset, r.subset) == key]
-        metrics = tuple(metric_order({r.metric for r in sel}))
-        table_rows = []
-        for pm, m in dict.fromkeys((r.paper_method, r.method) for r in sel):
-            mine = {r.metric: r for r in sel if (r.paper_method, r.method) == (pm, m)}
-            cells = tuple(mine.get(metric) for metric in metrics)
-            n_paper = max(r.n_paper for r in mine.values())
-            n_measured = max(r.n_measured for r in mine.values())
-            table_rows.append((pm, m, n_paper, n_measured, cells))
-        out.append(PaperTable(*key, metrics, tuple(table_rows)))
+    for t in tables:
+        spec = t.preset.paper
+        assert spec is not None
+        for row in t.rows:
+            for metric, cell in zip(t.metrics, row.cells, strict=True):
+                if cell is None:
+                    continue
+                out.append({
+                    "table": spec.table, "dataset": spec.dataset, "subset": t.subset,
+                    "paper_modality": spec.modality, "paper_method": row.paper_method,
+                    "method": row.method, "label": row.label, "metric": metric,
+                    "convention": t.convention, "paper": cell.paper,
+                    "measured": cell.measured, "difference": cell.diff,
+                    "n_pairs_paper": row.n_paper, "n_pairs_measured": cell.n_measured,
+                    "same_pairs": False, "status": row.status})
     return out
