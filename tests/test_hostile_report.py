@@ -36,7 +36,7 @@ def test_broken_template_names_its_file(tmp_path: Path, capsys: pytest.CaptureFi
     templates.mkdir()
     (templates / "report.md.j2").write_text(text)
     code = _main(["report", "--results", str(results), "--out", str(tmp_path / "out"),
-                  "--format", "md", "--template-dir", str(templates)])
+                  "--format", "md", "--no-progress", "--template-dir", str(templates)])
     err = capsys.readouterr().err
     assert code == TemplateError("x").exit_code == 1, err
     assert "Traceback" not in err and words in err

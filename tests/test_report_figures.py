@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from PIL import Image
 from test_report_fixtures import make_results
 
+from fusionbench.cli import cli
 from fusionbench.errors import UsageError
-from fusionbench.report.cli import report_command
 from fusionbench.report.figures import method_styles
 from fusionbench.report.grids import choose_pairs, grid_tiles, parse_zoom, zoom_region
 from fusionbench.report.load import load_results
@@ -54,7 +54,7 @@ def _png(path: Path) -> np.ndarray:
 def test_cli_writes_figures_and_grids(tmp_path: Path) -> None:
     root = make_results(tmp_path / "res")
     out = tmp_path / "out"
-    result = CliRunner().invoke(report_command, [
+    result = CliRunner().invoke(cli, ["report",
         "--results", str(root), "--out", str(out), "--format", "html", "--format", "csv",
         "--pairs", "p1,p3", "--zoom", "5,5,20,10", "--no-progress"])
     assert result.exit_code == 0, result.output
@@ -73,7 +73,7 @@ def test_cli_writes_figures_and_grids(tmp_path: Path) -> None:
     # (EN, SD, RMSE: alpha 3, 3, 3; beta 3, 0 (SD all NaN), 3; gamma 2, 2, 2).
     assert [svg.count(f"<!-- n={n} -->") for n in (3, 2, 0)] == [5, 3, 1]
     assert not (out / "tables.md").exists() and (out / "report.json").is_file()
-    bad = CliRunner().invoke(report_command, ["--results", str(tmp_path / "nope")])
+    bad = CliRunner().invoke(cli, ["report", "--results", str(tmp_path / "nope")])
     assert bad.exit_code == 1 and "does not exist" in bad.output
 
 
@@ -90,7 +90,7 @@ def test_bad_options_are_usage_errors_and_write_nothing(tmp_path: Path, args: li
                                                         message: str) -> None:
     root = make_results(tmp_path / "res")
     out = tmp_path / "out"
-    result = CliRunner().invoke(report_command, ["--results", str(root), "--out", str(out),
+    result = CliRunner().invoke(cli, ["report", "--results", str(root), "--out", str(out),
                                                  "--no-progress", *args])
     assert result.exit_code == 2, result.output
     assert message in result.output
@@ -108,7 +108,7 @@ def test_a_run_without_images_does_not_remove_the_grids(tmp_path: Path) -> None:
         "method,dataset,subset,pair,status,reason,fused_path,a_path,b_path,seconds\n"
         "broken,toy,all,p1,failed,crashed,,,,\n")
     out = tmp_path / "out"
-    result = CliRunner().invoke(report_command, ["--results", str(root), "--out", str(out),
+    result = CliRunner().invoke(cli, ["report", "--results", str(root), "--out", str(out),
                                                  "--format", "html", "--no-progress"])
     assert result.exit_code == 0, result.output
     grids = sorted(p.name for p in (out / "assets").glob("grid_*"))

@@ -114,10 +114,10 @@ def test_bad_format_is_a_clear_error(tmp_path: Path) -> None:
 def test_progress_goes_to_stderr(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from fusionbench.report.cli import report_command
+    from fusionbench.cli import cli
 
     root = make_results(tmp_path / "res")
-    result = CliRunner().invoke(report_command, ["--results", str(root), "--out",
+    result = CliRunner().invoke(cli, ["report", "--results", str(root), "--out",
                                                  str(tmp_path / "out"), "--no-figures"])
     assert result.exit_code == 0, result.output
     assert "report:" in result.stderr and "step" in result.stderr

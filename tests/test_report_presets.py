@@ -9,12 +9,12 @@ import pytest
 from click.testing import CliRunner
 from test_report_fixtures import make_results
 
+from fusionbench.cli import cli
 from fusionbench.errors import UsageError
 from fusionbench.metrics.catalog import METRICS
 from fusionbench.metrics.profiles import PROFILES
 from fusionbench.paper import read_paper_scores
 from fusionbench.registry import Registry
-from fusionbench.report.cli import report_command
 from fusionbench.report.presets import load_preset, packaged_presets, read_preset
 
 TABLES = {"clfnet-table2": "II", "clfnet-table3": "III", "clfnet-table4": "IV",
@@ -56,7 +56,7 @@ def test_preset_lays_out_the_table(tmp_path: Path) -> None:
     root = make_results(tmp_path / "res", dataset="tno", scores=tang, convention="tang2022",
                         extra_conventions={"standard": {"clfnet": {"EN": [5, 5, 5]}}})
     out = tmp_path / "out"
-    result = CliRunner().invoke(report_command, [
+    result = CliRunner().invoke(cli, ["report",
         "--results", str(root), "--out", str(out), "--preset", "clfnet-table2",
         "--no-figures", "--no-progress"])
     assert result.exit_code == 0, result.output
@@ -87,7 +87,7 @@ def test_options_override_the_preset(tmp_path: Path) -> None:
     tang = {"clfnet": {"EN": [1, 2, 3]}, "densefuse": {"EN": [2, 2, 2]}}
     root = make_results(tmp_path / "res", dataset="tno", scores=tang, convention="tang2022")
     out = tmp_path / "out"
-    result = CliRunner().invoke(report_command, [
+    result = CliRunner().invoke(cli, ["report",
         "--results", str(root), "--out", str(out), "--preset", "clfnet-table2",
         "--methods", "clfnet,densefuse", "--metrics", "EN", "--no-figures", "--no-progress"])
     assert result.exit_code == 0, result.output

@@ -53,7 +53,7 @@ def report_command(results: str, out: str, formats: tuple[str, ...], preset: str
                    zoom: str | None, std: bool, digits: int, no_figures: bool, no_svg: bool,
                    progress: bool) -> None:
     """Write the report (Markdown, LaTeX, HTML, CSV, JSON, box plots, grids) into --out."""
-    from fusionbench.errors import FusionbenchError, UsageError
+    from fusionbench.errors import UsageError
     from fusionbench.report.build import build_report
     from fusionbench.report.grids import parse_zoom
     from fusionbench.report.presets import load_preset
@@ -70,8 +70,4 @@ def report_command(results: str, out: str, formats: tuple[str, ...], preset: str
                             progress=progress)
     except UsageError as exc:
         raise click.UsageError(str(exc)) from exc
-    except FusionbenchError as exc:
-        error = click.ClickException(str(exc))
-        error.exit_code = exc.exit_code
-        raise error from exc
     click.echo(f"report written: {path}")
