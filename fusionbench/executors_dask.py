@@ -45,6 +45,7 @@ from fusionbench.executors import LostHandler, WorkerSetup, _ClosingMixin
 MISSING_DASK = ("--executor dask needs Dask distributed, which is not installed: "
                 "pip install 'fusionbench[dask]'")
 try:
+    import dask
     import distributed
     from distributed.diagnostics.plugin import WorkerPlugin
     from distributed.scheduler import KilledWorker
@@ -213,11 +214,14 @@ class DaskExecutor(_ClosingMixin):
                     f"cannot reach {self.where}: {exc}. Start one with `dask scheduler` and "
                     "`dask worker ADDRESS`, or leave --scheduler out for a local cluster"
                 ) from exc
-        self._cluster = distributed.LocalCluster(
-            n_workers=self.workers or os.cpu_count() or 1, threads_per_worker=1,
-            processes=True, dashboard_address=None, silence_logs=logging.ERROR,
-            resources=self.worker_resources or None,
-            scheduler_kwargs={"allowed_failures": self.lost_worker_retries})
+        # One task per worker thread at a time (saturation 1.0, not Dask's 1.1): a worker that
+        # dies then takes only the task that killed it into the count of lost-worker retries.
+        with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}):
+            self._cluster = distributed.LocalCluster(
+                n_workers=self.workers or os.cpu_count() or 1, threads_per_worker=1,
+                processes=True, dashboard_address=None, silence_logs=logging.ERROR,
+                resources=self.worker_resources or None,
+                scheduler_kwargs={"allowed_failures": self.lost_worker_retries})
         return distributed.Client(self._cluster, set_as_default=False)
 
     def close(self) -> None:
