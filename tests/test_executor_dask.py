@@ -1,6 +1,6 @@
-"""The Dask executor on a LocalCluster of 2 worker processes: same results as the serial
-executor on real fuse-and-score tasks, also when a worker is killed mid-task; a task whose worker
-always dies ends as a failed result; once-per-worker set-up; resources; clear errors.
+"""The Dask executor on a LocalCluster of 2 worker processes: the runner's stored results are
+those of a serial run (compared key by key), also when a worker is killed mid-task; a task whose
+worker always dies ends as a failed result; once-per-worker set-up; resources; clear errors.
 
 One cluster serves the module (starting one costs seconds on a 2-core CI machine). The task
 functions are top level here so that the workers import them by name.
@@ -21,6 +21,9 @@ import pytest
 from fusionbench.data import resolve_dataset
 from fusionbench.errors import FusionbenchError, UsageError
 from fusionbench.executors import SerialExecutor, WorkerSetup, make_executor
+from fusionbench.registry import Method, Registry
+from fusionbench.report.load import load_results
+from fusionbench.runner import RunConfig, run_method
 
 try:
     import distributed  # noqa: F401
@@ -37,14 +40,12 @@ _STATE: dict[str, Any] = {}
 
 @dataclass(frozen=True)
 class Job:
-    """One pair to fuse and score; ``die`` makes its worker process kill itself:
-    ``"once"`` (the first time: a marker file in ``marker_dir`` remembers) or ``"always"``."""
+    """One pair to fuse and score; ``die`` makes its worker process kill itself every time."""
 
     name: str
     a: str
     b: str
-    die: str = ""
-    marker_dir: str = ""
+    die: bool = False
 
 
 def load_method(name: str) -> None:
@@ -61,7 +62,7 @@ def fuse_and_score(job: Job) -> tuple[str, str, Any]:
 
     Follows the task contract: a problem of the item is a ``failed`` result, never raised.
     """
-    if job.die == "always" or (job.die == "once" and not _mark_once(job)):
+    if job.die:
         os.kill(os.getpid(), signal.SIGKILL)
     from fusionbench.fusion import fuse_images
     from fusionbench.imageio import read_image
@@ -76,18 +77,17 @@ def fuse_and_score(job: Job) -> tuple[str, str, Any]:
     return job.name, "ok", {"method": _STATE["method"], "scores": scores}
 
 
-def _mark_once(job: Job) -> bool:
-    """True when this job already died once (its marker exists); else leave the marker."""
-    marker = Path(job.marker_dir) / f"{job.name}.died"
-    if marker.exists():
-        return True
-    marker.touch()
-    return False
-
-
 def maximum_loads(_: int) -> tuple[int, int]:
     """(process id, how often this process loaded the ``maximum`` method)."""
     return os.getpid(), _STATE.get("loads", Counter())["maximum"]
+
+
+def average_dying_once(a: Any, b: Any, marker: str) -> Any:
+    """A classic fusion callable whose first call (per marker file) kills its own process."""
+    if not Path(marker).exists():
+        Path(marker).touch()
+        os.kill(os.getpid(), signal.SIGKILL)
+    return (a + b) / 2
 
 
 def lost(job: Job, reason: str) -> tuple[str, str, str]:
@@ -122,6 +122,44 @@ def serial_laplacian() -> dict[str, Any]:
     return _run(SerialExecutor(), _jobs())
 
 
+def _stored(root: Path) -> tuple[list[tuple], list[tuple]]:
+    """The store's contents, key by key: every score row, every pair's status and reason."""
+    results = load_results(root)
+    scores = results.scores.sort_values(list(results.scores.columns[:-1]))
+    pairs = results.pairs.sort_values(["method", "dataset", "subset", "pair"])
+    assert len(scores) and len(pairs)
+    return ([tuple(r) for r in scores.itertuples(index=False)],
+            [tuple(r) for r in pairs[["method", "dataset", "subset", "pair", "status",
+                                      "reason"]].itertuples(index=False)])
+
+
+RUN = RunConfig(profiles=("standard", "tang2022"), workers=1)
+
+
+def test_runner_on_two_workers_stores_what_a_serial_run_stores(cluster, tmp_path: Path) -> None:
+    ds = resolve_dataset("sample")
+    for name in ("laplacian", "gff"):  # one worker set-up each, the same workers
+        method = Registry.builtin(entry_points=False).get(name)
+        for sub in ds.subsets:
+            run_method(method, ds, sub, tmp_path / "serial", RUN)
+            run_method(method, ds, sub, tmp_path / "dask", RUN, executor=cluster)
+    assert _stored(tmp_path / "dask") == _stored(tmp_path / "serial")
+
+
+def test_runner_survives_a_worker_killed_mid_task(cluster, tmp_path: Path) -> None:
+    marker = tmp_path / "killed-once"
+    method = Method(name="average-dying-once", kind="classic", title="", citation="",
+                    modalities=("ir-vi",), entry="test_executor_dask:average_dying_once",
+                    params={"marker": str(marker)})
+    ds = resolve_dataset("sample")
+    sub = ds.subset("ir-vi")
+    dask_run = run_method(method, ds, sub, tmp_path / "dask", RUN, executor=cluster)
+    assert marker.exists()  # a worker really died in the middle of a task ...
+    assert len(dask_run.ok) == 4 and not dask_run.failed  # ... and its pair was redone
+    run_method(method, ds, sub, tmp_path / "serial", RUN)  # marker present: nobody dies
+    assert _stored(tmp_path / "dask") == _stored(tmp_path / "serial")
+
+
 def test_two_workers_give_the_serial_results(cluster, serial_laplacian) -> None:
     got = _run(cluster, _jobs())
     assert got == serial_laplacian
@@ -131,20 +169,13 @@ def test_two_workers_give_the_serial_results(cluster, serial_laplacian) -> None:
     assert _run(cluster, _jobs(), "average") == _run(SerialExecutor(), _jobs(), "average")
 
 
-def test_worker_killed_mid_task_is_retried_with_identical_results(
-        cluster, serial_laplacian, tmp_path: Path) -> None:
-    jobs = _jobs(named="scene_02", die="once", marker_dir=str(tmp_path))
-    assert _run(cluster, jobs) == serial_laplacian
-    assert (tmp_path / "scene_02.died").exists()  # its worker really was killed once
-
-
 def test_task_whose_worker_always_dies_is_failed_not_retried_forever(
         cluster, serial_laplacian) -> None:
-    got = _run(cluster, _jobs(named="focus_01", die="always"))
+    got = _run(cluster, _jobs(named="focus_01", die=True))
     status, reason = got.pop("focus_01")
     assert status == "failed" and "died 2 times" in reason
     assert got == {k: v for k, v in serial_laplacian.items() if k != "focus_01"}
-    killer = [j for j in _jobs(named="focus_01", die="always") if j.name == "focus_01"]
+    killer = [j for j in _jobs(named="focus_01", die=True) if j.name == "focus_01"]
     with pytest.raises(TaskLostError, match="focus_01"):  # no on_lost: the run ends, clearly
         list(cluster.map_unordered(fuse_and_score, killer, WorkerSetup(load_method, ("average",))))
 
@@ -187,3 +218,12 @@ def test_bad_executor_choices_are_usage_errors() -> None:
         make_executor("local", 2, scheduler="tcp://h:8786")
     with pytest.raises(UsageError, match="--workers must be at least 1"):
         make_executor("dask", 0)
+
+
+def test_doctests() -> None:
+    import doctest
+
+    import fusionbench.executors_dask as module
+
+    result = doctest.testmod(module)
+    assert result.attempted > 0 and result.failed == 0

@@ -55,3 +55,12 @@ def test_missing_extra_is_found_by_check(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.delitem(sys.modules, "fusionbench.executors_dask", raising=False)
     with pytest.raises(UsageError, match=r"pip install 'fusionbench\[dask\]'"):
         ExecutorChoice("dask").check()
+
+
+@pytest.mark.parametrize("module", ["fusionbench.executors", "fusionbench.executor_options"])
+def test_doctests(module: str) -> None:
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted > 0 and result.failed == 0
