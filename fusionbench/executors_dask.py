@@ -119,11 +119,12 @@ class _SetupSlot:
 _SLOT = _SetupSlot()
 
 
-def _run_task(token: str, setup: WorkerSetup, task: Callable[[T], R], item: T) -> R:
-    """What a worker runs for one item: the set-up if this process does not hold it, the task."""
+def _run_batch(token: str, setup: WorkerSetup, task: Callable[[T], R], items: list[T]) -> list[R]:
+    """What a worker runs for one Dask task: the set-up if this process does not hold it, then
+    ``task`` on each of a batch of items."""
     _SLOT.enter(token, setup)
     try:
-        return task(item)
+        return [task(item) for item in items]
     finally:
         _SLOT.leave()
 
@@ -171,15 +172,20 @@ class DaskExecutor(_ClosingMixin):
     ``worker_resources``. With an address, ``workers`` caps how many of these tasks run at
     once. ``lost_worker_retries``: how many worker deaths one task may survive on a local
     cluster (a remote cluster uses its own ``distributed.scheduler.allowed-failures``).
+    ``batch``: items per Dask task (Dask costs a few ms per task; a pair costs 0.1 s or more).
     """
 
     name = "dask"
 
     def __init__(self, scheduler: str | None = None, workers: int | None = None,
                  worker_resources: dict[str, float] | None = None, *,
-                 lost_worker_retries: int = 2, connect_timeout: float = 30.0) -> None:
+                 lost_worker_retries: int = 2, connect_timeout: float = 30.0,
+                 batch: int = 4) -> None:
         if workers is not None and workers < 1:
             raise UsageError(f"--workers must be at least 1, got {workers}")
+        if batch < 1:
+            raise ValueError(f"batch must be >= 1, got {batch}")
+        self.batch = batch
         from_env = not scheduler and bool(os.environ.get(SCHEDULER_ENV))
         self.address = scheduler or os.environ.get(SCHEDULER_ENV) or None
         self._address_source = f" (from ${SCHEDULER_ENV})" if from_env else ""
@@ -247,7 +253,8 @@ class DaskExecutor(_ClosingMixin):
 
     def _window(self, needed: dict[str, float]) -> int:
         """How many tasks to keep submitted: ``workers`` on a remote cluster when given, else
-        twice the threads of the workers that can run them (they must exist)."""
+        four tasks per thread of the workers that can run them (at least 16; they must exist).
+        Workers never hold more than they run (saturation 1.0); the rest wait at the scheduler."""
         info = self._workers_info()
         able = [w for w in info.values() if _offers(w.get("resources", {}), needed)]
         if not able:
@@ -260,7 +267,7 @@ class DaskExecutor(_ClosingMixin):
                 + ("" if self.address else " or pass --resources to the local cluster"))
         if self.address and self.workers:
             return self.workers
-        return 2 * sum(int(w.get("nthreads", 1)) for w in able)
+        return max(16, 4 * sum(int(w.get("nthreads", 1)) for w in able))
 
     def check_paths_visible(self, paths: Iterable[str | Path]) -> None:
         """Raise :class:`ClusterError` unless every worker sees every path (shared storage).
@@ -277,7 +284,11 @@ class DaskExecutor(_ClosingMixin):
     def map_unordered(self, task: Callable[[T], R], items: Iterable[T],
                       setup: WorkerSetup | None = None, *,
                       on_lost: LostHandler | None = None) -> Iterator[R]:
-        """``task(item)`` for each item on the cluster, yielded as each finishes."""
+        """``task(item)`` for each item on the cluster, yielded as each finishes.
+
+        Items travel ``batch`` to a Dask task. A batch whose worker died is split: each of its
+        items is tried again alone, so that only the item that kills its worker is lost.
+        """
         setup = setup or WorkerSetup()
         needed = dict(setup.resources)
         client = self.client
@@ -285,26 +296,38 @@ class DaskExecutor(_ClosingMixin):
         token = uuid.uuid4().hex
         plugin = f"fusionbench-setup-{token}"
         client.register_plugin(_SetupPlugin(token, setup), name=plugin)
-        run = partial(_run_task, token, setup, task)
+        run = partial(_run_batch, token, setup, task)
         todo = iter(items)
-        pending: dict[distributed.Future, T] = {}
+        pending: dict[distributed.Future, list[T]] = {}
         finished = distributed.as_completed(loop=client.loop)
 
-        def submit(count: int) -> None:
-            for item in islice(todo, count):
-                fut = client.submit(run, item, pure=False, retries=0,
+        def submit(batches: Iterable[list[T]]) -> None:
+            for batch in batches:
+                fut = client.submit(run, batch, pure=False, retries=0,
                                     resources=needed or None)
-                pending[fut] = item
+                pending[fut] = batch
                 finished.add(fut)
 
+        def next_batches(count: int) -> Iterator[list[T]]:
+            for _ in range(count):
+                batch = list(islice(todo, self.batch))
+                if not batch:
+                    return
+                yield batch
+
         try:
-            submit(window)
+            submit(next_batches(window))
             for fut in finished:
-                item = pending.pop(fut)
-                result = self._result(fut, item, on_lost)
+                batch = pending.pop(fut)
+                lost = fut.status != "finished" and isinstance(fut.exception(), KilledWorker)
+                if lost and len(batch) > 1:
+                    submit([item] for item in batch)
+                    fut.release()
+                    continue
+                results = [self._lost(fut, batch[0], on_lost)] if lost else fut.result()
                 fut.release()
-                submit(1)
-                yield result
+                submit(next_batches(1))
+                yield from results
         finally:
             if pending:
                 client.cancel(list(pending))
@@ -313,15 +336,10 @@ class DaskExecutor(_ClosingMixin):
             except Exception:  # noqa: BLE001 - a closed cluster has no plugins left to remove
                 pass
 
-    def _result(self, fut: distributed.Future, item: T, on_lost: LostHandler | None) -> Any:
-        if fut.status == "finished":
-            return fut.result()
-        exc = fut.exception()
-        if not isinstance(exc, KilledWorker):
-            fut.result()  # the task broke its contract: re-raise, the run ends
-        tries = "" if self.address else f" {self.lost_worker_retries + 1} times"
-        reason = (f"the worker process running it died{tries} (killed, out of memory or a crash "
-                  "in native code); not retried further")
+    def _lost(self, fut: distributed.Future, item: T, on_lost: LostHandler | None) -> Any:
+        tries = "" if self.address else f" ({self.lost_worker_retries + 1} tries)"
+        reason = (f"the worker process died every time it ran this item alone{tries}: killed, out "
+                  "of memory or a crash in native code; not retried further")
         if on_lost is None:
-            raise TaskLostError(f"{item!r}: {reason}") from exc
+            raise TaskLostError(f"{item!r}: {reason}") from fut.exception()
         return on_lost(item, reason)
