@@ -5,9 +5,10 @@ cluster whose scheduler is at ``scheduler`` (or ``$FUSIONBENCH_SCHEDULER``), or,
 address, on a ``LocalCluster`` of worker processes sized to this machine. Only this (client)
 process sees results, so it stays the single writer of the results store.
 
-* **Streaming, bounded.** Tasks are submitted in a window (``--workers`` on a shared cluster
-  caps how many of yours run at once, so one sweep does not take every worker) and results
-  come back as they finish.
+* **Streaming, bounded.** Items travel a few to a Dask task (``batch``: Dask costs ~1-6 ms per
+  task, a pair 0.1 s or more). Tasks are submitted in a window (``--workers`` on a shared
+  cluster caps how many of yours run at once, so one sweep does not take every worker) and
+  results come back as they finish.
 * **Once-per-worker set-up.** A :class:`~fusionbench.executors.WorkerSetup` (load a network's
   weights) is registered as a worker plugin: each worker process that offers the resources runs
   it once, and again after a restart. Several sweeps may share the workers (several students on
@@ -15,13 +16,14 @@ process sees results, so it stays the single writer of the results store.
 * **Resources.** ``WorkerSetup.resources`` (``{"GPU": 1}``) become Dask task resources, so such
   tasks go only to workers started with ``dask worker ... --resources GPU=1``; tasks without
   them run anywhere. A cluster where no worker offers them is an error, not a silent hang.
-* **Faults.** A worker that dies mid-task is replaced (the nanny restarts it) and the task runs
-  again elsewhere or there; after the scheduler's allowed failures it is given up and handed to
-  ``on_lost(item, reason)`` (the runner records it failed). A task's own failures never reach
+* **Faults.** A worker that dies mid-task is replaced (the nanny restarts it) and the items of
+  its task run again, each alone, elsewhere or there; an item whose worker still dies more often
+  than the scheduler allows is given up and handed to ``on_lost(item, reason)`` (the runner
+  records it failed). A task's own failures never reach
   here (the task contract: it returns a failed result), so nothing is retried forever.
 * **Data.** Workers read sources and published outputs by path: every worker must see the data
   root and the results root at the same path as the client (a shared filesystem).
-  :meth:`DaskExecutor.check_paths_visible` verifies it before a run.
+  :meth:`DaskExecutor.check_paths_visible` verifies it.
 
 >>> DaskExecutor(scheduler="tcp://10.0.0.5:8786").where
 'the Dask scheduler at tcp://10.0.0.5:8786'

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,9 +78,9 @@ def fuse_and_score(job: Job) -> tuple[str, str, Any]:
     return job.name, "ok", {"method": _STATE["method"], "scores": scores}
 
 
-def maximum_loads(_: int) -> tuple[int, int]:
-    """(process id, how often this process loaded the ``maximum`` method)."""
-    return os.getpid(), _STATE.get("loads", Counter())["maximum"]
+def gff_loads(_: int) -> tuple[int, int]:
+    """(process id, how often this process loaded the ``gff`` method: only one test does)."""
+    return os.getpid(), _STATE.get("loads", Counter())["gff"]
 
 
 def average_dying_once(a: Any, b: Any, marker: str) -> Any:
@@ -180,13 +181,47 @@ def test_task_whose_worker_always_dies_is_failed_not_retried_forever(
         list(cluster.map_unordered(fuse_and_score, killer, WorkerSetup(load_method, ("average",))))
 
 
+def test_two_sweeps_interleaved_on_the_same_workers_never_mix_methods(cluster) -> None:
+    runs = {m: cluster.map_unordered(fuse_and_score, _jobs(), WorkerSetup(load_method, (m,)))
+            for m in ("average", "maximum")}
+    seen: dict[str, set[str]] = {m: set() for m in runs}
+    for pair in zip(*runs.values(), strict=True):  # both in flight at once, same 2 workers
+        for method, (_, status, value) in zip(runs, pair, strict=True):
+            if status == "ok":
+                seen[method].add(value["method"])
+    assert seen == {"average": {"average"}, "maximum": {"maximum"}}
+
+
+def test_setup_slot_never_runs_a_task_under_another_setup() -> None:
+    """A worker process with several threads: set-ups switch only between tasks."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fusionbench.executors_dask import _SetupSlot
+
+    slot, state, wrong = _SetupSlot(), {"active": ""}, []
+
+    def task(token: str) -> None:
+        slot.enter(token, WorkerSetup(state.__setitem__, ("active", token)))
+        try:
+            for _ in range(20):
+                time.sleep(0.0002)  # gives another thread the chance to switch, were it allowed
+                if state["active"] != token:
+                    wrong.append(token)
+        finally:
+            slot.leave()
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(task, ["a", "b", "c"] * 40))
+    assert wrong == []
+
+
 def test_setup_runs_once_per_worker_and_resources_reach_workers(cluster) -> None:
-    setup = WorkerSetup(load_method, ("maximum",), resources={"GPU": 1})
-    loads = list(cluster.map_unordered(maximum_loads, range(40), setup))
+    setup = WorkerSetup(load_method, ("gff",), resources={"GPU": 1})
+    loads = list(cluster.map_unordered(gff_loads, range(40), setup))
     # every process that ran one of the 40 tasks loaded the method exactly once
     assert len(loads) == 40 and set(n for _, n in loads) == {1}, loads
     with pytest.raises(ClusterError, match="offers TPU=1"):
-        list(cluster.map_unordered(maximum_loads, [0], WorkerSetup(resources={"TPU": 1})))
+        list(cluster.map_unordered(gff_loads, [0], WorkerSetup(resources={"TPU": 1})))
 
 
 def test_paths_every_worker_must_see(cluster, tmp_path: Path) -> None:
