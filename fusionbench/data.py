@@ -163,7 +163,8 @@ class Dataset:
                     break
             else:
                 names = ", ".join(subset.role_folders.get(role, (role,)))
-                raise DatasetError(f"{root}: no folder for role {role!r} (looked for {names})")
+                raise DatasetError(f"{root}: no folder for role {role!r} (looked for {names}). "
+                                   f"{self.how_to_get}".strip())
         return found[0], found[1]
 
     def pairing(self, subset: Subset) -> PairingReport:

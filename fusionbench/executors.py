@@ -13,6 +13,15 @@ infrastructure failure and ends the run.
 ``WorkerSetup`` is what each worker does once before its first task (e.g. load a network's
 weights): a picklable top-level function and its arguments.
 
+A worker process that dies in the middle of a task (killed, out of memory, a crash in native
+code) is not the task's fault: executors that can tell which task it was (Dask) run it again,
+a bounded number of times, and then hand ``on_lost(item, reason)`` to the caller so that the
+item is recorded as failed instead of retried forever. Local executors cannot attribute a dead
+process to one task and end the run (the store keeps what finished; a re-run resumes).
+
+:func:`make_executor` builds one from the command-line choices; executors hold resources (a
+process pool, a cluster connection) until :meth:`Executor.close` (or the end of a ``with``).
+
 >>> def double(x: int) -> int:
 ...     return 2 * x
 >>> sorted(SerialExecutor().map_unordered(double, [1, 2, 3]))
@@ -21,13 +30,22 @@ weights): a picklable top-level function and its arguments.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
+from fusionbench.errors import UsageError
+
 T = TypeVar("T")
 R = TypeVar("R")
+
+#: ``on_lost(item, reason)``: the result to record for an item whose worker kept dying.
+LostHandler = Callable[[Any, str], Any]
+
+#: Values of ``--executor``.
+EXECUTOR_KINDS: tuple[str, ...] = ("local", "dask")
 
 
 @dataclass(frozen=True)
@@ -50,25 +68,48 @@ class Executor(Protocol):
     name: str
 
     def map_unordered(self, task: Callable[[T], R], items: Iterable[T],
-                      setup: WorkerSetup | None = None) -> Iterator[R]:
+                      setup: WorkerSetup | None = None, *,
+                      on_lost: LostHandler | None = None) -> Iterator[R]:
         """``task(item)`` for every item, yielded as each finishes (any order)."""
         ...
 
+    def close(self) -> None:
+        """Release what the executor holds (idempotent)."""
+        ...
 
-class SerialExecutor:
+    def __enter__(self) -> Executor: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+
+class _ClosingMixin:
+    """``with executor:`` calls ``close()``; executors holding nothing need no more."""
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    def __enter__(self):  # noqa: ANN204 - returns the concrete executor
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class SerialExecutor(_ClosingMixin):
     """Everything in this process, in order (``--workers 1``)."""
 
     name = "serial"
 
     def map_unordered(self, task: Callable[[T], R], items: Iterable[T],
-                      setup: WorkerSetup | None = None) -> Iterator[R]:
+                      setup: WorkerSetup | None = None, *,
+                      on_lost: LostHandler | None = None) -> Iterator[R]:
         if setup is not None:
             setup()
         for item in items:
             yield task(item)
 
 
-class ProcessPoolExecutorAdapter:
+class ProcessPoolExecutorAdapter(_ClosingMixin):
     """A local process pool of ``workers`` processes; each runs ``setup`` once at start."""
 
     name = "processes"
@@ -79,7 +120,8 @@ class ProcessPoolExecutorAdapter:
         self.workers = workers
 
     def map_unordered(self, task: Callable[[T], R], items: Iterable[T],
-                      setup: WorkerSetup | None = None) -> Iterator[R]:
+                      setup: WorkerSetup | None = None, *,
+                      on_lost: LostHandler | None = None) -> Iterator[R]:
         items = list(items)
         if not items:
             return
@@ -94,3 +136,33 @@ class ProcessPoolExecutorAdapter:
 def local_executor(workers: int) -> Executor:
     """The default executor: serial for one worker, else a local process pool."""
     return SerialExecutor() if workers == 1 else ProcessPoolExecutorAdapter(workers)
+
+
+def make_executor(kind: str, workers: int | None, scheduler: str | None = None,
+                  resources: dict[str, float] | None = None) -> Executor:
+    """The executor chosen on the command line.
+
+    ``local``: serial for one worker, else a process pool of ``workers`` (default: all cores).
+    ``dask``: a :class:`~fusionbench.executors_dask.DaskExecutor` on the cluster at
+    ``scheduler`` (default ``$FUSIONBENCH_SCHEDULER``), else on a ``LocalCluster`` of
+    ``workers`` processes; ``resources`` is what each worker of a local cluster offers (remote
+    workers declare theirs with ``dask worker --resources``).
+
+    >>> make_executor("local", 1).name
+    'serial'
+    >>> make_executor("threads", 2)
+    Traceback (most recent call last):
+    ...
+    fusionbench.errors.UsageError: --executor 'threads' is unknown (choose local or dask)
+    """
+    if kind not in EXECUTOR_KINDS:
+        raise UsageError(f"--executor {kind!r} is unknown (choose {' or '.join(EXECUTOR_KINDS)})")
+    if workers is not None and workers < 1:
+        raise UsageError(f"--workers must be at least 1, got {workers}")
+    if kind == "local":
+        if scheduler or resources:
+            raise UsageError("--scheduler and --resources need --executor dask")
+        return local_executor(workers or os.cpu_count() or 1)
+    from fusionbench.executors_dask import DaskExecutor  # a UsageError naming the extra if absent
+
+    return DaskExecutor(scheduler=scheduler, workers=workers, worker_resources=resources)
