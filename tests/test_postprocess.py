@@ -109,3 +109,12 @@ def test_clfnet_authors_output_variant_is_clfnet_then_stretch_jpeg() -> None:
     raw = base.load(device="cpu")(ir, vi)
     out = variant.load(device="cpu")(ir, vi)
     np.testing.assert_array_equal(out, jpeg_round_trip(minmax_stretch(raw), 75))
+
+
+def test_doctests() -> None:
+    import doctest
+
+    import fusionbench.postprocess as module
+
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0

@@ -98,3 +98,9 @@ def test_doctests(name: str) -> None:
     module = importlib.import_module(f"fusionbench.methods.clfnet.{name}")
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert result.failed == 0
+
+
+@pytest.mark.parametrize("module_name", ["fusionbench.weights"])
+def test_generic_module_doctests(module_name: str) -> None:
+    result = doctest.testmod(importlib.import_module(module_name), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
