@@ -90,6 +90,11 @@ def shipped_weights() -> tuple[Path, str]:
     return CARD_PATH.parent / str(card["weights"]), str(card["weights_sha256"])
 
 
+def shipped_weights_steps() -> int:
+    """Training steps behind the shipped weights, as the card states (``weights_steps``)."""
+    return int(read_card(CARD_PATH)["weights_steps"])
+
+
 def load_generator(
     path: str | Path, device: str | torch.device = "cpu", *, sha256: str | None = None
 ) -> CLFNet:

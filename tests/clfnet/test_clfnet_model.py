@@ -93,7 +93,9 @@ def test_fold_batchnorm_matches_unfolded() -> None:
         torch.testing.assert_close(folded(ir, vi), net(ir, vi), atol=1e-5, rtol=1e-5)
 
 
-@pytest.mark.parametrize("name", ["model", "losses", "data", "train", "cli", "fuser"])
+@pytest.mark.parametrize(
+    "name", ["model", "losses", "data", "train", "cli", "fuser", "runtime", "step", "checkpoint"]
+)
 def test_doctests(name: str) -> None:
     module = importlib.import_module(f"fusionbench.methods.clfnet.{name}")
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
