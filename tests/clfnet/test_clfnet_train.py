@@ -331,3 +331,22 @@ def test_cli_module_does_not_import_torch() -> None:
         "assert 'torch' not in sys.modules, 'torch imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_cli_init_from_shipped_then_resume(pairs: Path, tmp_path: Path) -> None:
+    out = tmp_path / "shipped"
+    common = ["--dataset", str(pairs), "--batch-size", "4", "--num-samples", "8",
+              "--device", "cpu", "--out", str(out), "--threads", "1"]
+    first = CliRunner().invoke(train_command, [*common, "--init-from", "shipped",
+                                               "--init-step", "1", "--max-steps", "2"])
+    assert first.exit_code == 0, first.output
+    state = torch.load(out / "checkpoint.pt", weights_only=True)
+    assert state["step"] == 2 and state["origin"] == "built from generator weights only"
+    assert "projection head, Adam moments and data order are NEW" in state["note"]
+    from fusionbench.methods.clfnet.fuser import shipped_weights
+
+    assert state["origin_weights_sha256"] == shipped_weights()[1]
+    again = CliRunner().invoke(train_command, [*common, "--resume", "--max-steps", "3"])
+    assert again.exit_code == 0, again.output
+    state = torch.load(out / "checkpoint.pt", weights_only=True)
+    assert state["step"] == 3 and state["origin"] == "built from generator weights only"
