@@ -19,6 +19,8 @@ fusionbench.weights.WeightsError: ...notes.pt: not a PyTorch weights file (it st
 from __future__ import annotations
 
 import hashlib
+import pickle
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -115,10 +117,21 @@ def load_file(path: str | Path, map_location: Any = "cpu") -> Any:
     sniff_weights_file(path)
     try:
         return torch.load(path, weights_only=True, map_location=map_location)
-    except Exception as exc:  # unpickling and zip errors come in many types
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise WeightsError(f"{path}: cannot read the weights file (corrupt or truncated, or it "
-                           f"holds more than tensors): {first}") from exc
+    except pickle.UnpicklingError as exc:
+        if "weights only load failed" in str(exc).lower():
+            raise WeightsError(f"{path}: refused: the file holds objects other than tensors and "
+                               "plain containers, and loading them could run code") from exc
+        raise WeightsError(f"{path}: cannot read the weights file (corrupt or truncated): "
+                           f"{_first_line(exc)}") from exc
+    except Exception as exc:  # zip and format errors come in many types
+        raise WeightsError(f"{path}: cannot read the weights file (corrupt or truncated): "
+                           f"{_first_line(exc)}") from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    """The first line of an exception's message, without terminal colour codes."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def read_state_dict(
