@@ -25,15 +25,11 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from fusionbench.errors import MethodError
+from fusionbench.errors import WeightsError
 
 #: torch.save writes a zip archive; files from torch < 1.6 start with a pickle protocol-2 header.
 _ZIP_MAGIC = b"PK\x03\x04"
 _LEGACY_MAGIC = b"\x80\x02"
-
-
-class WeightsError(MethodError):
-    """A weights or checkpoint file is missing, not a weights file, corrupt or not finite."""
 
 
 def weights_sha256(path: str | Path) -> str:
