@@ -27,6 +27,7 @@ from fusionbench.errors import (
     OutputError,
     is_output_os_error,
 )
+from fusionbench.executor_options import ExecutorChoice, executor_options
 
 #: Commands whose implementation lives in modules that are imported only when used.
 LAZY_COMMANDS = {
@@ -143,14 +144,15 @@ def cli(debug: bool) -> None:
               help="Device for network methods (default: cuda when available).")
 @click.option("--weights", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Weights file for a network method (default: the shipped weights).")
+@executor_options
 def run(method_names: str, dataset: str, subset: str | None, out: Path, data_root: Path | None,
         device: str | None, weights: Path | None, metrics: str | None,
-        profiles: tuple[str, ...], workers: int | None) -> None:
+        profiles: tuple[str, ...], workers: int | None, executor: ExecutorChoice) -> None:
     """Fuse every pair of a dataset with a method, score, and store the results."""
     from fusionbench.commands import run_command
 
     code = run_command(method_names, dataset, subset, out, data_root, device, weights,
-                       metrics, profiles, workers)
+                       metrics, profiles, workers, executor)
     sys.exit(code)
 
 

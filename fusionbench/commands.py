@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
 from fusionbench.data import Dataset, Subset, check_subset, dataset_cards, resolve_data_root
 from fusionbench.data import resolve_dataset as _resolve_dataset
-from fusionbench.errors import FusionbenchError, MethodError, UsageError
+from fusionbench.errors import EXIT_PAIRS_FAILED, FusionbenchError, MethodError, UsageError
+from fusionbench.executor_options import ExecutorChoice
+from fusionbench.executors import Executor
 from fusionbench.options import (
     check_method_list,
     check_metrics,
@@ -25,8 +28,6 @@ from fusionbench.runner import (
     published_file,
     run_method,
 )
-
-EXIT_PAIRS_FAILED = 3
 
 
 def _subsets(dataset: Dataset, subset: str | None) -> list[Subset]:
@@ -73,7 +74,8 @@ def _config(metrics: str | None, profiles: tuple[str, ...], workers: int | None,
 
 
 def _run_with_bar(method: Method, dataset: Dataset, subset: Subset, out: Path,
-                  config: RunConfig, data_root: Path | None) -> RunSummary:
+                  config: RunConfig, data_root: Path | None,
+                  executor: Executor | None = None) -> RunSummary:
     from tqdm import tqdm
 
     n = len(dataset.pairs(subset))
@@ -81,7 +83,7 @@ def _run_with_bar(method: Method, dataset: Dataset, subset: Subset, out: Path,
                                                   else "")
     with tqdm(total=n, desc=label, unit="pair", leave=True, dynamic_ncols=True) as bar:
         return run_method(method, dataset, subset, out, config, data_root=data_root,
-                          progress=bar.update)
+                          progress=bar.update, executor=executor)
 
 
 def _print_summary(summary: RunSummary, profiles: tuple[str, ...]) -> None:
@@ -120,26 +122,54 @@ def _print_summary(summary: RunSummary, profiles: tuple[str, ...]) -> None:
     click.echo(table.loc[rows, cols].to_string(float_format=lambda v: f"{v:.4f}"))
 
 
+def _report_pairing(dataset: Dataset, sub: Subset) -> None:
+    """Name every file the pairing left out (and pairs matched ignoring case); no pairs at all
+    is an error (:class:`~fusionbench.errors.NothingToScoreError`)."""
+    report = dataset.pairing(sub)
+    for line in report.problems():
+        click.echo(f"  skipped file: {line}", err=True)
+    for line in report.notes():
+        click.echo(f"  note: {line}", err=True)
+    report.require_pairs()
+
+
 def run_command(method_names: str, dataset_name: str, subset: str | None, out: Path,
                 data_root: Path | None, device: str | None, weights: Path | None,
-                metrics: str | None, profiles: tuple[str, ...], workers: int | None) -> int:
+                metrics: str | None, profiles: tuple[str, ...], workers: int | None,
+                executor: ExecutorChoice | None = None) -> int:
     """``fusionbench run``: returns the exit code (3 when some pairs failed)."""
     _check_scoring_options(metrics, profiles, workers)
+    if executor is not None:
+        executor.check()
     registry = Registry.builtin()
     dataset = _resolve_dataset(dataset_name, data_root)
     chosen = _select_methods(registry, method_names, dataset)
+    subsets = _subsets(dataset, subset)
+    for sub in subsets:
+        _report_pairing(dataset, sub)
+    remote = executor.make(workers) if executor is not None and executor.kind != "local" \
+        else None
     any_failed = False
-    for method in chosen:
-        config = _config(metrics, profiles, workers, method.kind == "network", device, weights)
-        for sub in _subsets(dataset, subset):
-            if not covers(method, dataset, sub):
-                if len(chosen) == 1:
-                    raise MethodError(f"{method.name!r} has no published outputs for "
-                                      f"{dataset.name}/{sub.name}")
-                continue
-            summary = _run_with_bar(method, dataset, sub, out, config, data_root)
-            _print_summary(summary, config.profiles)
-            any_failed |= bool(summary.failed)
+    try:
+        for method in chosen:
+            config = _config(metrics, profiles, workers, method.kind == "network", device,
+                             weights)
+            if executor is not None and executor.resources:
+                config = replace(config, resources=tuple(sorted(executor.resources.items())))
+            for sub in subsets:
+                if not covers(method, dataset, sub):
+                    if len(chosen) == 1:
+                        raise MethodError(f"{method.name!r} has no published outputs for "
+                                          f"{dataset.name}/{sub.name}")
+                    click.echo(f"{method.name}: skipped on {dataset.name}/{sub.name} (no "
+                               "published outputs there)", err=True)
+                    continue
+                summary = _run_with_bar(method, dataset, sub, out, config, data_root, remote)
+                _print_summary(summary, config.profiles)
+                any_failed |= bool(summary.failed)
+    finally:
+        if remote is not None:
+            remote.close()
     return EXIT_PAIRS_FAILED if any_failed else 0
 
 

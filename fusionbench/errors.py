@@ -100,8 +100,9 @@ class TemplateError(FusionbenchError):
     """A report template (e.g. from ``--template-dir``) cannot be parsed or rendered."""
 
 
-class WeightsError(FusionbenchError):
-    """A weights or checkpoint file is not usable (not a checkpoint, wrong model, mismatch)."""
+class WeightsError(MethodError):
+    """A weights or checkpoint file is missing, not a weights file, corrupt, not finite, or
+    does not match (the model, the card's sha256)."""
 
 
 class RunLockedError(FusionbenchError):

@@ -39,6 +39,7 @@ from typing import Any
 from fusionbench.cards import CardError, did_you_mean, read_card, require
 from fusionbench.errors import MethodError, PluginWarning
 from fusionbench.options import name_problem
+from fusionbench.postprocess import PostprocessedFuser, parse_steps
 
 METHOD_KINDS = ("network", "classic", "published")
 ENTRY_POINT_GROUP = "fusionbench.methods"
@@ -92,15 +93,23 @@ class Method:
             raise MethodError(
                 f"method {self.name!r}: cannot import {self.entry!r} ({exc})") from exc
         if self.kind == "network":
-            return target(**{k: v for k, v in options.items() if v is not None})
+            return self._with_postprocess(
+                target(**{k: v for k, v in options.items() if v is not None}))
         params = dict(self.params)
         if not params:
-            return target
+            return self._with_postprocess(target)
 
         def fuse_with_params(a: Any, b: Any) -> Any:
             return target(a, b, **params)
 
-        return fuse_with_params
+        return self._with_postprocess(fuse_with_params)
+
+    def _with_postprocess(self, fuse: Callable[..., Any]) -> Callable[..., Any]:
+        """``fuse`` followed by the card's ``postprocess`` steps (see fusionbench.postprocess)."""
+        specs = self.extra.get("postprocess")
+        if not specs:
+            return fuse
+        return PostprocessedFuser(fuse, parse_steps(specs), self.name)
 
 
 def normalise_name(name: str, source: str | Path) -> str:
@@ -131,6 +140,14 @@ def method_from_card(card: dict[str, Any], path: Path | str) -> Method:
         raise CardError(f"{path}: a {kind} method needs entry = 'module:callable'")
     if isinstance(entry, str) and ":" not in entry:
         raise CardError(f"{path}: entry must look like 'module:callable', got {entry!r}")
+    if "postprocess" in card:
+        if kind == "published":
+            raise CardError(f"{path}: postprocess applies to computed outputs, not to a "
+                            "published method's files")
+        try:
+            parse_steps(card["postprocess"])
+        except ValueError as exc:
+            raise CardError(f"{path}: {exc}") from exc
     known = {"name", "kind", "title", "citation", "modalities", "entry", "params", "outputs",
              "file_pattern", "description", "paper_scores", "display_name"}
     return Method(

@@ -25,8 +25,8 @@ from typing import Any
 
 from fusionbench import __version__
 from fusionbench.atomic import atomic_write_text
-from fusionbench.data import Dataset, Pair, Subset, resolve_data_root
-from fusionbench.errors import FusionbenchError, MethodError
+from fusionbench.data import Dataset, Pair, Subset, load_pair, resolve_data_root
+from fusionbench.errors import FusionbenchError, MethodError, OutputError
 from fusionbench.executors import Executor, WorkerSetup, local_executor
 from fusionbench.imageio import is_image_file, read_image, write_image
 from fusionbench.registry import Method
@@ -54,6 +54,8 @@ class RunConfig:
     #: sha256 of ``weights`` (set by :func:`run_method`); part of every computed pair's
     #: fingerprint and of the run's label, so other weights never share fused images or scores.
     weights_sha256: str | None = None
+    #: what one task of a network method needs of a worker (Dask resources, e.g. GPU=1)
+    resources: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass
@@ -193,10 +195,7 @@ def process_pair(method: Method, pair: Pair, paths: RunPaths, published_dir: Pat
             if found is None:
                 record.status, record.reason = STATUS_MISSING, f"no file in {published_dir}"
                 return record
-        a, b = read_image(pair.a), read_image(pair.b)
-        if a.shape[:2] != b.shape[:2]:
-            raise MethodError(f"size mismatch: {pair.a.name} is {a.shape[1]}x{a.shape[0]}, "
-                              f"{pair.b.name} is {b.shape[1]}x{b.shape[0]}")
+        a, b = load_pair(pair)  # exactly the checks `datasets check` applies
         if found is not None:
             fused = read_image(found)
             record.fused_path = str(found)
@@ -207,7 +206,7 @@ def process_pair(method: Method, pair: Pair, paths: RunPaths, published_dir: Pat
             else:
                 from fusionbench.fusion import fuse_images
 
-                fused = fuse_images(_WORKER["fuse"], a, b)
+                fused = fuse_images(_WORKER["fuse"], a, b, name=method.name)
                 write_image(target, fused)
             record.fused_path = str(target)
         if fused.shape[:2] != a.shape[:2]:
@@ -217,6 +216,8 @@ def process_pair(method: Method, pair: Pair, paths: RunPaths, published_dir: Pat
         record.images = {"a": key.a, "b": key.b, "f": key.f}
         record.fingerprint = input_fingerprint(pair.a, pair.b, Path(record.fused_path),
                                                extra=config.weights_sha256 or "")
+    except OutputError:
+        raise  # the results folder cannot be written: stop the run (exit 6), not a failed pair
     except FusionbenchError as exc:
         record.status, record.reason = STATUS_FAILED, str(exc)
     except Exception as exc:  # a method's own bug must not stop the other pairs
@@ -384,8 +385,15 @@ def _execute(method: Method, todo: Sequence[Pair], paths: RunPaths, published_di
     if executor is None:
         executor = local_executor(max(1, min(config.workers, len(todo))))
     task = partial(_process_one, method, paths=paths, published_dir=published_dir, config=config)
-    setup = WorkerSetup(_init_worker, (method, config))
-    yield from executor.map_unordered(task, todo, setup)
+    resources = dict(config.resources) if method.kind == "network" else {}
+    setup = WorkerSetup(_init_worker, (method, config), resources=resources)
+    yield from executor.map_unordered(task, todo, setup, on_lost=_lost_pair)
+
+
+def _lost_pair(pair: Pair, reason: str) -> PairRecord:
+    """The record of a pair whose worker died on every try (a re-run tries it again)."""
+    return PairRecord(pair=pair.name, status=STATUS_FAILED, reason=reason, a_path=str(pair.a),
+                      b_path=str(pair.b))
 
 
 def _process_one(method: Method, pair: Pair, *, paths: RunPaths, published_dir: Path | None,

@@ -102,17 +102,16 @@ def weights_note(run: Run, card: Any | None) -> str | None:
     """For a network method: the weights file's hash and the card's training extent.
 
     ``None`` for other kinds. The hash is the manifest's ``weights_sha256``; the card's
-    ``[weights]`` table describes the shipped file (``sha256``, ``training``), so its training
+    ``weights_sha256`` and ``weights_training`` describe the shipped file, so its training
     extent is stated only when the hashes match (or the run used the default weights and did
     not record a hash).
     """
     kind = run.manifest.get("method_kind") or (card.kind if card is not None else None)
     if kind != "network":
         return None
-    shipped = card.extra.get("weights", {}) if card is not None else {}
-    shipped = shipped if isinstance(shipped, dict) else {}
-    shipped_sha = str(shipped.get("sha256") or "")
-    training = str(shipped.get("training") or "")
+    extra = card.extra if card is not None else {}
+    shipped_sha = str(extra.get("weights_sha256") or "")
+    training = str(extra.get("weights_training") or "")
     sha = str(run.manifest.get("weights_sha256") or "")
     weights = run.manifest.get("weights")
     if weights is None:

@@ -12,7 +12,7 @@ aligned to that border is added, so every pixel is covered and no tile is padded
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -117,11 +117,3 @@ def to_unit_range(batch: torch.Tensor) -> torch.Tensor:
     """
     return (batch.float() - 127.5) / 127.5
 
-
-def iter_batches(
-    n: int, batch_size: int, generator: torch.Generator
-) -> Iterable[torch.Tensor]:
-    """Shuffled index batches covering ``range(n)`` once (the last batch may be smaller)."""
-    perm = torch.randperm(n, generator=generator)
-    for start in range(0, n, batch_size):
-        yield perm[start : start + batch_size]

@@ -23,7 +23,15 @@ import numpy as np
 import torch
 from torch import nn
 
+from fusionbench.cards import read_card
 from fusionbench.errors import MethodError
+from fusionbench.weights import (
+    WeightsError,
+    check_sha256,
+    read_state_dict,
+    sniff_weights_file,
+    weights_sha256,
+)
 
 from .model import DECODER_CHANNELS, ENCODER_CHANNELS, CLFNet, ResBlock
 
@@ -32,8 +40,8 @@ HALO = len(ENCODER_CHANNELS) - 1 + len(DECODER_CHANNELS) - 1
 #: Strip height for CPU inference (faster than whole images on a 2-core CPU and far less memory).
 CPU_TILE_ROWS = 96
 
-#: Weights shipped with the package (trained on ``tno-train``; see the method card README).
-DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "clfnet_tno-train.pt"
+#: The method card; it names the shipped weights file and states its sha256.
+CARD_PATH = Path(__file__).resolve().parent / "card.toml"
 
 
 def _fold_conv_bn(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> nn.Conv2d:
@@ -76,24 +84,38 @@ def fold_batchnorm(model: nn.Module) -> nn.Module:
     return folded
 
 
-def load_generator(path: str | Path, device: str | torch.device = "cpu") -> CLFNet:
-    """Load a CLF-Net generator state dict (or a training checkpoint's ``net``) from ``path``."""
-    path = Path(path)
-    if not path.is_file():
-        raise MethodError(f"CLF-Net weights file not found: {path}")
-    try:
-        state = torch.load(path, weights_only=True, map_location=device)
-    except Exception as exc:  # unpickling errors come in many types
-        raise MethodError(f"cannot read CLF-Net weights {path}: {exc}") from exc
-    if isinstance(state, dict) and isinstance(state.get("net"), dict):
-        state = state["net"]
-    if not isinstance(state, dict):
-        raise MethodError(f"CLF-Net weights {path} do not hold a state dict")
+def shipped_weights() -> tuple[Path, str]:
+    """The shipped weights file and the sha256 that ``card.toml`` states for it."""
+    card = read_card(CARD_PATH)
+    return CARD_PATH.parent / str(card["weights"]), str(card["weights_sha256"])
+
+
+def shipped_weights_steps() -> int:
+    """Training steps behind the shipped weights, as the card states (``weights_steps``)."""
+    return int(read_card(CARD_PATH)["weights_steps"])
+
+
+def load_generator(
+    path: str | Path, device: str | torch.device = "cpu", *, sha256: str | None = None
+) -> CLFNet:
+    """Load a CLF-Net generator state dict (or a training checkpoint's ``net``) from ``path``.
+
+    The file must be a torch archive of finite tensors (:func:`fusionbench.weights.read_state_dict`)
+    and, when ``sha256`` is given, hash to it. Errors are :class:`WeightsError` naming the file.
+    """
+    if sha256 is not None:
+        sniff_weights_file(path)
+        check_sha256(path, sha256, str(CARD_PATH))
+    state = read_state_dict(path, key="net", map_location="cpu")
     net = CLFNet()
     try:
         net.load_state_dict(state)
     except RuntimeError as exc:
-        raise MethodError(f"CLF-Net weights {path} do not match the network: {exc}") from exc
+        first = str(exc).strip().splitlines()
+        raise WeightsError(
+            f"{path}: these weights do not fit the CLF-Net generator ({first[0] if first else exc}"
+            f"{' ...' if len(first) > 1 else ''})"
+        ) from exc
     return net.to(device)
 
 
@@ -140,7 +162,8 @@ def run_in_strips(
 class ClfnetFuser:
     """Callable CLF-Net fuser: ``fuser(a, b)`` with ``a`` = infrared, ``b`` = visible.
 
-    ``weights`` defaults to the shipped ``weights/clfnet_tno-train.pt``; ``device`` defaults to
+    ``weights`` defaults to the shipped file named in ``card.toml``, whose sha256 is checked
+    against the card's ``weights_sha256``; ``device`` defaults to
     CUDA when available, else CPU. On CPU torch uses ``num_threads`` threads (default: all
     cores; note that this sets torch's process-wide thread count) and images are processed in
     strips of ``tile_rows`` rows (default 96 on CPU, whole images on CUDA); the result is the
@@ -167,8 +190,14 @@ class ClfnetFuser:
         if tile_rows == -1:
             tile_rows = CPU_TILE_ROWS if self.device.type == "cpu" else None
         self.tile_rows = tile_rows
-        self.weights = Path(weights) if weights is not None else DEFAULT_WEIGHTS
-        self.net = prepare_for_inference(load_generator(self.weights, self.device), self.device)
+        expected = None
+        if weights is None:
+            weights, expected = shipped_weights()
+        self.weights = Path(weights)
+        net = load_generator(self.weights, self.device, sha256=expected)
+        #: sha256 of the weights file (what a results store keys this run's scores by)
+        self.weights_sha256 = expected or weights_sha256(self.weights)
+        self.net = prepare_for_inference(net, self.device)
 
     def __call__(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         ir, vis = (np.asarray(x) for x in (a, b))

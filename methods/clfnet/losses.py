@@ -36,12 +36,27 @@ def gaussian_window(size: int = WINDOW_SIZE, sigma: float = GAUSSIAN_SIGMA) -> t
     return torch.outer(g, g).float()
 
 
+_WINDOWS: dict[torch.device, torch.Tensor] = {}
+
+
+def window_on(device: torch.device) -> torch.Tensor:
+    """The ``(1, 1, 16, 16)`` Gaussian window on ``device``, built and copied there once.
+
+    >>> window_on(torch.device("cpu")) is window_on(torch.device("cpu"))
+    True
+    """
+    device = torch.device(device)
+    if device not in _WINDOWS:
+        _WINDOWS[device] = gaussian_window().to(device)[None, None]
+    return _WINDOWS[device]
+
+
 def _local_stats(
     x: torch.Tensor, y: torch.Tensor, window: str
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """Window means, variances and covariance of ``x`` and ``y``."""
     if window == "gaussian":
-        kernel = gaussian_window().to(x.device)[None, None]
+        kernel = window_on(x.device)
         pad = WINDOW_SIZE // 2
 
         def filt(t: torch.Tensor) -> torch.Tensor:
@@ -155,22 +170,27 @@ class ProjectionHead(nn.Module):
 def sample_locations(
     height: int, width: int, num_samples: int, generator: torch.Generator | None = None
 ) -> torch.Tensor:
-    """``min(num_samples, H*W)`` distinct flat indices from one random permutation (on CPU).
+    """``min(num_samples, H*W)`` distinct flat indices from one random permutation, drawn on the
+    generator's device (no host-to-device copy when the generator lives on the GPU).
 
     >>> sample_locations(4, 4, 200).numel()
     16
     """
-    perm = torch.randperm(height * width, generator=generator)
+    device = generator.device if generator is not None else torch.device("cpu")
+    perm = torch.randperm(height * width, generator=generator, device=device)
     return perm[: min(num_samples, height * width)]
 
 
 def gather_locations(feat: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
     """Rows ``(B*S, C)`` of ``feat`` ``(B, C, H, W)`` at flat spatial indices ``idx``.
 
-    Row ``b*S + s`` is image ``b`` at location ``idx[s]``.
+    Row ``b*S + s`` is image ``b`` at location ``idx[s]``; ``idx`` must be on ``feat``'s device.
     """
+    if idx.device != feat.device:
+        raise ValueError(f"sample indices on {idx.device}, features on {feat.device}: create the "
+                         "indices on the features' device (no per-step copies)")
     b, c = feat.shape[:2]
-    flat = feat.reshape(b, c, -1)[:, :, idx.to(feat.device)]
+    flat = feat.reshape(b, c, -1)[:, :, idx]
     return flat.permute(0, 2, 1).reshape(-1, c)
 
 

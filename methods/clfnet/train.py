@@ -2,15 +2,22 @@
 
 Outputs in ``config.out``:
 
-* ``checkpoint.pt``: network, head, both optimisers, epoch/step counters and RNG states, written
-  atomically every epoch, every ``checkpoint_every`` steps and when the run stops; it holds only
-  tensors, dicts, lists, strings and numbers, so ``torch.load(..., weights_only=True)`` reads it.
-* ``log.jsonl``: one JSON object per step (``step, epoch, loss, nce, ssim, seconds``); on resume
-  lines past the checkpoint's step are dropped, so the log always matches the weights.
+* ``checkpoint.pt``: network, head, both optimisers, step counters, RNG states and the config,
+  written atomically at the end of every epoch, every ``checkpoint_every`` steps, every
+  ``checkpoint_minutes`` of work, on SIGINT/SIGTERM and when the run stops; readable with
+  ``torch.load(..., weights_only=True)``.
+* ``log.jsonl``: one JSON object per step (``step, epoch, loss, nce, ssim, seconds``); losses are
+  kept on the device and read back every ``log_every`` steps (one synchronisation), so
+  ``seconds`` is the time at the read-back. On resume lines past the checkpoint are dropped.
 * ``clfnet.pt``: the generator's float32 state dict (what :class:`ClfnetFuser` loads).
-* ``summary.json``: pairs used, steps and epochs done, wall time, device, last losses.
+* ``summary.json``: pairs used, steps and epochs done, wall time, device, precision, last losses.
 
-Example (a tiny run; see ``tests/test_clfnet_train.py``)::
+Per step nothing crosses between host and device: the patches live on the device, each epoch's
+permutation is copied there once, the PatchNCE locations are drawn by a generator on the device,
+the SSIM window is built there once. ``compile=True`` compiles the forward pass and losses with
+``torch.compile`` (``compile_mode="reduce-overhead"`` adds CUDA graphs).
+
+Example (a tiny run; see ``tests/clfnet/test_clfnet_train.py``)::
 
     train(TrainConfig(data=["pairs/"], out="runs/x", max_steps=10, device="cpu"))
 """
@@ -20,9 +27,13 @@ from __future__ import annotations
 import json
 import math
 import os
+import signal
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,14 +41,28 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
-from .data import load_patches, to_unit_range
-from .losses import ProjectionHead, patch_nce_loss, ssim_loss
+from fusionbench.errors import FusionbenchError, UsageError
+
+from .checkpoint import (
+    atomic_torch_save,
+    checkpoint_from_weights,
+    config_differences,
+    read_checkpoint,
+)
+from .data import load_patches
+from .losses import ProjectionHead, sample_locations
 from .model import CLFNet
+from .runtime import PRECISIONS, configure, make_adam, pick_device, torch_threads
+from .step import LossWeights, forward_losses
 
 CHECKPOINT_NAME = "checkpoint.pt"
 LOG_NAME = "log.jsonl"
 WEIGHTS_NAME = "clfnet.pt"
 SUMMARY_NAME = "summary.json"
+
+
+class TrainingDiverged(FusionbenchError):
+    """A loss became NaN or infinite; the last checkpoint (before it) is kept."""
 
 
 @dataclass
@@ -58,12 +83,18 @@ class TrainConfig:
     ssim_window: str = "gaussian"
     seed: int = 0
     device: str = "auto"
+    precision: str = "fp32"
+    deterministic: bool = False
+    compile: bool = False
+    compile_mode: str | None = None  # torch.compile mode, e.g. "reduce-overhead" (CUDA graphs)
+    compile_backend: str = "inductor"
     resume: bool = False
     max_steps: int | None = None
     time_budget: float | None = None  # seconds of training in this invocation
-    checkpoint_every: int = 200  # steps, besides the end of every epoch
+    checkpoint_every: int | None = None  # steps, besides epochs ends and checkpoint_minutes
+    checkpoint_minutes: float = 5.0  # minutes of work between checkpoints
+    log_every: int = 25  # steps between loss read-backs (one device sync each)
     num_threads: int | None = None
-    amp: bool = True  # CUDA only
     progress: bool = True
 
     def __post_init__(self) -> None:
@@ -71,15 +102,21 @@ class TrainConfig:
             self.data = [self.data]
         if not self.data:
             raise ValueError("TrainConfig.data needs at least one folder with ir/ and vi/")
-        for name in (
-            "epochs", "batch_size", "num_samples", "checkpoint_every", "patch_size", "patch_stride"
-        ):
+        for name in ("epochs", "batch_size", "num_samples", "patch_size", "patch_stride",
+                     "log_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"TrainConfig.{name} must be >= 1, got {getattr(self, name)}")
+        if self.checkpoint_every is not None and self.checkpoint_every < 1:
+            raise ValueError(f"TrainConfig.checkpoint_every must be >= 1: {self.checkpoint_every}")
+        if self.checkpoint_minutes <= 0:
+            raise ValueError(
+                f"TrainConfig.checkpoint_minutes must be > 0: {self.checkpoint_minutes}")
         if self.lr <= 0 or self.tau <= 0:
             raise ValueError("TrainConfig.lr and TrainConfig.tau must be positive")
         if self.ssim_window not in ("gaussian", "uniform"):
             raise ValueError(f"ssim_window must be 'gaussian' or 'uniform': {self.ssim_window!r}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}: {self.precision!r}")
 
     def to_json(self) -> dict[str, Any]:
         """The config with paths as strings (JSON- and weights_only-safe)."""
@@ -88,36 +125,18 @@ class TrainConfig:
         d["out"] = str(self.out)
         return d
 
-
-def pick_device(name: str) -> torch.device:
-    """``"auto"`` -> CUDA when available, else CPU; otherwise ``torch.device(name)``."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(name)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("device 'cuda' requested but CUDA is not available")
-    return dev
-
-
-def atomic_torch_save(obj: Any, path: Path) -> None:
-    """``torch.save`` to a temporary file in the same folder, then rename over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    os.close(fd)
-    try:
-        os.chmod(tmp, 0o644)
-        torch.save(obj, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    @property
+    def loss_weights(self) -> LossWeights:
+        return LossWeights(self.lambda1, self.lambda2, self.tau, self.ssim_window)
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     with os.fdopen(fd, "w") as fh:
         fh.write(text)
-    os.chmod(tmp, 0o644)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
     os.replace(tmp, path)
 
 
@@ -142,166 +161,274 @@ def _float_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
     }
 
 
-def _amp_dtype(device: torch.device, enabled: bool) -> torch.dtype | None:
-    if device.type != "cuda" or not enabled:
-        return None
-    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+def check_output_folder(out: Path) -> None:
+    """Create ``out`` and make sure a file can be written there, else a clear UsageError."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=out, prefix=".write-test.")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise UsageError(f"--out {out}: cannot write there ({exc.strerror or exc}); choose a "
+                         "writable folder") from exc
 
 
-def train(config: TrainConfig) -> Path:
-    """Train CLF-Net as configured and return the path of the exported generator weights."""
+class StopSignal:
+    """Turns the first SIGINT/SIGTERM into a request to stop after the current step (the second
+    one acts as usual). Signals can only be caught in the main thread; elsewhere this is inert.
+    """
+
+    def __init__(self) -> None:
+        self.received: str | None = None
+        self._previous: dict[int, Any] = {}
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        self.received = signal.Signals(signum).name
+        for sig, handler in self._previous.items():  # a second signal is not swallowed
+            signal.signal(sig, handler)
+
+    @contextmanager
+    def installed(self) -> Iterator[StopSignal]:
+        if threading.current_thread() is not threading.main_thread():
+            yield self
+            return
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self._previous[sig] = signal.signal(sig, self._handle)
+        try:
+            yield self
+        finally:
+            for sig, handler in self._previous.items():
+                signal.signal(sig, handler)
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train` did: the weights path, steps done, and why it stopped."""
+
+    weights: Path
+    step: int
+    total_steps: int
+    stopped_by: str  # "schedule", "max_steps", "time_budget" or a signal name ("SIGINT")
+
+
+def _resume_state(config: TrainConfig, ckpt_path: Path, steps_per_epoch: int,
+                  pairs: list[str]) -> dict[str, Any]:
+    """The checkpoint to resume, after checking it fits this command (UsageError otherwise)."""
+    if not ckpt_path.is_file():
+        raise UsageError(f"--resume: no checkpoint at {ckpt_path}; run without --resume to "
+                         "start a new run there")
+    state = read_checkpoint(ckpt_path)
+    problems = config_differences(state["config"], config.to_json())
+    if int(state["steps_per_epoch"]) != steps_per_epoch:
+        problems.append(f"steps per epoch: checkpoint {state['steps_per_epoch']}, this command "
+                        f"{steps_per_epoch} (different data or batch size)")
+    if state.get("pairs") and list(state["pairs"]) != pairs:
+        problems.append(f"training pairs: checkpoint {len(state['pairs'])} "
+                        f"({', '.join(state['pairs'][:3])}...), this command {len(pairs)} "
+                        f"({', '.join(pairs[:3])}...)")
+    if problems:
+        raise UsageError(f"cannot resume {ckpt_path}: the command differs from the checkpoint in "
+                         + "; ".join(problems) + ". Use the checkpoint's settings, or a new --out")
+    return state
+
+
+@dataclass(frozen=True)
+class InitFromWeights:
+    """Start a run from generator weights alone, counting ``step`` steps as already done.
+
+    The checkpoint this makes is labelled (``origin``, ``note``): fresh projection head, fresh
+    Adam moments, a new data order. It is *not* a resume of the run that made the weights.
+    """
+
+    weights: Path
+    step: int
+    note: str
+
+
+def train(config: TrainConfig, *, init: InitFromWeights | None = None,
+          on_step: Callable[[int], None] | None = None) -> TrainResult:
+    """Train CLF-Net as configured; see the module docstring for what is written.
+
+    ``init`` starts from generator weights (see :class:`InitFromWeights`); ``on_step(step)`` is
+    called after every step (tests use it to send signals).
+    """
     out = Path(config.out)
-    out.mkdir(parents=True, exist_ok=True)
     ckpt_path, log_path = out / CHECKPOINT_NAME, out / LOG_NAME
-    if config.num_threads:
-        torch.set_num_threads(config.num_threads)
-    device = pick_device(config.device)
-    amp_dtype = _amp_dtype(device, config.amp)
-    on_cuda = device.type == "cuda"
-    if on_cuda:
-        torch.backends.cudnn.benchmark = True
+    if init is not None and config.resume:
+        raise UsageError("--init-from starts a new run; it cannot be combined with --resume")
+    check_output_folder(out)
+    if not config.resume and ckpt_path.exists():
+        raise UsageError(f"{ckpt_path} exists: pass --resume to continue that run, or choose "
+                         "another --out (nothing was overwritten)")
+    with torch_threads(config.num_threads):
+        return _train(config, out, ckpt_path, log_path, init, on_step)
+
+
+def _train(config: TrainConfig, out: Path, ckpt_path: Path, log_path: Path,
+           init: InitFromWeights | None, on_step: Callable[[int], None] | None) -> TrainResult:
+    try:
+        device = pick_device(config.device)
+    except ValueError as exc:
+        raise UsageError(f"--device: {exc}") from exc
+    runtime = configure(device, config.precision, deterministic=config.deterministic)
 
     patches, pair_names = load_patches(config.data, config.patch_size, config.patch_stride)
-    patches = patches.to(device)
+    patches = patches.to(device)  # uint8, once
     n = patches.shape[0]
     steps_per_epoch = math.ceil(n / config.batch_size)
     total_steps = steps_per_epoch * config.epochs
     if config.max_steps is not None:
         total_steps = min(total_steps, config.max_steps)
+    state = _resume_state(config, ckpt_path, steps_per_epoch, pair_names) if config.resume else None
+    if init is not None:
+        state = checkpoint_from_weights(init.weights, init.step, steps_per_epoch,
+                                        config.to_json(), pair_names, init.note)
 
     torch.manual_seed(config.seed)
     net, head = CLFNet().to(device), ProjectionHead().to(device)
-    if on_cuda:
+    if device.type == "cuda":
         net = net.to(memory_format=torch.channels_last)
-    opt_net = torch.optim.Adam(net.parameters(), lr=config.lr)
-    opt_head = torch.optim.Adam(head.parameters(), lr=config.lr)
-    scaler = torch.amp.GradScaler("cuda", enabled=amp_dtype == torch.float16)
+    opt_net, opt_head = make_adam(net.parameters(), config.lr, device), make_adam(
+        head.parameters(), config.lr, device)
     data_gen = torch.Generator().manual_seed(config.seed + 1)
-    sample_gen = torch.Generator().manual_seed(config.seed + 2)
-    step, wall_before = 0, 0.0
+    sample_gen = torch.Generator(device=device).manual_seed(config.seed + 2)
+    step, wall_before, notes = 0, 0.0, []
     epoch_gen_state = data_gen.get_state()
 
-    if config.resume and ckpt_path.exists():
-        # on CPU: RNG states must stay CPU tensors; load_state_dict moves the rest to `device`
-        state = torch.load(ckpt_path, weights_only=True, map_location="cpu")
-        if int(state["steps_per_epoch"]) != steps_per_epoch:
-            raise ValueError(
-                f"cannot resume {ckpt_path}: it has {state['steps_per_epoch']} steps per epoch, "
-                f"this configuration {steps_per_epoch} (different data or batch size?)"
-            )
+    if state is not None:
         net.load_state_dict(state["net"])
-        head.load_state_dict(state["head"])
-        opt_net.load_state_dict(state["opt_net"])
-        opt_head.load_state_dict(state["opt_head"])
-        if state.get("scaler"):
-            scaler.load_state_dict(state["scaler"])
+        if state["head"]:
+            head.load_state_dict(state["head"])
+        if state["opt_net"]:
+            opt_net.load_state_dict(state["opt_net"])
+            opt_head.load_state_dict(state["opt_head"])
         step, wall_before = int(state["step"]), float(state["wall_seconds"])
-        epoch_gen_state = state["rng"]["epoch_data"]
-        sample_gen.set_state(state["rng"]["sample"])
-        torch.set_rng_state(state["rng"]["torch"])
-        if on_cuda and state["rng"].get("cuda"):
-            torch.cuda.set_rng_state_all(state["rng"]["cuda"])
+        rng = state.get("rng") or {}
+        if rng.get("epoch_data") is not None:
+            epoch_gen_state = rng["epoch_data"]
+        if rng.get("sample") is not None and rng.get("sample_device", "cpu") == device.type:
+            sample_gen.set_state(rng["sample"])
+        else:
+            sample_gen.manual_seed(config.seed + 2 + step)
+            notes.append(f"PatchNCE sampling reseeded at step {step} (checkpoint from "
+                         f"{rng.get('sample_device', 'no saved state')}, now {device.type})")
+        if rng.get("torch") is not None:
+            torch.set_rng_state(rng["torch"])
+        if device.type == "cuda" and rng.get("cuda"):
+            torch.cuda.set_rng_state_all(rng["cuda"])
+        if state.get("origin"):
+            notes.append(f"checkpoint {state['origin']}: {state.get('note', '')}")
+    if config.resume:
         _trim_log(log_path, step)
     else:
         log_path.unlink(missing_ok=True)
 
+    compute = forward_losses
+    if config.compile:
+        compute = torch.compile(forward_losses, mode=config.compile_mode,
+                                backend=config.compile_backend, dynamic=False)
+
+    t0 = time.monotonic()
+    last_ckpt = t0
+
     def save_checkpoint() -> None:
+        nonlocal last_ckpt
         rng = {
             "epoch_data": epoch_gen_state,
             "sample": sample_gen.get_state(),
+            "sample_device": device.type,
             "torch": torch.get_rng_state(),
-            "cuda": torch.cuda.get_rng_state_all() if on_cuda else [],
+            "cuda": torch.cuda.get_rng_state_all() if device.type == "cuda" else [],
         }
         atomic_torch_save(
             {
-                "net": net.state_dict(),
-                "head": head.state_dict(),
-                "opt_net": opt_net.state_dict(),
-                "opt_head": opt_head.state_dict(),
-                "scaler": scaler.state_dict() if scaler.is_enabled() else {},
-                "step": step,
-                "epoch": step // steps_per_epoch,
+                "net": net.state_dict(), "head": head.state_dict(),
+                "opt_net": opt_net.state_dict(), "opt_head": opt_head.state_dict(),
+                "step": step, "epoch": step // steps_per_epoch,
                 "steps_per_epoch": steps_per_epoch,
                 "wall_seconds": wall_before + (time.monotonic() - t0),
-                "rng": rng,
-                "config": config.to_json(),
-                "pairs": pair_names,
+                "rng": rng, "config": config.to_json(), "pairs": pair_names,
+                **({k: state[k] for k in ("origin", "origin_weights_sha256", "note")
+                    if k in state} if state else {}),
             },
             ckpt_path,
         )
+        last_ckpt = time.monotonic()
 
     net.train()
     head.train()
-    t0 = time.monotonic()
+    losses = torch.zeros(config.log_every, 3, device=device)  # read back every log_every steps
+    pending: list[tuple[int, int]] = []  # (step, epoch) of the rows of `losses` not yet logged
     recent: list[dict[str, float]] = []
-    bar = tqdm(
-        total=total_steps,
-        initial=step,
-        disable=not config.progress,
-        mininterval=0.5 if sys.stderr.isatty() else 30.0,
-        desc="clfnet",
-    )
-    stopped_early = False
-    with open(log_path, "a") as log:
-        while step < total_steps:
+    bar = tqdm(total=total_steps, initial=step, disable=not config.progress,
+               mininterval=0.5 if sys.stderr.isatty() else 30.0, desc="clfnet")
+
+    def flush(log: Any) -> None:
+        nonlocal recent
+        if not pending:
+            return
+        values = losses[: len(pending)].tolist()  # the one device->host read per log_every steps
+        seconds = round(wall_before + time.monotonic() - t0, 3)
+        for (s, e), (loss, nce, ssim) in zip(pending, values, strict=True):
+            if not all(math.isfinite(v) for v in (loss, nce, ssim)):
+                log.flush()
+                raise TrainingDiverged(
+                    f"training diverged at step {s}: loss {loss}, PatchNCE {nce}, SSIM {ssim}; "
+                    f"the checkpoint in {ckpt_path} is from before (step <= {s - 1})")
+            rec = {"step": s, "epoch": e, "loss": loss, "nce": nce, "ssim": ssim,
+                   "seconds": seconds}
+            log.write(json.dumps(rec) + "\n")
+            recent = (recent + [rec])[-100:]
+        log.flush()
+        bar.update(len(pending))
+        bar.set_postfix(loss=f"{recent[-1]['loss']:.4f}", refresh=False)
+        pending.clear()
+
+    stopper = StopSignal()
+    stopped_by = "max_steps" if total_steps < steps_per_epoch * config.epochs else "schedule"
+    every_seconds = config.checkpoint_minutes * 60.0
+    with open(log_path, "a") as log, stopper.installed():
+        while step < total_steps and stopped_by in ("schedule", "max_steps"):
             epoch, offset = divmod(step, steps_per_epoch)
             data_gen.set_state(epoch_gen_state)
-            perm = torch.randperm(n, generator=data_gen)
+            perm = torch.randperm(n, generator=data_gen).to(device)  # once per epoch
             for b in range(offset, steps_per_epoch):
                 if step >= total_steps:
                     break
-                if config.time_budget is not None and time.monotonic() - t0 > config.time_budget:
-                    stopped_early = True
+                if stopper.received:
+                    stopped_by = stopper.received
                     break
-                idx = perm[b * config.batch_size : (b + 1) * config.batch_size].to(device)
-                batch = to_unit_range(patches[idx])
-                ir, vi = batch[:, :1], batch[:, 1:]
-                if on_cuda:
-                    ir = ir.contiguous(memory_format=torch.channels_last)
-                    vi = vi.contiguous(memory_format=torch.channels_last)
-                with torch.autocast(
-                    device.type, dtype=amp_dtype or torch.bfloat16, enabled=amp_dtype is not None
-                ):
-                    f_vi_src, f_ir_src = net.encode_vis(vi), net.encode_ir(ir)
-                    fused = net.decode(f_vi_src, f_ir_src)
-                    f_ir_fused, f_vi_fused = net.encode_ir(fused), net.encode_vis(fused)
-                # losses in float32, outside autocast (SSIM variances need the precision)
-                nce = patch_nce_loss(
-                    f_ir_fused, f_ir_src, f_vi_fused, f_vi_src, head,
-                    num_samples=config.num_samples, tau=config.tau, generator=sample_gen,
-                )
-                ssim = ssim_loss(fused.float(), ir, vi, window=config.ssim_window)  # type: ignore[arg-type]
-                loss = config.lambda1 * nce + config.lambda2 * ssim
+                if config.time_budget is not None and time.monotonic() - t0 > config.time_budget:
+                    stopped_by = "time_budget"
+                    break
+                batch = patches[perm[b * config.batch_size : (b + 1) * config.batch_size]]
+                idx = sample_locations(config.patch_size, config.patch_size, config.num_samples,
+                                       sample_gen)
+                loss, nce, ssim = compute(net, head, batch, idx, config.loss_weights,
+                                          runtime.autocast)
                 opt_net.zero_grad(set_to_none=True)
                 opt_head.zero_grad(set_to_none=True)
-                scaler.scale(loss).backward()
-                scaler.step(opt_net)
-                scaler.step(opt_head)
-                scaler.update()
+                loss.backward()
+                opt_net.step()
+                opt_head.step()
+                losses[len(pending)] = torch.stack([loss.detach(), nce.detach(), ssim.detach()])
                 step += 1
-                rec = {
-                    "step": step,
-                    "epoch": epoch,
-                    "loss": float(loss.detach()),
-                    "nce": float(nce.detach()),
-                    "ssim": float(ssim.detach()),
-                    "seconds": round(wall_before + time.monotonic() - t0, 3),
-                }
-                log.write(json.dumps(rec) + "\n")
-                log.flush()
-                recent = (recent + [rec])[-50:]
-                bar.update(1)
-                bar.set_postfix(loss=f"{rec['loss']:.4f}", nce=f"{rec['nce']:.4f}",
-                                ssim=f"{rec['ssim']:.4f}", epoch=epoch, refresh=False)
-                if step % steps_per_epoch == 0:
+                pending.append((step, epoch))
+                end_of_epoch = step % steps_per_epoch == 0
+                due = (end_of_epoch or time.monotonic() - last_ckpt >= every_seconds
+                       or (config.checkpoint_every is not None
+                           and step % config.checkpoint_every == 0))
+                if len(pending) == config.log_every or due:
+                    flush(log)
+                if end_of_epoch:
                     epoch_gen_state = data_gen.get_state()
+                if due:
                     save_checkpoint()
-                elif step % config.checkpoint_every == 0:
-                    save_checkpoint()
-            if stopped_early:
-                break
+                if on_step is not None:
+                    on_step(step)
+        flush(log)
+        save_checkpoint()
     bar.close()
-    save_checkpoint()
 
     weights_path = out / WEIGHTS_NAME
     atomic_torch_save(_float_state(net), weights_path)
@@ -311,17 +438,19 @@ def train(config: TrainConfig) -> Path:
         "steps": step,
         "steps_per_epoch": steps_per_epoch,
         "epochs_done": round(step / steps_per_epoch, 3),
-        "stopped_by_time_budget": stopped_early,
+        "stopped_by": stopped_by,
         "wall_seconds": round(wall_before + time.monotonic() - t0, 1),
         "device": str(device),
+        "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
         "threads": torch.get_num_threads(),
-        "amp": str(amp_dtype) if amp_dtype else None,
+        "precision": runtime.precision,
+        "deterministic": runtime.deterministic,
+        "compiled": config.compile,
+        "notes": notes,
         "last_losses_mean": {
             k: sum(r[k] for r in recent) / len(recent) for k in ("loss", "nce", "ssim")
-        }
-        if recent
-        else None,
+        } if recent else None,
         "config": config.to_json(),
     }
     _atomic_write_text(out / SUMMARY_NAME, json.dumps(summary, indent=2) + "\n")
-    return weights_path
+    return TrainResult(weights_path, step, total_steps, stopped_by)

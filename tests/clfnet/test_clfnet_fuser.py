@@ -10,8 +10,9 @@ import pytest
 import torch
 
 from fusionbench.errors import MethodError
-from fusionbench.methods.clfnet.fuser import DEFAULT_WEIGHTS, ClfnetFuser
+from fusionbench.methods.clfnet.fuser import ClfnetFuser, load_generator, shipped_weights
 from fusionbench.methods.clfnet.model import CLFNet
+from fusionbench.weights import WeightsError, weights_sha256
 
 CARD = Path(__file__).resolve().parents[2] / "methods" / "clfnet" / "card.toml"
 
@@ -66,15 +67,16 @@ def test_fuser_accepts_training_checkpoint(random_weights: tuple[Path, CLFNet]) 
 
 
 def test_fuser_errors(random_weights: tuple[Path, CLFNet], tmp_path: Path) -> None:
-    with pytest.raises(MethodError, match="not found: .*nope.pt"):
+    with pytest.raises(WeightsError, match="nope.pt: weights file not found"):
         ClfnetFuser(weights=tmp_path / "nope.pt", device="cpu")
     bad = tmp_path / "bad.pt"
     torch.save({"conv.weight": torch.zeros(3)}, bad)
-    with pytest.raises(MethodError, match="bad.pt do not match"):
+    with pytest.raises(WeightsError, match="bad.pt: these weights do not fit the CLF-Net"):
         ClfnetFuser(weights=bad, device="cpu")
     junk = tmp_path / "junk.pt"
-    junk.write_bytes(b"not a checkpoint")
-    with pytest.raises(MethodError, match="cannot read .*junk.pt"):
+    junk.write_bytes(b"\x89PNG\r\n\x1a\n not a checkpoint")
+    with pytest.raises(WeightsError, match=r"junk.pt: not a PyTorch weights file \(it starts "
+                       "with bytes"):
         ClfnetFuser(weights=junk, device="cpu")
     fuser = ClfnetFuser(weights=random_weights[0], device="cpu", num_threads=1)
     with pytest.raises(MethodError, match="2-D"):
@@ -96,10 +98,56 @@ def test_card() -> None:
     assert card["title"] and card["description"]
 
 
-def test_shipped_weights_load_when_present() -> None:
-    if not DEFAULT_WEIGHTS.is_file():
-        pytest.skip("shipped weights not yet trained")
-    state = torch.load(DEFAULT_WEIGHTS, weights_only=True)
+def test_text_file_as_weights_names_the_file_and_the_problem(tmp_path: Path) -> None:
+    # issue 13: a text file given as --weights said only "cannot read ...: 101"
+    notes = tmp_path / "notes.txt"
+    notes.write_text("trained for 3 epochs\nloss 0.31\n")
+    with pytest.raises(WeightsError, match=r"notes.txt: not a PyTorch weights file \(it starts "
+                       r"with text: 'trained for 3 epochs'\)"):
+        ClfnetFuser(weights=notes, device="cpu")
+    (tmp_path / "empty.pt").write_bytes(b"")
+    with pytest.raises(WeightsError, match="empty.pt: the weights file is empty"):
+        ClfnetFuser(weights=tmp_path / "empty.pt", device="cpu")
+    cut = tmp_path / "cut.pt"
+    torch.save(CLFNet().state_dict(), cut)
+    cut.write_bytes(cut.read_bytes()[:5000])
+    with pytest.raises(WeightsError, match="cut.pt: cannot read the weights file"):
+        ClfnetFuser(weights=cut, device="cpu")
+    assert issubclass(WeightsError, MethodError)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_non_finite_weights_are_refused(tmp_path: Path, value: float) -> None:
+    state = CLFNet().state_dict()
+    state["decoder.2.conv2.weight"][0, 0, 1, 1] = value
+    path = tmp_path / "w.pt"
+    torch.save(state, path)
+    with pytest.raises(WeightsError, match=r"w.pt: tensor 'decoder.2.conv2.weight' has 1 NaN/inf"):
+        load_generator(path)
+    torch.save({"net": state, "step": 1}, path)  # inside a training checkpoint too
+    with pytest.raises(WeightsError, match="NaN/inf"):
+        load_generator(path)
+
+
+def test_sha256_is_checked_when_stated(random_weights: tuple[Path, CLFNet]) -> None:
+    path, _ = random_weights
+    digest = weights_sha256(path)
+    load_generator(path, sha256=digest)
+    with pytest.raises(WeightsError, match=f"sha256 {digest} does not match 00+ stated in"):
+        load_generator(path, sha256="0" * 64)
+    fuser = ClfnetFuser(weights=path, device="cpu", num_threads=1)
+    assert fuser.weights_sha256 == digest
+
+
+def test_card_states_the_sha256_of_the_shipped_weights() -> None:
+    path, expected = shipped_weights()
+    assert path.is_file(), path
+    assert weights_sha256(path) == expected  # the loader refuses any other file
+    assert ClfnetFuser(device="cpu", num_threads=1).weights_sha256 == expected
+
+
+def test_shipped_weights_load() -> None:
+    state = torch.load(shipped_weights()[0], weights_only=True)
     learned = [v for k, v in state.items() if "running" not in k and "num_batches" not in k]
     assert sum(v.numel() for v in learned) == 190_120
     assert all(v.dtype == torch.float32 for v in learned)

@@ -93,8 +93,16 @@ def test_fold_batchnorm_matches_unfolded() -> None:
         torch.testing.assert_close(folded(ir, vi), net(ir, vi), atol=1e-5, rtol=1e-5)
 
 
-@pytest.mark.parametrize("name", ["model", "losses", "data", "train", "cli", "fuser"])
+@pytest.mark.parametrize(
+    "name", ["model", "losses", "data", "train", "cli", "fuser", "runtime", "step", "checkpoint"]
+)
 def test_doctests(name: str) -> None:
     module = importlib.import_module(f"fusionbench.methods.clfnet.{name}")
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert result.failed == 0
+
+
+@pytest.mark.parametrize("module_name", ["fusionbench.weights"])
+def test_generic_module_doctests(module_name: str) -> None:
+    result = doctest.testmod(importlib.import_module(module_name), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
