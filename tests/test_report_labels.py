@@ -12,7 +12,7 @@ from fusionbench.report.build import build_report
 from fusionbench.report.labels import run_label
 from fusionbench.report.load import load_results
 
-SHIPPED = Registry.builtin().get("clfnet").extra["weights"]["sha256"]
+SHIPPED = Registry.builtin().get("clfnet").extra["weights_sha256"]
 
 
 def _labels(tmp_path: Path, manifest: dict) -> dict:
