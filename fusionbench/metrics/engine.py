@@ -86,7 +86,7 @@ def _is_constant(img: PreparedImage) -> bool:
 def _score_prepared(prof: Profile, names: list[str], f: PreparedImage,
                     a: PreparedImage | None, b: PreparedImage | None,
                     shared: dict | None = None) -> dict[str, float]:
-    ctx = Context(f, a, b, prof.mode, shared)
+    ctx = Context(f, a, b, prof.mode, shared, gray=prof.gray)
     rows, cols = f.shape2d
     out: dict[str, float] = {}
     warned_constant_f = False

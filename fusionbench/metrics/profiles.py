@@ -20,8 +20,12 @@ from typing import Any
 
 import numpy as np
 
+from fusionbench.metrics import edge_transfer as E
+from fusionbench.metrics import feature_mi as FM
 from fusionbench.metrics import histogram as H
+from fusionbench.metrics import similarity as R
 from fusionbench.metrics import spatial as S
+from fusionbench.metrics import structural as ST
 from fusionbench.metrics import visual_fidelity as V
 from fusionbench.metrics._inputs import PreparedImage
 from fusionbench.metrics.catalog import PAPER_METRICS
@@ -51,13 +55,15 @@ class Context:
     """
 
     def __init__(self, fused: PreparedImage, a: PreparedImage | None,
-                 b: PreparedImage | None, mode: str, shared: dict | None = None) -> None:
+                 b: PreparedImage | None, mode: str, shared: dict | None = None,
+                 gray: str = "matlab") -> None:
         self.images = {"F": fused, "A": a, "B": b}
         self.mode = mode
+        self.gray = gray
         self._cache: dict[Any, Any] = {} if shared is None else shared
         # 8-bit inputs give the same gray images (and everything built on them) in both modes
         exact = all(img is None or img.integral for img in self.images.values())
-        self._key = "8bit" if exact else mode
+        self._key = ("8bit" if exact else mode, gray)
 
     def _cached(self, key: Any, make: Callable[[], Any]) -> Any:
         key = (self._key, *key)
@@ -74,8 +80,8 @@ class Context:
         def make() -> np.ndarray:
             img = self.images[role]
             assert img is not None
-            if self.mode == "uint8" or self._key == "8bit":
-                return img.gray_u8()
+            if self.mode == "uint8" or self._key[0] == "8bit":
+                return img.gray_u8(self.gray)
             return np.clip(np.floor(self.flt(role) + 0.5), 0, 255).astype(np.uint8)
         return self._cached(("u8", role), make)
 
@@ -113,7 +119,16 @@ class Context:
     def pixels(self, role: str) -> np.ndarray:
         """The gray image of ``role`` as the compiled kernels read it: :meth:`u8` where that
         holds the exact values (no float copy is made), else :meth:`flt`."""
-        return self.u8(role) if self.mode == "uint8" or self._key == "8bit" else self.flt(role)
+        return self.u8(role) if self.mode == "uint8" or self._key[0] == "8bit" else self.flt(role)
+
+    def unit(self, role: str) -> np.ndarray:
+        """:meth:`flt` on [0, 1] (MATLAB ``im2double`` of the 8-bit image)."""
+        return self._cached(("unit", role), lambda: self.flt(role) / 255.0)
+
+    def triple(self, scale: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(F, A, B) on ``"unit"`` [0, 1] or ``"255"`` (0..255) float images."""
+        get = self.unit if scale == "unit" else self.flt
+        return get("F"), get("A"), get("B")
 
     def vif_inputs(self) -> tuple[tuple[np.ndarray, ...], dict]:
         """(A, B, F) for the VIF kernels, and the cache that VIF's variants and VIFF share
@@ -175,6 +190,92 @@ def _sf(c: Context) -> float:
     return S.sf_tang(c.pixels("F"))
 
 
+def _on(scale: str, formula: Callable[..., float], **options: Any) -> MetricFn:
+    """A metric reading (F, A, B) at ``scale`` (see :meth:`Context.triple`)."""
+    def fn(c: Context) -> float:
+        return formula(*c.triple(scale), **options)
+    return fn
+
+
+def _qabf(f: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
+    from fusionbench.metrics.vifb_quality import vifb_qabf  # one Qabf for every convention
+    return vifb_qabf(f, a, b)
+
+
+def _nabf_tang2023(f: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
+    # analysis_Reference.m (2023) calls analysis_nabf(img1, img2, img_f) against the
+    # signature analysis_nabf(f, I1, I2): A takes the fused image's place.
+    return E.nabf(a, b, f)
+
+
+def _mef_ssim(c: Context) -> float:
+    f, a, b = c.triple("255")
+    return ST.mef_ssim(np.stack([a, b]), f)
+
+
+def _mef_ms_ssim(c: Context) -> float:
+    f, a, b = c.triple("255")
+    return ST.mef_ms_ssim(np.stack([a, b]), f, first_scale=c.value(_mef_ssim))
+
+
+def _ssim_matlab_mean(f: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
+    return 0.5 * ST.ssim_matlab(f, a) + 0.5 * ST.ssim_matlab(f, b)
+
+
+def _ssim_skimage_sum(f: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
+    return ST.ssim_skimage(f, a) + ST.ssim_skimage(f, b)
+
+
+def _fmi(scale: str) -> dict[str, MetricFn]:
+    return {name: _on(scale, FM.fmi, feature=feature)
+            for name, feature in (("FMI_pixel", "edge"), ("FMI_dct", "dct"),
+                                  ("FMI_w", "wavelet"))}
+
+
+#: Tang's PSNR and MSE: both versions on [0, 1] (2023 divides its 0..255 images by 255 inside).
+_TANG_PSNR = _on("unit", R.psnr, peak=255.0)
+_TANG_MSE = _on("unit", R.mse)
+
+_TANG2022_MORE: dict[str, MetricFn] = {
+    "PSNR": _TANG_PSNR,
+    "MSE": _TANG_MSE,
+    "CC": _on("unit", R.correlation_coefficient),
+    "SCD": _on("unit", R.scd),
+    "Qabf": _on("unit", _qabf),
+    "Nabf": _on("unit", E.nabf),
+    "SSIM": _mef_ssim,
+    "MS_SSIM": _mef_ms_ssim,
+    **_fmi("unit"),
+}
+
+_TANG2023_MORE: dict[str, MetricFn] = {
+    "PSNR": _TANG_PSNR,
+    "MSE": _TANG_MSE,
+    "CC": _on("255", R.correlation_coefficient),
+    "SCD": _on("255", R.scd),
+    "Qabf": _on("255", _qabf),
+    "Nabf": _on("255", _nabf_tang2023),
+    "SSIM": _on("255", _ssim_matlab_mean),
+    "MS_SSIM": _mef_ms_ssim,
+    **_fmi("255"),
+}
+
+_CDDFUSE_MORE: dict[str, MetricFn] = {
+    "SCD": _on("255", R.scd),
+    "CC": _on("255", R.correlation_coefficient),
+    "MSE": _on("255", R.mse),
+    "PSNR": _on("255", R.psnr, peak=None),
+    "Qabf": _on("255", _qabf),
+    "SSIM": _on("255", _ssim_skimage_sum),
+}
+
+#: Tang's 17 metrics in the order analysis_Reference.m returns them.
+TANG_ALL: tuple[str, ...] = ("EN", "SF", "SD", "PSNR", "MSE", "MI", "VIF", "AG", "CC", "SCD",
+                             "Qabf", "Nabf", "SSIM", "MS_SSIM", "FMI_pixel", "FMI_dct", "FMI_w")
+#: CDDFuse's 12 in the order of its evaluator's README table.
+CDDFUSE_ALL: tuple[str, ...] = ("EN", "SD", "SF", "MI", "SCD", "VIF", "AG", "CC", "MSE",
+                                "PSNR", "Qabf", "SSIM")
+
 _TANG_COMMON: dict[str, MetricFn] = {
     "EN": _en,
     "MI": _MI_TANG,
@@ -187,12 +288,14 @@ _IMPLEMENTATIONS: dict[str, dict[str, MetricFn]] = {
         "VIF": _VIF_SAT,
         "SD": lambda c: S.sd_tang2022(c.u8("F")),
         "SF": lambda c: S.sf_tang(c.pixels("F"), scale=255.0),
+        **_TANG2022_MORE,
     },
     "tang2023": {
         **_TANG_COMMON,
         "VIF": _VIF,
         "SD": _sd,
         "SF": _sf,
+        **_TANG2023_MORE,
     },
     "cddfuse": {
         "EN": _en,
@@ -201,6 +304,7 @@ _IMPLEMENTATIONS: dict[str, dict[str, MetricFn]] = {
         "SD": _sd,
         "AG": lambda c: S.ag_mean(c.pixels("F")),
         "SF": _sf,
+        **_CDDFUSE_MORE,
     },
     "standard": {
         "EN": _en,
@@ -242,6 +346,8 @@ class Profile:
     #: (the CI regression reference catches such a change). The results store keys every
     #: cached score by it, so a bump invalidates the cached scores of this profile only.
     version: str = "1"
+    #: How colour images become gray: a key of ``_inputs.GRAY_CONVERSIONS``.
+    gray: str = "matlab"
 
     @property
     def metrics(self) -> tuple[str, ...]:
@@ -272,15 +378,18 @@ PROFILES: dict[str, Profile] = {p.name: p for p in [
             "Tang's evaluation code as of 2022 (CLF-Net's tables): uint8 saturation in SD and "
             "VIF, SF on [0,1], MI joint-bin quirk",
             "Linfeng-Tang/Evaluation-for-Image-Fusion@5d6c43a analysis_Reference.m", "uint8",
-            _SIX),
+            TANG_ALL),
     Profile("tang2023",
             "Tang's evaluation code from 2023: as tang2022 but SD, SF, VIF in float on 0..255",
             "Linfeng-Tang/Evaluation-for-Image-Fusion@0e87153 analysis_Reference.m", "uint8",
-            _SIX),
+            TANG_ALL),
     Profile("cddfuse",
-            "MMIF-CDDFuse utils/Evaluator.py: MI in nats (one bin per value), AG mean over all "
-            "pixels, VIF = vifp sum on float (their 'VIFF')",
-            "Zhaozixiang1228/MMIF-CDDFuse utils/Evaluator.py", "uint8", _SIX),
+            "MMIF-CDDFuse utils/Evaluator.py on images read as its image_read_cv2(path, 'GRAY') "
+            "(OpenCV BGR2GRAY, rounded half to even): MI in nats (one bin per value), AG mean "
+            "over all pixels, VIF = vifp sum on float (their 'VIFF'), PSNR peak max(F), SSIM "
+            "scikit-image 0.19 defaults (float32, data_range 2)",
+            "Zhaozixiang1228/MMIF-CDDFuse@fd8da1f utils/Evaluator.py", "uint8", CDDFUSE_ALL,
+            version="2", gray="opencv"),
     Profile("han_viff",
             "Han et al. 2013 VIFF only (multi-scale, per-pixel source with the smaller gain)",
             "HarrisXia/image-fusion-evaluation@35d35c0 VIFF_Public.m", "float", ("VIFF",)),
