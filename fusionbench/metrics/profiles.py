@@ -13,13 +13,15 @@ float. See ``CONVENTIONS.md`` beside this file for the quirks each profile repro
 
 from __future__ import annotations
 
+import difflib
 import importlib.util
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from fusionbench.errors import MetricError
 from fusionbench.metrics import edge_transfer as E
 from fusionbench.metrics import feature_mi as FM
 from fusionbench.metrics import histogram as H
@@ -359,6 +361,14 @@ class Profile:
         paper = tuple(m for m in PAPER_METRICS if m in self.metrics)
         return paper or self.metrics
 
+    def origin(self, metric: str) -> str:
+        """Where ``metric`` comes from in the convention's original code (file: function).
+
+        >>> PROFILES["tang2022"].origin("Nabf")
+        'Evaluation/analysis_nabf.m: analysis_nabf (with sobel_fn.m, per_extn_im_fn.m)'
+        """
+        return ORIGINS[self.name][metric]
+
     def implementation(self, metric: str) -> MetricFn:
         """The function computing ``metric`` under this profile (not for ``vifb``)."""
         return _IMPLEMENTATIONS[self.name][metric]
@@ -400,13 +410,108 @@ PROFILES: dict[str, Profile] = {p.name: p for p in [
 
 DEFAULT_PROFILE = "standard"
 
+_TANG_FILES = {
+    "EN": "analysis_Reference.m: MATLAB entropy(img_f)",
+    "SF": "Evaluation/SF_evaluation.m: SF_evaluation",
+    "SD": "Evaluation/SD_evaluation.m: SD_evaluation",
+    "PSNR": "Evaluation/PSNR_evaluation.m: PSNR_evaluation",
+    "MSE": "Evaluation/MSE_evaluation.m: MSE_evaluation",
+    "MI": "Evaluation/MI_evaluation.m: MI_evaluation (with Hab.m)",
+    "VIF": "Evaluation/vifp_mscale.m: vifp_mscale (A,F) + (B,F)",
+    "AG": "Evaluation/AG_evaluation.m: AG_evaluation",
+    "CC": "Evaluation/CC_evaluation.m: CC_evaluation",
+    "SCD": "Evaluation/analysis_SCD.m: analysis_SCD",
+    "Qabf": "Evaluation/analysis_Qabf.m: analysis_Qabf",
+    "Nabf": "Evaluation/analysis_nabf.m: analysis_nabf (with sobel_fn.m, per_extn_im_fn.m)",
+    "SSIM": "Evaluation/mef_ssim.m: mef_ssim(imgSeq, img_f)",
+    "MS_SSIM": "Evaluation/analysis_ms_ssim.m: analysis_ms_ssim (with mef_ssim.m)",
+    "FMI_pixel": "Evaluation/analysis_fmi.m: analysis_fmi (default feature 'edge')",
+    "FMI_dct": "Evaluation/analysis_fmi.m: analysis_fmi(..., 'dct')",
+    "FMI_w": "Evaluation/analysis_fmi.m: analysis_fmi(..., 'wavelet')",
+}
+_VIFB_FILES = {
+    "EN": "metricsEntropy", "MI": "metricsMutinf", "SD": "metricsVariance",
+    "SF": "metricsSpatial_frequency", "AG": "metricsAvg_gradient", "CE": "metricsCross_entropy",
+    "EI": "metricsEdge_intensity", "PSNR": "metricsPsnr", "RMSE": "metricsRmse",
+    "SSIM": "metricsSsim", "Qabf": "metricsQabf", "Qcb": "metricsQcb", "Qcv": "metricsQcv",
+}
+_CDDFUSE_FUNCTIONS = {m: f"utils/Evaluator.py: Evaluator.{m}" for m in CDDFUSE_ALL}
+_CDDFUSE_FUNCTIONS["VIF"] = "utils/Evaluator.py: Evaluator.VIFF (compare_viff per source)"
+
+#: For each profile and metric: the original code's file and function it reproduces.
+ORIGINS: dict[str, dict[str, str]] = {
+    "tang2022": _TANG_FILES,
+    "tang2023": {**_TANG_FILES,
+                 "SSIM": "analysis_Reference.m: 0.5 ssim(F,A) + 0.5 ssim(F,B) (MATLAB ssim)"},
+    "cddfuse": _CDDFUSE_FUNCTIONS,
+    "han_viff": {"VIFF": "VIFF_Public.m: VIFF_Public"},
+    "vifb": {m: f"metrics/{f}.m: {f}" for m, f in _VIFB_FILES.items()},
+    "standard": {**{m: "fusionbench (CONVENTIONS.md, standard)" for m in PAPER_METRICS},
+                 "VIFF": "VIFF_Public.m: VIFF_Public (as han_viff)",
+                 **{m: f"VIFB metrics/{_VIFB_FILES[m]}.m: {_VIFB_FILES[m]}, on gray images"
+                    for m in VIFB_EXTRAS}},
+}
+
+
+def resolve_metrics(profile: Profile, names: Sequence[str] | str | None) -> list[str]:
+    """The metrics to score under ``profile``: its defaults for ``None``, every metric it has
+    for ``"all"`` (alone or in the list), else ``names`` in their canonical spelling
+    (case-insensitive), without duplicates. Raises :class:`MetricError` for a metric the
+    profile lacks, with a suggestion.
+
+    >>> resolve_metrics(PROFILES["cddfuse"], ["ssim", "all"])[:3]
+    ['EN', 'SD', 'SF']
+    >>> resolve_metrics(PROFILES["tang2022"], "qabf")
+    ['Qabf']
+    """
+    if names is None:
+        return list(profile.default_metrics)
+    if isinstance(names, str):
+        names = [names]
+    if any(str(n).lower() == "all" for n in names):
+        return list(profile.metrics)
+    available = profile.metrics
+    by_lower = {m.lower(): m for m in available}
+    out: list[str] = []
+    for name in names:
+        canon = by_lower.get(str(name).lower())
+        if canon is None:
+            raise MetricError(f"metric {name!r} is not in profile {profile.name!r}"
+                              f"{did_you_mean(str(name), available)} "
+                              f"(it has: {', '.join(available)})")
+        if canon not in out:
+            out.append(canon)
+    return out
+
+
+def did_you_mean(word: str, choices: Sequence[str]) -> str:
+    """``"; did you mean 'X'?"`` for the closest of ``choices``, else ``""``.
+
+    >>> did_you_mean("qabff", ["Qabf", "SSIM"])
+    "; did you mean 'Qabf'?"
+    """
+    lowered = {c.lower(): c for c in choices}
+    close = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.5)
+    return f"; did you mean {lowered[close[0]]!r}?" if close else ""
+
 
 def profile_metrics(profile: str) -> tuple[str, ...]:
     """Every metric a profile implements (its defaults first in paper order are in
     ``PROFILES[profile].default_metrics``).
 
-    >>> profile_metrics("tang2023")
-    ('EN', 'MI', 'VIF', 'SD', 'AG', 'SF')
+    >>> profile_metrics("tang2023")[:6]
+    ('EN', 'SF', 'SD', 'PSNR', 'MSE', 'MI')
     """
-    from fusionbench.metrics.engine import get_profile
     return get_profile(profile).metrics
+
+
+def get_profile(name: str) -> Profile:
+    """Look a profile up by name; :class:`MetricError` with a suggestion when unknown.
+
+    >>> get_profile("tang2022").reference.split("@")[0]
+    'Linfeng-Tang/Evaluation-for-Image-Fusion'
+    """
+    if name in PROFILES:
+        return PROFILES[name]
+    raise MetricError(f"unknown metric profile {name!r}{did_you_mean(name, list(PROFILES))} "
+                      f"(known: {', '.join(PROFILES)})")
