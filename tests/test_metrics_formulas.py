@@ -134,10 +134,11 @@ def test_fmi_branch_quirk_normalised_f_window_is_seen_by_b() -> None:
     z = np.zeros((3, 3))
     a = z.copy()
     a[1, 1] = 1.0
-    fmi_af = _nfmi(a.T.ravel().copy(), np.ones(9), np.empty((4, 9)))
-    assert 0.0 < fmi_af < 0.9
-    # FMI(B, F) of two uniform windows: MI 0 up to rounding (without the quirk it would be 1)
-    assert fmi_map_sum(a, z, z) == pytest.approx(fmi_af / 2, abs=1e-12)
+    # FMI(A, F): a one-pixel pdf against F's normalised (all-ones, uniform) window: MI 0
+    assert _nfmi(a.T.ravel().copy(), np.ones(9), np.empty((4, 9))) == 0.0
+    # FMI(B, F): B's zeros meet F's normalised ones, not F's zeros, so the window is not
+    # "equal" (which would give 1 and a total of 0.5): two uniform pdfs, MI 0 up to rounding
+    assert fmi_map_sum(a, z, z) == pytest.approx(0.0, abs=1e-12)
 
 
 def test_ms_ssim_needs_44_pixels() -> None:
