@@ -132,7 +132,7 @@ def test_fmi_uniform_windows_follow_the_rounding_of_the_original() -> None:
     formula gives FMI 1 (not the 0 of the exact arithmetic); the kernel does the same."""
     from fusionbench.metrics._fmi_kernels import _nfmi
 
-    assert _nfmi(np.ones(9), np.ones(9), np.empty((4, 9))) == pytest.approx(1.0, abs=1e-12)
+    assert _nfmi(np.ones(9), np.ones(9), np.empty((13, 9))) == pytest.approx(1.0, abs=1e-12)
 
 
 def test_ms_ssim_needs_44_pixels() -> None:

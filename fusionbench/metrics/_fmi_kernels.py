@@ -106,13 +106,19 @@ def _nfmi(s: np.ndarray, f: np.ndarray, work: np.ndarray) -> float:
         ff += ft * ft
     c = 0.0 if cross == 0 else cross / math.sqrt(ss * ff)
     upper = c >= 0
+    # the Frechet bound at every (i, j), formed once (the same operations as the original's
+    # repeated evaluations, so the same values)
+    bound = work[4:4 + L]
+    for i in range(L):
+        for j in range(L):
+            bound[i, j] = _bound(upper, f_cdf[i], s_cdf[j])
     if (upper and c == 0) or s_sd == 0 or f_sd == 0:
         phi = 0.0
     else:
         cov = 0.0
         for i in range(L):
             for j in range(L):
-                cov = cov + _bound(upper, f_cdf[i], s_cdf[j])
+                cov = cov + bound[i, j]
                 cov = cov - f_cdf[i] * s_cdf[j]
         phi = c / (cov / (f_sd * s_sd))
     joint = 0.0
@@ -122,13 +128,13 @@ def _nfmi(s: np.ndarray, f: np.ndarray, work: np.ndarray) -> float:
         j_lo, j_hi = (0, 1) if stage == 0 or stage == 1 else (1, L)
         for i in range(i_lo, i_hi):
             for j in range(j_lo, j_hi):
-                up = _bound(upper, f_cdf[i], s_cdf[j])
+                up = bound[i, j]
                 if i > 0:
-                    up -= _bound(upper, f_cdf[i - 1], s_cdf[j])
+                    up -= bound[i - 1, j]
                 if j > 0:
-                    up -= _bound(upper, f_cdf[i], s_cdf[j - 1])
+                    up -= bound[i, j - 1]
                 if i > 0 and j > 0:
-                    up += _bound(upper, f_cdf[i - 1], s_cdf[j - 1])
+                    up += bound[i - 1, j - 1]
                 jpdf = phi * up + (1 - phi) * f_pdf[i] * s_pdf[j]
                 if jpdf != 0:
                     joint += _entropy_term(jpdf)
@@ -166,7 +172,7 @@ def fmi_map_sum(a: np.ndarray, b: np.ndarray, f: np.ndarray) -> float:
     wa = np.empty(L)
     wb = np.empty(L)
     wf = np.empty(L)
-    work = np.empty((4, L))
+    work = np.empty((4 + L, L))
     total = 0.0
     for c in range(n - 2):
         for r in range(m - 2):
