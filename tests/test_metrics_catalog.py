@@ -74,3 +74,13 @@ def test_listing_names_origin_and_direction_of_every_metric() -> None:
     assert "Evaluation/analysis_nabf.m: analysis_nabf" in out
     assert "utils/Evaluator.py: Evaluator.SCD" in out
     assert "Nabf      lower" in out and "FMI_dct   higher" in out
+
+
+def test_option_check_accepts_all() -> None:
+    from fusionbench.errors import UsageError
+    from fusionbench.options import check_metrics
+
+    check_metrics(("tang2022", "cddfuse"), ["all"])
+    check_metrics(("tang2022",), ["Qabf", "FMI_w"])
+    with pytest.raises(UsageError, match="profile 'cddfuse' has no metric 'Nabf'"):
+        check_metrics(("cddfuse",), ["Nabf"])
