@@ -311,15 +311,21 @@ def check_dataset(name: str, subset: str | None, data_root: Path | None) -> int:
 
 
 def list_metrics() -> None:
-    """Print metrics and conventions."""
+    """Print every metric (direction, range), then every profile's metrics with the file and
+    function of the original code each reproduces."""
     from fusionbench.metrics import PROFILES
     from fusionbench.metrics.catalog import METRICS
 
     click.echo("metrics (name, better, range: what it measures):")
     for info in METRICS.values():
         better = "higher" if info.higher_is_better else "lower"
-        click.echo(f"  {info.name:<5} {better:<6} {info.value_range}: {info.measures}")
+        click.echo(f"  {info.name:<9} {better:<6} {info.value_range}: {info.measures}")
     click.echo("\nconventions (profiles); default for run/eval: "
-               + ", ".join(DEFAULT_PROFILES))
+               + ", ".join(DEFAULT_PROFILES) + "; --metrics all selects every metric")
     for name, prof in PROFILES.items():
-        click.echo(f"  {name:<9} {', '.join(prof.metrics)}\n            {prof.description}")
+        click.echo(f"\n  {name} (version {prof.version}): {prof.description}\n"
+                   f"    reference: {prof.reference}\n"
+                   f"    default metrics: {', '.join(prof.default_metrics)}")
+        for metric in prof.metrics:
+            better = "higher" if METRICS[metric].higher_is_better else "lower"
+            click.echo(f"    {metric:<9} {better:<6} {prof.origin(metric)}")

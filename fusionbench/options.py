@@ -64,7 +64,7 @@ def check_method_list(names: str) -> list[str]:
 
 
 def check_metrics(profiles: Sequence[str], metrics: Sequence[str] | None) -> None:
-    """Every profile is known and has every asked metric."""
+    """Every profile is known and has every asked metric (``all``: every metric of each)."""
     from fusionbench.metrics import get_profile
 
     for name in profiles:
@@ -72,6 +72,8 @@ def check_metrics(profiles: Sequence[str], metrics: Sequence[str] | None) -> Non
             profile = get_profile(name)
         except MetricError as exc:
             raise UsageError(f"--profile: {exc}") from None
+        if any(metric.lower() == "all" for metric in metrics or ()):
+            continue  # fusionbench.metrics.resolve_metrics: every metric of the profile
         for metric in metrics or ():
             if metric not in profile.metrics:
                 raise UsageError(f"--metrics: profile {name!r} has no metric {metric!r} "

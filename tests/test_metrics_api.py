@@ -22,6 +22,7 @@ from fusionbench.metrics import (
     vif,
     viff,
 )
+from fusionbench.metrics._inputs import rgb2gray_opencv
 from fusionbench.metrics.catalog import METRICS, PAPER_METRICS
 from fusionbench.metrics.profiles import vifb_module_available
 
@@ -123,11 +124,19 @@ def test_binary_float_image_warns_about_its_range() -> None:
         entropy((A > 128).astype(np.float64))
 
 
-@pytest.mark.parametrize("profile", ["tang2022", "tang2023", "cddfuse", "standard"])
-def test_colour_inputs_go_through_matlab_rgb2gray(profile: str) -> None:
+@pytest.mark.parametrize(("profile", "to_gray"), [
+    ("tang2022", rgb2gray_matlab), ("tang2023", rgb2gray_matlab), ("standard", rgb2gray_matlab),
+    ("cddfuse", rgb2gray_opencv)])
+def test_colour_inputs_go_through_the_profiles_gray_conversion(profile: str, to_gray) -> None:
     rgb = RNG.integers(0, 256, (48, 56, 3), dtype=np.uint8)
     assert score(rgb, A, rgb, profile=profile) == score(
-        rgb2gray_matlab(rgb), A, rgb2gray_matlab(rgb), profile=profile)
+        to_gray(rgb), A, to_gray(rgb), profile=profile)
+    assert not np.array_equal(rgb2gray_opencv(rgb), rgb2gray_matlab(rgb))
+
+
+def test_opencv_gray_keeps_every_gray_level() -> None:
+    levels = np.repeat(np.arange(256, dtype=np.uint8)[None, :, None], 3, axis=2)
+    assert np.array_equal(rgb2gray_opencv(levels), levels[..., 0])
 
 
 @pytest.mark.parametrize("profile", LOCAL_PROFILES)

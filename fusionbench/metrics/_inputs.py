@@ -8,8 +8,9 @@ Accepted: ``uint8`` arrays as :func:`fusionbench.imageio.read_image` returns the
 * values outside [0, 255] are clipped, with a warning saying so;
 * NaN / inf make the image unusable: the metrics that read it return NaN (the engine warns).
 
-Gray conversion follows the reference code: MATLAB ``rgb2gray`` on the 8-bit image
-(:func:`fusionbench.colour.rgb2gray_matlab`).
+Gray conversion follows each profile's reference code: MATLAB ``rgb2gray`` on the 8-bit image
+(:func:`fusionbench.colour.rgb2gray_matlab`), or OpenCV's float ``cvtColor(BGR2GRAY)`` then
+numpy's rounding (:func:`rgb2gray_opencv`, CDDFuse's ``image_read_cv2(path, 'GRAY')``).
 
 >>> import numpy as np
 >>> img = prepare_image(np.array([[0.0, 0.5], [1.0, 0.25]]), "fused")
@@ -25,6 +26,36 @@ import numpy as np
 
 from fusionbench.colour import MATLAB_GRAY_WEIGHTS, rgb2gray_matlab
 from fusionbench.errors import MetricError
+
+#: OpenCV's float32 gray weights (``R2YF``, ``G2YF``, ``B2YF``).
+_CV_R, _CV_G, _CV_B = (np.float32(w) for w in (0.299, 0.587, 0.114))
+
+
+def rgb2gray_opencv(image: np.ndarray) -> np.ndarray:
+    """CDDFuse's gray reading of a uint8 image: ``cv2.imread(path).astype('float32')`` (a gray
+    file becomes three equal channels), ``cv2.cvtColor(img, COLOR_BGR2GRAY)`` and
+    ``np.round`` (half to even), as uint8.
+
+    OpenCV 4.5's vectorised float path computes ``fma(R, 0.299f, fma(G, 0.587f, B * 0.114f))``
+    in float32; that order decides the pixels whose gray value is within float32 rounding of
+    x.5 (with the plain order one pixel of ``lytro_03`` differs). Each fused multiply-add is
+    done here in float64 and rounded to float32 (the product of two float32 is exact in float64).
+    A gray image is returned unchanged (those steps give back every 8-bit value exactly).
+
+    >>> rgb2gray_opencv(np.array([[[255, 0, 0], [10, 20, 30]]], np.uint8)).tolist()
+    [[76, 18]]
+    """
+    if image.ndim == 2:
+        return image
+    rgb = image[..., :3].astype(np.float32)
+    r, g, b = (rgb[..., k].astype(np.float64) for k in range(3))
+    inner = (g * np.float64(_CV_G) + (rgb[..., 2] * _CV_B).astype(np.float64)).astype(np.float32)
+    y = (r * np.float64(_CV_R) + inner.astype(np.float64)).astype(np.float32)
+    return np.clip(np.round(y), 0, 255).astype(np.uint8)
+
+
+#: Gray conversions by name (the ``gray`` field of a profile).
+GRAY_CONVERSIONS = {"matlab": rgb2gray_matlab, "opencv": rgb2gray_opencv}
 
 
 class PreparedImage:
@@ -46,7 +77,7 @@ class PreparedImage:
         self.finite = finite
         self._u8 = values if values.dtype == np.uint8 else None
         self._values = None if self._u8 is not None else values
-        self._gray_u8: np.ndarray | None = None
+        self._gray_u8: dict[str, np.ndarray] = {}
 
     @property
     def values(self) -> np.ndarray:
@@ -76,11 +107,12 @@ class PreparedImage:
             return self.values.astype(np.uint8)
         return np.clip(np.floor(self.values + 0.5), 0, 255).astype(np.uint8)
 
-    def gray_u8(self) -> np.ndarray:
-        """MATLAB ``rgb2gray`` of :meth:`u8` (8-bit pipeline of the reference code), cached."""
-        if self._gray_u8 is None:
-            self._gray_u8 = rgb2gray_matlab(self.u8())
-        return self._gray_u8
+    def gray_u8(self, conversion: str = "matlab") -> np.ndarray:
+        """Gray 8-bit image of :meth:`u8` by ``conversion`` (a key of :data:`GRAY_CONVERSIONS`;
+        MATLAB ``rgb2gray`` by default), cached."""
+        if conversion not in self._gray_u8:
+            self._gray_u8[conversion] = GRAY_CONVERSIONS[conversion](self.u8())
+        return self._gray_u8[conversion]
 
     def gray_float(self) -> np.ndarray:
         """Gray float64 image on 0..255: exactly :meth:`gray_u8` for 8-bit input, else the

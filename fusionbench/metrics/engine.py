@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import difflib
 import warnings
 from collections.abc import Sequence
 
@@ -24,10 +23,11 @@ from fusionbench.metrics._inputs import PreparedImage, check_sizes, prepare_imag
 from fusionbench.metrics.profiles import (
     DEFAULT_PROFILE,
     FUSED_ONLY,
-    PROFILES,
     VIF_FAMILY,
     Context,
     Profile,
+    get_profile,
+    resolve_metrics,
 )
 
 #: Smallest side the 4-scale VIF statistics accept (the first-scale window). Between 17 and
@@ -35,43 +35,6 @@ from fusionbench.metrics.profiles import (
 MIN_VIF_SIZE = 17
 #: Smallest side at which all four VIFF scales are non-empty (VIFF_Public.m gives NaN below).
 MIN_VIFF_SIZE = 41
-
-
-def _did_you_mean(word: str, choices: Sequence[str]) -> str:
-    lowered = {c.lower(): c for c in choices}
-    close = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.5)
-    return f"; did you mean {lowered[close[0]]!r}?" if close else ""
-
-
-def get_profile(name: str) -> Profile:
-    """Look a profile up by name; :class:`MetricError` with a suggestion when unknown.
-
-    >>> get_profile("tang2022").reference.split("@")[0]
-    'Linfeng-Tang/Evaluation-for-Image-Fusion'
-    """
-    if name in PROFILES:
-        return PROFILES[name]
-    raise MetricError(f"unknown metric profile {name!r}{_did_you_mean(name, list(PROFILES))} "
-                      f"(known: {', '.join(PROFILES)})")
-
-
-def _resolve_metrics(prof: Profile, metrics: Sequence[str] | None) -> list[str]:
-    if metrics is None:
-        return list(prof.default_metrics)
-    if isinstance(metrics, str):
-        metrics = [metrics]
-    available = prof.metrics
-    by_lower = {m.lower(): m for m in available}
-    out = []
-    for name in metrics:
-        canon = by_lower.get(str(name).lower())
-        if canon is None:
-            raise MetricError(f"metric {name!r} is not in profile {prof.name!r}"
-                              f"{_did_you_mean(str(name), available)} "
-                              f"(it has: {', '.join(available)})")
-        if canon not in out:
-            out.append(canon)
-    return out
 
 
 def _nan(metric: str, why: str) -> float:
@@ -86,7 +49,7 @@ def _is_constant(img: PreparedImage) -> bool:
 def _score_prepared(prof: Profile, names: list[str], f: PreparedImage,
                     a: PreparedImage | None, b: PreparedImage | None,
                     shared: dict | None = None) -> dict[str, float]:
-    ctx = Context(f, a, b, prof.mode, shared)
+    ctx = Context(f, a, b, prof.mode, shared, gray=prof.gray)
     rows, cols = f.shape2d
     out: dict[str, float] = {}
     warned_constant_f = False
@@ -159,7 +122,7 @@ def score(fused: np.ndarray, a: np.ndarray, b: np.ndarray, *,
     {'SD': 7.984359711335656, 'EN': 0.8112781244591328}
     """
     prof = get_profile(profile)
-    names = _resolve_metrics(prof, metrics)
+    names = resolve_metrics(prof, metrics)
     f = prepare_image(fused, "fused")
     pa = prepare_image(a, "a")
     pb = prepare_image(b, "b")
@@ -188,7 +151,7 @@ def score_many(fused: np.ndarray, a: np.ndarray, b: np.ndarray, *,
     """
     if isinstance(profiles, str):
         profiles = [profiles]
-    resolved = [(prof, _resolve_metrics(prof, metrics)) for prof in map(get_profile, profiles)]
+    resolved = [(prof, resolve_metrics(prof, metrics)) for prof in map(get_profile, profiles)]
     f = prepare_image(fused, "fused")
     pa = prepare_image(a, "a")
     pb = prepare_image(b, "b")
@@ -210,7 +173,7 @@ def _single(metric: str, fused: np.ndarray, a: np.ndarray | None, b: np.ndarray 
         if a is None or b is None:
             raise MetricError(f"the vifb convention needs both sources to score {metric}")
         return score(fused, a, b, metrics=[metric], profile=convention)[metric]
-    names = _resolve_metrics(prof, [metric])
+    names = resolve_metrics(prof, [metric])
     f = prepare_image(fused, "fused")
     pa = None if a is None else prepare_image(a, "a")
     pb = None if b is None else prepare_image(b, "b")

@@ -20,6 +20,7 @@ from scipy import fft as sfft
 from scipy import ndimage
 
 from fusionbench.errors import MetricError
+from fusionbench.metrics.matlab_ops import conv2_same
 
 __all__ = ["Channel", "as_channel"]
 
@@ -143,9 +144,10 @@ class Channel:
     # --- Qabf
     @cached_property
     def qabf_strength_angle(self) -> tuple[np.ndarray, np.ndarray]:
-        """Sobel strength and angle atan(Sy/Sx) (pi/2 where Sx = 0), MATLAB ``conv2`` 'same'."""
-        sx = ndimage.correlate(self.x, SOBEL_X[::-1, ::-1], mode="constant")
-        sy = ndimage.correlate(self.x, SOBEL_Y[::-1, ::-1], mode="constant")
+        """Sobel strength and angle atan(Sy/Sx) (pi/2 where Sx = 0), MATLAB ``conv2`` 'same'
+        in MATLAB's order of additions (it decides the ties Qabf tests on non-integer data)."""
+        sx = conv2_same(self.x, SOBEL_X)
+        sy = conv2_same(self.x, SOBEL_Y)
         g = np.sqrt(sx * sx + sy * sy)
         with np.errstate(divide="ignore", invalid="ignore"):
             angle = np.where(sx == 0, np.pi / 2, np.arctan(sy / sx))

@@ -1,0 +1,80 @@
+"""Reference-based pixel metrics: MSE, PSNR, CC (correlation coefficient) and SCD (sum of the
+correlations of differences), each one formula with the conventions' differences as options.
+
+Inputs are 2-D float arrays of one size (any scale; the caller scales them as the convention
+does). Sums are numpy's.
+
+>>> import numpy as np
+>>> f = np.array([[0.0, 2.0], [4.0, 6.0]]); a = f + 1.0; b = f - 1.0
+>>> mse(f, a, b), round(correlation_coefficient(f, a, b), 12)
+(1.0, 1.0)
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def mse(f: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
+    """0.5 MSE(A, F) + 0.5 MSE(B, F), each the mean of the squared differences.
+
+    >>> mse(np.zeros((2, 2)), np.ones((2, 2)), np.zeros((2, 2)))
+    0.5
+    """
+    n = f.size
+    return 0.5 * float(np.sum((f - a) ** 2)) / n + 0.5 * float(np.sum((f - b) ** 2)) / n
+
+
+def psnr(f: np.ndarray, a: np.ndarray, b: np.ndarray, *, peak: float | None = 255.0) -> float:
+    """10 log10(peak^2 / :func:`mse`); ``peak=None`` takes the largest value of F (CDDFuse).
+
+    Tang's code passes images on [0, 1] with ``peak`` 255, so its PSNR is the 0..255 one plus
+    20 log10(255) = 48.13 dB (``CONVENTIONS.md``).
+
+    >>> round(psnr(np.zeros((2, 2)), np.ones((2, 2)), np.ones((2, 2)), peak=1.0), 12)
+    0.0
+    """
+    peak_value = float(np.max(f)) if peak is None else peak
+    err = mse(f, a, b)
+    if err == 0.0:
+        return math.inf
+    if peak is None:
+        return 10.0 * math.log10(peak_value ** 2 / err)
+    return 20.0 * math.log10(peak_value / math.sqrt(err))
+
+
+def corr2(x: np.ndarray, y: np.ndarray) -> float:
+    """Pearson correlation of two images (MATLAB ``corr2``); NaN when one is constant.
+
+    >>> corr2(np.array([[1.0, 2.0, 3.0]]), np.array([[2.0, 4.0, 6.0]]))
+    1.0
+    """
+    dx = x - x.mean()
+    dy = y - y.mean()
+    den = math.sqrt(float(np.sum(dx * dx)) * float(np.sum(dy * dy)))
+    return float(np.sum(dx * dy)) / den if den > 0 else math.nan
+
+
+def correlation_coefficient(f: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
+    """CC: the mean of corr2(A, F) and corr2(B, F).
+
+    (Tang's ``CC_evaluation.m`` centres B with the mean of A in the numerator; the sum of
+    ``F - mean(F)`` is 0, so that changes only the rounding and is not reproduced.)
+
+    >>> x = np.array([[0.0, 1.0], [2.0, 3.0]])
+    >>> correlation_coefficient(x, x, 3.0 - x)
+    0.0
+    """
+    return 0.5 * (corr2(a, f) + corr2(b, f))
+
+
+def scd(f: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
+    """SCD (Aslantas and Bendes 2015): corr2(F - B, A) + corr2(F - A, B).
+
+    >>> x = np.array([[0.0, 1.0], [2.0, 4.0]])
+    >>> round(scd(2 * x, x, x), 12)
+    2.0
+    """
+    return corr2(f - b, a) + corr2(f - a, b)

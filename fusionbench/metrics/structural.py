@@ -1,0 +1,210 @@
+"""Structural similarity in the three forms the conventions use.
+
+* :func:`ssim_matlab`: MATLAB's built-in ``ssim`` (11 x 11 Gaussian, sigma 1.5, replicated
+  borders, mean of the map); ``dynamic_range`` as MATLAB's default for the class (1 for double).
+* :func:`ssim_skimage`: scikit-image 0.19 ``structural_similarity`` with its defaults as
+  CDDFuse's evaluator calls it on float32 images (7 x 7 uniform window, sample covariance,
+  ``data_range`` 2 = the float range [-1, 1], float32 arithmetic, borders cropped).
+* :func:`mef_ssim` / :func:`mef_ms_ssim`: Ma, Zeng and Wang's multi-exposure-fusion SSIM
+  (``mef_ssim.m``, ``analysis_ms_ssim.m``), Tang's SSIM (2022) and MS-SSIM.
+
+The MEF-SSIM loops of the original are computed here from filtered moments: for each window
+the structure vector it builds is a per-pixel linear combination of the source windows, so its
+norm, mean, variance and covariance with F follow from box- and Gaussian-filtered products
+(``tests/test_metrics_structural.py`` checks this against a literal transcription of the loops).
+
+>>> import numpy as np
+>>> rng = np.random.default_rng(0)
+>>> x = rng.integers(0, 256, (40, 40)).astype(float)
+>>> round(ssim_matlab(x, x, dynamic_range=255.0), 12), round(mef_ssim(np.stack([x, x]), x), 9)
+(1.0, 1.0)
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import ndimage
+
+EPS = float(np.finfo(float).eps)
+
+
+def gaussian_window_1d(size: int, sigma: float) -> np.ndarray:
+    """The 1-D factor of MATLAB ``fspecial('gaussian', size, sigma)`` (normalised).
+
+    >>> round(float(gaussian_window_1d(11, 1.5).sum()), 15)
+    1.0
+    """
+    x = np.arange(size, dtype=float) - (size - 1) / 2.0
+    g = np.exp(-(x * x) / (2.0 * sigma * sigma))
+    return g / g.sum()
+
+
+def _filter(x: np.ndarray, w: np.ndarray, mode: str) -> np.ndarray:
+    """Separable correlation with ``w`` along both axes; ``mode='valid'`` crops the border."""
+    if mode == "valid":
+        r = len(w) // 2
+        y = ndimage.correlate1d(x, w, axis=0, mode="constant")[r:x.shape[0] - r]
+        return ndimage.correlate1d(y, w, axis=1, mode="constant")[:, r:x.shape[1] - r]
+    y = ndimage.correlate1d(x, w, axis=0, mode=mode)
+    return ndimage.correlate1d(y, w, axis=1, mode=mode)
+
+
+def ssim_matlab(x: np.ndarray, y: np.ndarray, *, dynamic_range: float = 1.0) -> float:
+    """MATLAB ``ssim(x, y)``: ((2 mx my + C1)(2 sxy + C2)) / ((mx^2 + my^2 + C1)(sx + sy + C2))
+    with C1 = (0.01 L)^2, C2 = (0.03 L)^2, L = ``dynamic_range``, Gaussian-weighted moments
+    (11 x 11, sigma 1.5, replicated borders), averaged over every pixel.
+
+    >>> x = np.arange(144.0).reshape(12, 12)
+    >>> ssim_matlab(x, x)
+    1.0
+    """
+    w = gaussian_window_1d(11, 1.5)
+    mx, my = _filter(x, w, "nearest"), _filter(y, w, "nearest")
+    mxy = mx * my
+    mx2, my2 = mx * mx, my * my
+    sx = _filter(x * x, w, "nearest") - mx2
+    sy = _filter(y * y, w, "nearest") - my2
+    sxy = _filter(x * y, w, "nearest") - mxy
+    c1, c2 = (0.01 * dynamic_range) ** 2, (0.03 * dynamic_range) ** 2
+    ssim_map = ((2 * mxy + c1) * (2 * sxy + c2)) / ((mx2 + my2 + c1) * (sx + sy + c2))
+    return float(np.mean(ssim_map))
+
+
+def ssim_skimage(x: np.ndarray, y: np.ndarray) -> float:
+    """scikit-image 0.19 ``structural_similarity(x, y)`` on float32 images with its defaults
+    (see the module docstring); computed in float32 as it is (the flat regions' values are
+    float32 rounding noise over the tiny C2 = 0.0036, so float64 arithmetic would differ by
+    ~1e-4).
+
+    >>> x = np.arange(144.0).reshape(12, 12)
+    >>> round(ssim_skimage(x, x), 6)
+    1.0
+    """
+    x = np.asarray(x, dtype=np.float32)
+    y = np.asarray(y, dtype=np.float32)
+    size, pad = 7, 3
+    cov_norm = np.float32(size * size / (size * size - 1))
+    ux = ndimage.uniform_filter(x, size)
+    uy = ndimage.uniform_filter(y, size)
+    uxx = ndimage.uniform_filter(x * x, size)
+    uyy = ndimage.uniform_filter(y * y, size)
+    uxy = ndimage.uniform_filter(x * y, size)
+    vx = cov_norm * (uxx - ux * ux)
+    vy = cov_norm * (uyy - uy * uy)
+    vxy = cov_norm * (uxy - ux * uy)
+    c1, c2 = np.float32((0.01 * 2.0) ** 2), np.float32((0.03 * 2.0) ** 2)
+    two = np.float32(2.0)
+    s = ((two * ux * uy + c1) * (two * vxy + c2)) / ((ux ** 2 + uy ** 2 + c1) * (vx + vy + c2))
+    return float(s[pad:-pad, pad:-pad].mean(dtype=np.float64))
+
+
+#: MEF-SSIM constants of mef_ssim.m / analysis_ms_ssim.m.
+MEF_K = 0.03
+MEF_WINDOW = 11
+MEF_SCALE_WEIGHTS = np.array([0.0448, 0.2856, 0.3001]) / np.sum([0.0448, 0.2856, 0.3001])
+
+
+def mef_ssim(seq: np.ndarray, f: np.ndarray) -> float:
+    """``mef_ssim(imgSeq, fI)``: MEF-SSIM of F against the source stack ``seq`` (k, H, W) on
+    0..255 (K = 0.03, 11 x 11 Gaussian window sigma 1.5, 11 x 11 box window for the patch
+    statistics); the mean of the quality map over the 'valid' pixels.
+
+    >>> rng = np.random.default_rng(1)
+    >>> a, b = rng.integers(0, 256, (2, 24, 24)).astype(float)
+    >>> 0.0 < mef_ssim(np.stack([a, b]), (a + b) / 2) < 1.0
+    True
+    """
+    return float(np.mean(_mef_quality_map(np.asarray(seq, float), np.asarray(f, float))))
+
+
+def _mef_quality_map(seq: np.ndarray, f: np.ndarray) -> np.ndarray:
+    n = MEF_WINDOW
+    k = seq.shape[0]
+    box = np.full(n, 1.0 / n)
+    gauss = gaussian_window_1d(n, 1.5)
+
+    def bx(x: np.ndarray) -> np.ndarray:
+        return _filter(x, box, "valid")
+
+    def gs(x: np.ndarray) -> np.ndarray:
+        return _filter(x, gauss, "valid")
+
+    mu = np.stack([bx(s) for s in seq])
+    box_sq = np.stack([bx(s * s) for s in seq])
+    var = box_sq - mu * mu
+    ed = np.sqrt(np.maximum(n * n * var, 0.0)) + 0.001
+    # consistency R = ||sum_k x_k - mean|| / sum_k ||x_k - mu_k|| over the window
+    total = seq.sum(axis=0)
+    total_var = bx(total * total) - bx(total) ** 2
+    numerator = np.sqrt(np.maximum(n * n * total_var, 0.0))
+    denominator = np.sqrt(np.maximum(n * n * var, 0.0)).sum(axis=0)
+    r = (numerator + EPS) / (denominator + EPS)
+    r[r > 1] = 1 - EPS
+    r[r < 0] = EPS
+    p = np.minimum(np.tan(math.pi / 2 * r), 10.0)
+    w = (ed / n) ** p + EPS
+    w /= w.sum(axis=0)
+    max_ed = ed.max(axis=0)
+    # structure vector r = s * (sum_k alpha_k x_k - beta), alpha_k = w_k / ed_k, scaled to
+    # norm max_ed: its moments follow from the sources' cross moments.
+    alpha = w / ed
+    g_mu = np.stack([gs(s) for s in seq])
+    g_f = gs(f)
+    box_var = np.zeros_like(max_ed)
+    g_var = np.zeros_like(max_ed)
+    g_cov_f = np.zeros_like(max_ed)
+    for i in range(k):
+        g_cov_f += alpha[i] * (gs(seq[i] * f) - g_mu[i] * g_f)
+        for j in range(k):
+            if i == j:
+                b_ij = var[i]
+                g_ij = gs(seq[i] * seq[i]) - g_mu[i] * g_mu[i]
+            else:
+                b_ij = bx(seq[i] * seq[j]) - mu[i] * mu[j]
+                g_ij = gs(seq[i] * seq[j]) - g_mu[i] * g_mu[j]
+            box_var += alpha[i] * alpha[j] * b_ij
+            g_var += alpha[i] * alpha[j] * g_ij
+    norm = np.sqrt(np.maximum(n * n * box_var, 0.0))
+    scale = np.where(norm > 0, max_ed / np.where(norm > 0, norm, 1.0), 1.0)
+    sigma1_sq = scale * scale * g_var
+    sigma2_sq = gs(f * f) - g_f * g_f
+    sigma12 = scale * g_cov_f
+    c = (MEF_K * 255) ** 2
+    return (2 * sigma12 + c) / (sigma1_sq + sigma2_sq + c)
+
+
+def _downsample(x: np.ndarray) -> np.ndarray:
+    """``imfilter(x, ones(2)/4, 'symmetric', 'same')`` then every other row and column."""
+    e = np.pad(x, ((0, 1), (0, 1)), mode="symmetric")
+    avg = (e[:-1, :-1] + e[1:, :-1] + e[:-1, 1:] + e[1:, 1:]) / 4.0
+    return avg[::2, ::2]
+
+
+def mef_ms_ssim(seq: np.ndarray, f: np.ndarray, *, first_scale: float | None = None) -> float:
+    """``analysis_ms_ssim(imgSeq, fI)``: :func:`mef_ssim` at 3 scales (2 x 2 mean and
+    down-sampling between them), combined as prod(Q_l ^ w_l) with w = [0.0448 0.2856 0.3001]
+    normalised. NaN (the original returns -Inf) when min(H, W) / 4 < 11.
+    ``first_scale``: an already computed scale-1 value (= :func:`mef_ssim` of the inputs).
+
+    >>> rng = np.random.default_rng(2)
+    >>> a = rng.integers(0, 256, (48, 48)).astype(float)
+    >>> round(mef_ms_ssim(np.stack([a, a]), a), 9)
+    1.0
+    """
+    seq = np.asarray(seq, float)
+    f = np.asarray(f, float)
+    levels = len(MEF_SCALE_WEIGHTS)
+    if min(f.shape) / 2 ** (levels - 1) < MEF_WINDOW:
+        return math.nan
+    q = []
+    for level in range(levels):
+        if level == 0 and first_scale is not None:
+            q.append(first_scale)
+        else:
+            q.append(mef_ssim(seq, f))
+        if level < levels - 1:
+            seq = np.stack([_downsample(s) for s in seq])
+            f = _downsample(f)
+    return float(np.prod(np.array(q) ** MEF_SCALE_WEIGHTS))
