@@ -252,12 +252,11 @@ def _versions() -> dict[str, str]:
 
 
 def _profile_metrics(config: RunConfig, profile: str) -> tuple[str, ...]:
-    """The metrics ``score`` returns for one profile of this run (its defaults, or the asked)."""
-    from fusionbench.metrics import get_profile
+    """The metrics ``score`` returns for one profile of this run: its defaults, every metric
+    for ``all``, or the asked ones in their canonical spelling."""
+    from fusionbench.metrics import get_profile, resolve_metrics
 
-    if config.metrics:
-        return tuple(config.metrics)
-    return tuple(get_profile(profile).default_metrics)
+    return tuple(resolve_metrics(get_profile(profile), config.metrics))
 
 
 def _expected_metrics(config: RunConfig) -> tuple[str, ...]:

@@ -200,7 +200,7 @@ def test_a_bumped_engine_version_recomputes_exactly_that_profile(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import dataclasses
 
-    import fusionbench.metrics.engine as engine
+    import fusionbench.metrics.profiles as profiles
 
     ds, sub = _sample()
     both = RunConfig(metrics=("EN",), profiles=("standard", "tang2022"), workers=1)
@@ -208,8 +208,8 @@ def test_a_bumped_engine_version_recomputes_exactly_that_profile(
     run_method(average, ds, sub, tmp_path, both)
     calls = _count_scoring(monkeypatch)
     assert run_method(average, ds, sub, tmp_path, both).skipped == 4 and not calls
-    bumped = dataclasses.replace(engine.PROFILES["tang2022"], version="bumped-for-test")
-    monkeypatch.setitem(engine.PROFILES, "tang2022", bumped)
+    bumped = dataclasses.replace(profiles.PROFILES["tang2022"], version="bumped-for-test")
+    monkeypatch.setitem(profiles.PROFILES, "tang2022", bumped)
     again = run_method(average, ds, sub, tmp_path, both)
     assert again.skipped == 0 and calls == [("tang2022",)] * 4
     records = [json.loads(p.read_text()) for p in again.paths.records_dir.glob("*.json")]
@@ -256,3 +256,12 @@ def test_a_fused_image_changed_behind_the_stores_back_is_made_again(tmp_path: Pa
     assert again.changed == ["scene_02"] and again.skipped == 3
     pd.testing.assert_series_equal(_values(first.paths.run_dir), truth)
     assert tampered.stat().st_size > 200  # the real fused image is back
+
+
+def test_metrics_all_or_lower_case_is_recognised_on_a_rerun(tmp_path: Path) -> None:
+    ds, sub = _sample()
+    average = Registry.builtin().get("average")
+    for names in (("all",), ("en", "sd")):
+        config = RunConfig(metrics=names, profiles=("standard",), workers=1)
+        run_method(average, ds, sub, tmp_path / names[0], config)
+        assert run_method(average, ds, sub, tmp_path / names[0], config).skipped == 4
