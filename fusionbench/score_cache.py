@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import math
 import sqlite3
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,6 +75,22 @@ class ImageKey:
         return cls(array_sha256(a), array_sha256(b), array_sha256(fused))
 
 
+def _set_up(conn: sqlite3.Connection) -> None:
+    """Switch to the WAL journal and create the table. SQLite answers "database is locked" at
+    once, without its busy handler, when several processes make the file at the same moment,
+    so this waits and tries again, up to the busy timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.executescript(SCHEMA)
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 class ScoreCache:
     """Read and add scores of one results root's cache file (opened lazily)."""
 
@@ -87,8 +104,7 @@ class ScoreCache:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000)
                 conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-                conn.execute("PRAGMA journal_mode = WAL")
-                conn.executescript(SCHEMA)
+                _set_up(conn)
             except (OSError, sqlite3.Error) as exc:
                 raise ScoreCacheError(f"{self.path}: score cache cannot be opened ({exc})") from exc
             self._conn = conn
@@ -122,6 +138,10 @@ class ScoreCache:
                                  rows)
         except sqlite3.Error as exc:
             raise ScoreCacheError(f"{self.path}: score cache cannot be written ({exc})") from exc
+
+    def create(self) -> None:
+        """Create the file and its table if absent (readers in other processes need it)."""
+        self._connect()
 
     def count(self) -> int:
         """How many scores the cache holds."""
