@@ -38,6 +38,7 @@ from fusionbench.results import (
     RunPaths,
 )
 from fusionbench.score_cache import CACHE_FILE, ImageKey, ScoreCache
+from fusionbench.weights import weights_sha256
 
 DEFAULT_PROFILES: tuple[str, ...] = ("standard", "tang2022")
 
@@ -81,11 +82,6 @@ def published_file(folder: Path, pattern: str, pair: str) -> Path | None:
         raise MethodError(f"{folder}: several files match pair {pair!r}: "
                           f"{', '.join(m.name for m in matches)}")
     return matches[0] if matches else None
-
-
-def file_sha256(path: Path) -> str:
-    """The sha256 of a file's bytes, hex."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def input_fingerprint(*files: Path | None, extra: str = "") -> str:
@@ -305,7 +301,7 @@ def run_method(method: Method, dataset: Dataset, subset: Subset, out_root: Path,
     if config.weights and not method.is_published:
         weights = Path(config.weights)
         try:
-            config = replace(config, weights_sha256=file_sha256(weights))
+            config = replace(config, weights_sha256=weights_sha256(weights))
         except OSError as exc:
             raise MethodError(f"{weights}: weights file cannot be read "
                               f"({exc.strerror or exc})") from exc
@@ -327,7 +323,7 @@ def run_method(method: Method, dataset: Dataset, subset: Subset, out_root: Path,
     cache = ScoreCache(Path(out_root) / CACHE_FILE)
     with paths.lock():
         _remove_stale_temporaries(paths)
-        cache.count()  # creates the file, so that workers find it
+        cache.create()  # so that workers find the file
         todo = []
         kept: dict[str, PairRecord] = {}
         for pair in pairs:
@@ -383,7 +379,7 @@ def _execute(method: Method, todo: Sequence[Pair], paths: RunPaths, published_di
         return
     if executor is None:
         executor = local_executor(max(1, min(config.workers, len(todo))))
-    task = partial(_process_one, method, paths=paths, published_dir=published_dir, config=config)
+    task = partial(process_pair, method, paths=paths, published_dir=published_dir, config=config)
     resources = dict(config.resources) if method.kind == "network" else {}
     setup = WorkerSetup(_init_worker, (method, config), resources=resources)
     yield from executor.map_unordered(task, todo, setup, on_lost=_lost_pair)
@@ -393,11 +389,6 @@ def _lost_pair(pair: Pair, reason: str) -> PairRecord:
     """The record of a pair whose worker died on every try (a re-run tries it again)."""
     return PairRecord(pair=pair.name, status=STATUS_FAILED, reason=reason, a_path=str(pair.a),
                       b_path=str(pair.b))
-
-
-def _process_one(method: Method, pair: Pair, *, paths: RunPaths, published_dir: Path | None,
-                 config: RunConfig) -> PairRecord:
-    return process_pair(method, pair, paths, published_dir, config)
 
 
 def _remember_scores(cache: ScoreCache, record: PairRecord) -> None:

@@ -12,8 +12,8 @@ import warnings
 from pathlib import Path
 
 import pytest
+from cli_exit import main_exit_code
 
-from fusionbench import cli as cli_module
 from fusionbench import registry as registry_module
 from fusionbench.cards import CardError
 from fusionbench.errors import PluginWarning
@@ -62,7 +62,7 @@ def test_mixed_case_plugin_is_listed_and_runs_under_its_normalised_name(
     assert caught == []
     assert "myupper" in reg.names() and reg.get("MyUpper").name == "myupper"
     assert reg.get("myupper").title == "Upper-case plugin"
-    code = _main(["run", "--method", "MyUpper", "--dataset", "sample", "--subset", "ir-vi",
+    code = main_exit_code(["run", "--method", "MyUpper", "--dataset", "sample", "--subset", "ir-vi",
                   "--out", str(tmp_path / "out"), "--workers", "1", "--metrics", "EN",
                   "--profile", "standard"])
     assert code == 0
@@ -99,7 +99,7 @@ def test_broken_plugin_is_one_warning_and_the_rest_keeps_working(
 def test_methods_command_survives_a_broken_plugin_and_prints_one_warning(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
     _install(tmp_path, monkeypatch, {"broken": "no_such_module_xyz:card"})
-    assert _main(["methods"]) == 0
+    assert main_exit_code(["methods"]) == 0
     out, err = capsys.readouterr()
     assert "average" in out and "Traceback" not in err
     warned = [line for line in err.splitlines() if line.startswith("warning:")]
@@ -113,10 +113,3 @@ def test_builtin_cards_are_normalised_too() -> None:
         method_from_card({"name": "a/b", "kind": "classic", "entry": "m:f"}, "x.toml")
 
 
-def _main(args: list[str]) -> int:
-    """The exit status ``fusionbench ARGS`` would have (``main`` returns normally on success)."""
-    try:
-        cli_module.main(args)
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0

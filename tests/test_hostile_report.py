@@ -11,18 +11,10 @@ import os
 from pathlib import Path
 
 import pytest
+from cli_exit import main_exit_code
 from test_report_fixtures import make_results
 
-from fusionbench import cli as cli_module
 from fusionbench.errors import EXIT_OUTPUT, TemplateError
-
-
-def _main(args: list[str]) -> int:
-    try:
-        cli_module.main(args)
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
 
 
 @pytest.mark.parametrize("text,words", [
@@ -35,7 +27,7 @@ def test_broken_template_names_its_file(tmp_path: Path, capsys: pytest.CaptureFi
     templates = tmp_path / "tpl"
     templates.mkdir()
     (templates / "report.md.j2").write_text(text)
-    code = _main(["report", "--results", str(results), "--out", str(tmp_path / "out"),
+    code = main_exit_code(["report", "--results", str(results), "--out", str(tmp_path / "out"),
                   "--format", "md", "--no-progress", "--template-dir", str(templates)])
     err = capsys.readouterr().err
     assert code == TemplateError("x").exit_code == 1, err
@@ -70,7 +62,7 @@ def test_read_only_report_folder_is_one_line_exit_6(tmp_path: Path,
     if exists:
         out.mkdir()
     _read_only(monkeypatch, out)
-    code = _main(["report", "--results", str(results), "--out", str(out), "--format", "md",
+    code = main_exit_code(["report", "--results", str(results), "--out", str(out), "--format", "md",
                   "--no-figures"])
     err = capsys.readouterr().err
     assert code == EXIT_OUTPUT, err
@@ -84,7 +76,7 @@ def test_regress_update_into_a_read_only_folder_is_one_line_exit_6(
     ci = tmp_path / "ci"
     ci.mkdir()
     _read_only(monkeypatch, ci)
-    code = _main(["regress", "--reference", str(ci / "reference.csv"), "--results",
+    code = main_exit_code(["regress", "--reference", str(ci / "reference.csv"), "--results",
                   str(results), "--update"])
     err = capsys.readouterr().err
     assert code == EXIT_OUTPUT, err

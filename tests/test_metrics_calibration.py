@@ -80,28 +80,30 @@ def _check(rows: list[dict], data_root: Path, triple_of) -> None:
     assert not failures, f"{len(failures)} mismatches:\n" + "\n".join(failures[:20])
 
 
+def _reference_rows(reference_dir: Path, name: str) -> list[dict]:
+    """The rows of one reference CSV (read in place from ../shared/reference)."""
+    with open(reference_dir / name, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
 @pytest.fixture(scope="module")
 def tang_rows(reference_dir: Path) -> list[dict]:
-    with open(reference_dir / "tang2022_tno.csv", newline="") as fh:
-        return list(csv.DictReader(fh))
+    return _reference_rows(reference_dir, "tang2022_tno.csv")
 
 
 @pytest.fixture(scope="module")
 def octave_rows(reference_dir: Path) -> list[dict]:
-    with open(reference_dir / "octave.csv", newline="") as fh:
-        return list(csv.DictReader(fh))
+    return _reference_rows(reference_dir, "octave.csv")
 
 
 @pytest.fixture(scope="module")
 def tang_more_rows(reference_dir: Path) -> list[dict]:
-    with open(reference_dir / "tang2022_tno_more.csv", newline="") as fh:
-        return list(csv.DictReader(fh))
+    return _reference_rows(reference_dir, "tang2022_tno_more.csv")
 
 
 @pytest.fixture(scope="module")
 def cddfuse_rows(reference_dir: Path) -> list[dict]:
-    with open(reference_dir / "cddfuse.csv", newline="") as fh:
-        return list(csv.DictReader(fh))
+    return _reference_rows(reference_dir, "cddfuse.csv")
 
 
 def _tang_triple(data_root: Path):
