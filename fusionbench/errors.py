@@ -150,3 +150,22 @@ class FusionbenchWarning(UserWarning):
 
 class PluginWarning(FusionbenchWarning):
     """A third-party method plugin was skipped (import failure, bad card, name collision)."""
+
+
+class MetricWarning(RuntimeWarning):
+    """A metric's own warning, with the metric it concerns as data.
+
+    ``nan=True`` means the metric's value is NaN and ``reason`` says why; the runner stores that
+    reason beside the NaN instead of dropping it. Other metric warnings (``nan=False``) are
+    recorded with the pair.
+
+    >>> w = MetricWarning("VIF", "source a is constant (0/0)", nan=True)
+    >>> str(w), w.metric, w.nan
+    ('VIF is NaN: source a is constant (0/0)', 'VIF', True)
+    """
+
+    def __init__(self, metric: str, reason: str, *, nan: bool = False) -> None:
+        self.metric = metric
+        self.reason = reason
+        self.nan = nan
+        super().__init__(f"{metric} is NaN: {reason}" if nan else f"{metric}: {reason}")

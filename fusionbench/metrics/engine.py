@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from fusionbench.errors import MetricError
+from fusionbench.errors import MetricError, MetricWarning
 from fusionbench.metrics._inputs import PreparedImage, check_sizes, prepare_image
 from fusionbench.metrics.profiles import (
     DEFAULT_PROFILE,
@@ -38,7 +38,7 @@ MIN_VIFF_SIZE = 41
 
 
 def _nan(metric: str, why: str) -> float:
-    warnings.warn(f"{metric} is NaN: {why}", RuntimeWarning, stacklevel=4)
+    warnings.warn(MetricWarning(metric, why, nan=True), stacklevel=4)
     return float("nan")
 
 

@@ -21,6 +21,7 @@ import warnings
 import numpy as np
 from scipy import ndimage
 
+from fusionbench.errors import MetricWarning
 from fusionbench.metrics.vifb_channel import Channel, as_channel
 
 __all__ = [
@@ -48,7 +49,7 @@ def nan_with_warning(metric: str, why: str) -> float:
     ...     nan_with_warning("AG", "image smaller than 2x2")
     nan
     """
-    warnings.warn(f"vifb {metric}: {why}; returning NaN", RuntimeWarning, stacklevel=3)
+    warnings.warn(MetricWarning(metric, why, nan=True), stacklevel=3)
     return math.nan
 
 
