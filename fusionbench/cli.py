@@ -28,6 +28,7 @@ from fusionbench.errors import (
     is_output_os_error,
 )
 from fusionbench.executor_options import ExecutorChoice, executor_options
+from fusionbench.matching import RENAME_FORMAT
 
 #: Commands whose implementation lives in modules that are imported only when used.
 LAZY_COMMANDS = {
@@ -164,15 +165,18 @@ def run(method_names: str, dataset: str, subset: str | None, out: Path, data_roo
 @click.option("--subset", default=None, help="Subset of the dataset.")
 @click.option("--pattern", default="{pair}.*", show_default=True,
               help="File name rule of a pair's fused image.")
+@click.option("--rename", "rename_file", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help=f"Rename table for files not named by pair (e.g. Tang's "
+              f"numbered 01.png ...): {RENAME_FORMAT}.")
 @scoring_options
-def eval_(fused: Path, dataset: str, name: str, subset: str | None, pattern: str, out: Path,
-          data_root: Path | None, metrics: str | None, profiles: tuple[str, ...],
-          workers: int | None) -> None:
+def eval_(fused: Path, dataset: str, name: str, subset: str | None, pattern: str,
+          rename_file: Path | None, out: Path, data_root: Path | None, metrics: str | None,
+          profiles: tuple[str, ...], workers: int | None) -> None:
     """Score a folder of fused images (e.g. published outputs) without running anything."""
     from fusionbench.commands import eval_command
 
     sys.exit(eval_command(fused, dataset, name, subset, pattern, out, data_root, metrics,
-                          profiles, workers))
+                          profiles, workers, rename_file))
 
 
 @cli.group(invoke_without_command=True)

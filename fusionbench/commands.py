@@ -10,9 +10,22 @@ import click
 
 from fusionbench.data import Dataset, Subset, check_subset, dataset_cards, resolve_data_root
 from fusionbench.data import resolve_dataset as _resolve_dataset
-from fusionbench.errors import EXIT_PAIRS_FAILED, FusionbenchError, MethodError, UsageError
+from fusionbench.errors import (
+    EXIT_PAIRS_FAILED,
+    FusionbenchError,
+    MethodError,
+    NothingToScoreError,
+    UsageError,
+)
 from fusionbench.executor_options import ExecutorChoice
 from fusionbench.executors import Executor
+from fusionbench.matching import (
+    match_fused,
+    no_match_hint,
+    pair_slot_values,
+    read_rename,
+    suggest,
+)
 from fusionbench.options import (
     check_method_list,
     check_metrics,
@@ -25,7 +38,6 @@ from fusionbench.runner import (
     DEFAULT_PROFILES,
     RunConfig,
     RunSummary,
-    published_file,
     run_method,
 )
 
@@ -173,9 +185,40 @@ def run_command(method_names: str, dataset_name: str, subset: str | None, out: P
     return EXIT_PAIRS_FAILED if any_failed else 0
 
 
+def _match_fused_folder(fused: Path, dataset: Dataset, sub: Subset, pattern: str,
+                        rename_file: Path | None) -> dict[str, str]:
+    """Match the files of ``fused`` to the subset's pairs before any scoring: the rename
+    table (validated, line by line), then no match at all is a
+    :class:`~fusionbench.errors.NothingToScoreError` with the likely ``--pattern`` or
+    ``--rename``; a partial match names the pairs left without a file."""
+    pairs = [p.name for p in dataset.pairs(sub)]
+    where = dataset.name if sub.name == "all" else f"{dataset.name}/{sub.name}"
+    rename = {}
+    if rename_file is not None:
+        rename = read_rename(rename_file, pair_slot_values(fused, pattern), pairs, strict=True,
+                             where=where)
+    match = match_fused(fused, pairs, pattern, rename)
+    search = [fused, *(d for d in (dataset.base, dataset.subset_dir(sub)) if d is not None)]
+    if not match.found:
+        raise NothingToScoreError(no_match_hint(fused, pairs, pattern, search, rename_file))
+    if match.missing or match.ambiguous or match.case_matched or match.unused:
+        click.echo(f"  {match.summary()}", err=True)
+    if match.missing:
+        click.echo(f"  no fused file for {len(match.missing)} pair(s): "
+                   f"{', '.join(match.missing)}", err=True)
+        hint = None if rename else suggest(fused, pairs, pattern, search)
+        if hint is not None:
+            click.echo(f"  try {hint.message()}", err=True)
+    if match.unused:
+        click.echo(f"  image file(s) matching no pair: "
+                   f"{', '.join(p.name for p in match.unused)}", err=True)
+    return rename
+
+
 def eval_command(fused: Path, dataset_name: str, name: str, subset: str | None, pattern: str,
                  out: Path, data_root: Path | None, metrics: str | None,
-                 profiles: tuple[str, ...], workers: int | None) -> int:
+                 profiles: tuple[str, ...], workers: int | None,
+                 rename_file: Path | None = None) -> int:
     """``fusionbench eval``: score a folder of fused images as a published method."""
     _check_scoring_options(metrics, profiles, workers)
     check_name(name, "--name")
@@ -187,10 +230,13 @@ def eval_command(fused: Path, dataset_name: str, name: str, subset: str | None, 
     if len(subs) != 1:
         raise FusionbenchError(f"dataset {dataset.name!r} has several subsets; pass --subset")
     sub = subs[0]
+    rename = _match_fused_folder(fused, dataset, sub, pattern, rename_file)
     key = dataset.name if sub.name == "all" else f"{dataset.name}/{sub.name}"
+    origin = f"fusionbench eval --fused {fused}" + (f" --rename {rename_file}"
+                                                    if rename_file else "")
     method = Method(name=name, kind="published", title=name, citation="", modalities=(),
                     outputs={key: str(fused.resolve())}, file_pattern=pattern,
-                    card_path=f"fusionbench eval --fused {fused}")
+                    file_rename=rename, card_path=origin)
     config = _config(metrics, profiles, workers, network=False)
     summary = _run_with_bar(method, dataset, sub, out, config, data_root)
     _print_summary(summary, config.profiles)
@@ -227,7 +273,7 @@ def _coverage(method: Method, root: Path | None,
             count = sum(1 for p in folder.iterdir() if p.is_file())
             parts.append(f"{key} ({count} files)")
         else:
-            covered = sum(1 for n in names if published_file(folder, method.file_pattern, n))
+            covered = len(match_fused(folder, sorted(names), method.file_pattern).found)
             parts.append(f"{key} {covered}/{len(names)} pairs")
     return ", ".join(parts) or "no outputs distributed here (see the card's description)"
 

@@ -16,7 +16,7 @@ import sys
 import time
 import traceback
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
@@ -28,7 +28,8 @@ from fusionbench.atomic import atomic_write_text
 from fusionbench.data import Dataset, Pair, Subset, load_pair, resolve_data_root
 from fusionbench.errors import FusionbenchError, MethodError, OutputError
 from fusionbench.executors import Executor, WorkerSetup, local_executor
-from fusionbench.imageio import is_image_file, read_image, write_image
+from fusionbench.imageio import read_image, write_image
+from fusionbench.matching import find_fused_file
 from fusionbench.registry import Method
 from fusionbench.results import (
     STATUS_FAILED,
@@ -74,16 +75,6 @@ class RunSummary:
     changed: list[str] = field(default_factory=list)
 
 
-def published_file(folder: Path, pattern: str, pair: str) -> Path | None:
-    """The published fused file of ``pair`` in ``folder`` (``pattern`` like ``{pair}.*``)."""
-    matches = sorted(p for p in folder.glob(pattern.format(pair=pair))
-                     if p.is_file() and is_image_file(p))
-    if len(matches) > 1:
-        raise MethodError(f"{folder}: several files match pair {pair!r}: "
-                          f"{', '.join(m.name for m in matches)}")
-    return matches[0] if matches else None
-
-
 def input_fingerprint(*files: Path | None, extra: str = "") -> str:
     """sha256 over the bytes of ``files`` (``None`` entries count as absent), in order, and
     ``extra`` (e.g. the sha256 of the weights that produced a fused image).
@@ -99,11 +90,12 @@ def input_fingerprint(*files: Path | None, extra: str = "") -> str:
 
 
 def _pair_fingerprint(pair: Pair, published_dir: Path | None, pattern: str,
-                      weights_sha256: str | None, own_fused: Path) -> str:
+                      weights_sha256: str | None, own_fused: Path,
+                      rename: Mapping[str, str] | None = None) -> str:
     """The fingerprint a record of ``pair`` must carry to be reused: the sources, the fused
     file (published, or the one this run wrote, ``own_fused``) and the weights."""
     if published_dir is not None:
-        fused = published_file(published_dir, pattern, pair.name)
+        fused = find_fused_file(published_dir, pattern, pair.name, rename)
     else:
         fused = own_fused if own_fused.is_file() else None
     return input_fingerprint(pair.a, pair.b, fused, extra=weights_sha256 or "")
@@ -187,7 +179,8 @@ def process_pair(method: Method, pair: Pair, paths: RunPaths, published_dir: Pat
     try:
         found = None
         if published_dir is not None:
-            found = published_file(published_dir, method.file_pattern, pair.name)
+            found = find_fused_file(published_dir, method.file_pattern, pair.name,
+                                    method.file_rename)
             if found is None:
                 record.status, record.reason = STATUS_MISSING, f"no file in {published_dir}"
                 return record
@@ -263,14 +256,15 @@ def _expected_metrics(config: RunConfig) -> tuple[str, ...]:
 
 
 def _still_valid(record: PairRecord, pair: Pair, published_dir: Path | None,
-                 pattern: str, config_weights: str | None, own_fused: Path) -> bool:
+                 pattern: str, config_weights: str | None, own_fused: Path,
+                 rename: Mapping[str, str] | None = None) -> bool:
     """Whether the files behind a stored record are unchanged (a missing pair: still missing)."""
     try:
         if record.status == STATUS_MISSING:
-            return published_dir is not None and published_file(
-                published_dir, pattern, pair.name) is None
+            return published_dir is not None and find_fused_file(
+                published_dir, pattern, pair.name, rename) is None
         return record.fingerprint == _pair_fingerprint(pair, published_dir, pattern,
-                                                       config_weights, own_fused)
+                                                       config_weights, own_fused, rename)
     except (OSError, FusionbenchError):
         return False
 
@@ -331,7 +325,7 @@ def run_method(method: Method, dataset: Dataset, subset: Subset, out_root: Path,
             own_fused = paths.fused_dir / f"{pair.name}.png"
             valid = rec is not None and _still_valid(rec, pair, published_dir,
                                                      method.file_pattern, config.weights_sha256,
-                                                     own_fused)
+                                                     own_fused, method.file_rename)
             if rec is not None and valid and _is_complete(rec, config):
                 _tally(summary, rec)
                 summary.skipped += 1
