@@ -44,6 +44,7 @@ from fusionbench.report.significance import Comparison, significance
 from fusionbench.report.tables import (
     SummaryTable,
     comparable_tables,
+    nonfinite_scores,
     wide_scores,
     with_unmeasured,
 )
@@ -266,7 +267,9 @@ def _group(plan: _Plan, results: Results, selection: Selection, assets: Path, *,
         tables = comparable_tables(wide, plan.dataset, plan.subset, conv, methods=methods,
                                    labels=labels, metrics=selection.metrics, all_pairs=all_pairs,
                                    n_pairs=plan.n_pairs, digits=digits,
-                                   notes=_table_notes(plan, plan.runs, synthetic))
+                                   notes=_table_notes(plan, plan.runs, synthetic),
+                                   nonfinite=nonfinite_scores(group_scores, plan.dataset,
+                                                              plan.subset, conv))
         tables[0] = with_unmeasured(tables[0], [(m.name, m.label) for m in plan.missing])
         shown = {r.method for r in tables[0].rows}
         notes += [f"{labels[m]}: no scores under convention {conv}" for m in methods
