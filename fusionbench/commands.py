@@ -130,8 +130,14 @@ def _print_summary(summary: RunSummary, profiles: tuple[str, ...]) -> None:
     rows = [p for p in profiles if p in table.index]
     cols = [m for m in PAPER_METRICS if m in table.columns]
     cols += sorted(c for c in table.columns if c not in cols)
-    click.echo(f"mean over {len(summary.ok)} pairs (convention in the first column):")
+    from fusionbench.report.tables import nonfinite_summary
+
+    nonfinite = nonfinite_summary(scores)
+    click.echo(f"mean over {len(summary.ok)} pairs (convention in the first column)"
+               + (", NaN values left out as said below:" if nonfinite else ":"))
     click.echo(table.loc[rows, cols].to_string(float_format=lambda v: f"{v:.4f}"))
+    for line in nonfinite:
+        click.echo(f"  {line}")
 
 
 def _report_pairing(dataset: Dataset, sub: Subset) -> None:

@@ -81,3 +81,94 @@ def test_regress_update_into_a_read_only_folder_is_one_line_exit_6(
     err = capsys.readouterr().err
     assert code == EXIT_OUTPUT, err
     assert "Traceback" not in err and err.startswith(f"error: cannot write in {ci}")
+
+
+# ------------------------------------------------------------------ NaN scores are shown
+
+def _constant_pair_results(tmp_path: Path, capsys: pytest.CaptureFixture) -> tuple[Path, str]:
+    """``eval`` of a 3-pair folder whose pair ``flat`` is constant (VIF 0/0 = NaN there)."""
+    import numpy as np
+
+    from fusionbench.imageio import write_image
+
+    rng = np.random.default_rng(0)
+    dataset, fused = tmp_path / "cds", tmp_path / "fused"
+    for role in ("ir", "vi"):
+        (dataset / role).mkdir(parents=True)
+        for pair in ("p1", "p2"):
+            write_image(dataset / role / f"{pair}.png",
+                        rng.integers(0, 255, (32, 40)).astype(np.uint8))
+        write_image(dataset / role / "flat.png", np.full((32, 40), 128, np.uint8))
+    fused.mkdir()
+    for pair in ("p1", "p2", "flat"):
+        (fused / f"{pair}.png").write_bytes((dataset / "ir" / f"{pair}.png").read_bytes())
+    results = tmp_path / "res"
+    code = main_exit_code(["eval", "--fused", str(fused), "--dataset", str(dataset), "--name",
+                           "con", "--out", str(results), "--profile", "standard",
+                           "--metrics", "EN,VIF", "--workers", "1"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    return results, out
+
+
+def test_a_nan_score_is_shown_in_every_report_format(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture) -> None:
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    from fusionbench.report.load import load_results
+
+    results, eval_out = _constant_pair_results(tmp_path, capsys)
+    # the eval summary does not claim a mean over 3 pairs for VIF
+    assert "VIF (standard): n = 2 of 3; 1 NaN: flat" in eval_out
+    scores = load_results(results).scores
+    vif = scores[scores["metric"] == "VIF"].set_index("pair")["value"]
+    assert np.isnan(vif["flat"]) and np.isfinite(vif[["p1", "p2"]]).all()  # kept as a NaN row
+    out = tmp_path / "rep"
+    code = main_exit_code(["report", "--results", str(results), "--out", str(out),
+                           "--format", "md", "--format", "tex", "--format", "html",
+                           "--format", "csv", "--no-figures", "--no-progress"])
+    assert code == 0, capsys.readouterr().err
+    note = "(n = 2 of 3; 1 NaN: flat)"
+    mean = f"{vif[['p1', 'p2']].mean():.4f}"  # the mean over the two finite values
+    md = (out / "tables.md").read_text()
+    assert f"| {mean} ± " in md and f"{note} |" in md
+    assert "- con, VIF: NaN for flat" in md
+    assert note in (out / "tables.tex").read_text()
+    html = (out / "index.html").read_text()
+    assert f'<span class="n nonfinite">{note}</span>' in html and "con, VIF: NaN for flat" in html
+    report = json.loads((out / "report.json").read_text())
+    cells = report["tables"][0]["rows"][0]["cells"]
+    assert cells["VIF"]["n"] == 2 and cells["VIF"]["rank"] is None  # never ranked as if over 3
+    assert cells["VIF"]["mean"] == pytest.approx(float(mean), abs=1e-4)
+    assert [v["pair"] for v in cells["VIF"]["nonfinite"]] == ["flat"]
+    assert cells["EN"]["n"] == 3 and cells["EN"]["nonfinite"] == [] and cells["EN"]["rank"] == 1
+    csv_rows = pd.read_csv(out / "tables.csv").set_index("metric")
+    assert csv_rows.loc["VIF", "n_nonfinite"] == 1 and csv_rows.loc["VIF", "nonfinite_pairs"] \
+        == "flat"
+
+
+def test_nan_reason_is_listed_and_a_nan_pair_counts_as_scored() -> None:
+    import pandas as pd
+
+    from fusionbench.report.tables import comparable_tables, nonfinite_scores, wide_scores
+
+    reason = "VIF is NaN: source a is constant (0/0)"
+    scores = pd.DataFrame({
+        "method": ["a", "a", "b", "b"], "dataset": "d", "subset": "all",
+        "pair": ["p1", "flat", "p1", "flat"], "metric": "VIF", "convention": "standard",
+        "value": [0.5, float("nan"), 0.6, 0.7], "reason": ["", reason, "", ""]})
+    wide = wide_scores(scores, "d", "all", "standard")
+    (main,) = comparable_tables(wide, "d", "all", "standard", methods=["a", "b"],
+                                nonfinite=nonfinite_scores(scores, "d", "all", "standard"))
+    rows = {r.method: r for r in main.rows}
+    # a was scored on both pairs (one value is NaN): it stays in the ranked set, but its VIF
+    # mean over 1 pair is neither ranked nor passed off as a mean over 2
+    assert rows["a"].ranked and main.pairs == ("flat", "p1")
+    assert (rows["a"].cells[0].mean, rows["a"].cells[0].n, rows["a"].cells[0].rank) == (
+        0.5, 1, None)
+    assert rows["a"].cells[0].note(rows["a"].n) == "(n = 1 of 2; 1 NaN: flat)"
+    assert rows["b"].cells[0].rank == 1
+    assert main.nonfinite_notes == [f"a, VIF: NaN for flat ({reason})"]
