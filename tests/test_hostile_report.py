@@ -4,15 +4,13 @@ a traceback."""
 
 from __future__ import annotations
 
-import builtins
 import errno
-import io
-import os
 from pathlib import Path
 
 import pytest
 from cli_exit import main_exit_code
 from test_report_fixtures import make_results
+from unwritable import refuse_writes_under
 
 from fusionbench.errors import EXIT_OUTPUT, TemplateError
 
@@ -35,23 +33,6 @@ def test_broken_template_names_its_file(tmp_path: Path, capsys: pytest.CaptureFi
     assert err.startswith(f"error: template {templates / 'report.md.j2'}")
 
 
-def _read_only(monkeypatch: pytest.MonkeyPatch, out: Path) -> None:
-    """Make creating any file or folder under ``out`` fail with EROFS (we run as root)."""
-    def guard(real):
-        def call(path, *args, **kwargs):
-            mode = args[0] if args else kwargs.get("mode", "r")
-            writing = real is not io.open or any(c in str(mode) for c in "wax+")
-            if str(path).startswith(str(out)) and writing:
-                raise OSError(errno.EROFS, "Read-only file system", str(path))
-            return real(path, *args, **kwargs)
-        return call
-
-    monkeypatch.setattr(os, "mkdir", guard(os.mkdir))
-    monkeypatch.setattr(os, "open", guard(os.open))
-    monkeypatch.setattr(io, "open", guard(io.open))
-    monkeypatch.setattr(builtins, "open", io.open)
-
-
 @pytest.mark.parametrize("exists", [False, True])
 def test_read_only_report_folder_is_one_line_exit_6(tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch,
@@ -61,7 +42,7 @@ def test_read_only_report_folder_is_one_line_exit_6(tmp_path: Path,
     out = tmp_path / "out"
     if exists:
         out.mkdir()
-    _read_only(monkeypatch, out)
+    refuse_writes_under(monkeypatch, out)
     code = main_exit_code(["report", "--results", str(results), "--out", str(out), "--format", "md",
                   "--no-figures"])
     err = capsys.readouterr().err
@@ -70,12 +51,29 @@ def test_read_only_report_folder_is_one_line_exit_6(tmp_path: Path,
     assert err.startswith(f"error: cannot write in {out}")
 
 
+@pytest.mark.parametrize("figures", [False, True])
+def test_disk_full_during_report_is_one_line_exit_6(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture,
+                                                   figures: bool) -> None:
+    results = make_results(tmp_path / "res")
+    out = tmp_path / "out"
+    (out / "assets").mkdir(parents=True)  # the folders exist; writing a file fails
+    refuse_writes_under(monkeypatch, out, errno.ENOSPC)
+    code = main_exit_code(["report", "--results", str(results), "--out", str(out),
+                           "--no-progress", *([] if figures else ["--no-figures"])])
+    err = capsys.readouterr().err
+    assert code == EXIT_OUTPUT, err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert err.startswith(f"error: cannot write in {out}") and "the disk is full" in err
+
+
 def test_regress_update_into_a_read_only_folder_is_one_line_exit_6(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
     results = make_results(tmp_path / "res")
     ci = tmp_path / "ci"
     ci.mkdir()
-    _read_only(monkeypatch, ci)
+    refuse_writes_under(monkeypatch, ci)
     code = main_exit_code(["regress", "--reference", str(ci / "reference.csv"), "--results",
                   str(results), "--update"])
     err = capsys.readouterr().err
