@@ -61,8 +61,13 @@ def covers(method: Method, dataset: Dataset, subset: Subset) -> bool:
 def _select_methods(registry: Registry, names: str, dataset: Dataset) -> list[Method]:
     chosen = check_method_list(names)
     if [n.lower() for n in chosen] == ["all"]:
-        return [m for m in registry
+        kept = [m for m in registry
                 if any(covers(m, dataset, s) for s in dataset.available_subsets())]
+        left = [m.name for m in registry if m not in kept]
+        if left:
+            click.echo(f"--method all: skipped {len(left)} method(s) without published outputs "
+                       f"for {dataset.name}: {', '.join(left)}", err=True)
+        return kept
     return [registry.get(n) for n in chosen]
 
 
