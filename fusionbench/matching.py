@@ -168,10 +168,10 @@ def _key(value: str) -> str:
 RENAME_FORMAT = (
     "a CSV file whose first line is a header, then one line per fused file: a column 'file' "
     "(what {pair} stands for in --pattern; with the default pattern the file name without its "
-    "extension, e.g. 01; numbers compare as numbers, 01 = 1) and a column 'pair' (the pair's "
-    "name, any case). Other column names work when the values tell which column is which "
-    "(e.g. tang_id,scene of the TNO names.csv); other columns are ignored. Each file and each "
-    "pair at most once; blank lines are skipped")
+    "extension, e.g. 01; numbers compare as numbers, 01 = 1) and a column 'pair' (the name of "
+    "a pair of the dataset, any case). Other column names work when the values tell which "
+    "column is which (e.g. tang_id,scene of the TNO names.csv); other columns are ignored. "
+    "Each file and each pair at most once; blank lines are skipped")
 
 _Lines = list[tuple[int, list[str]]]
 
