@@ -2,8 +2,10 @@
 
 A folder of fused images is matched to a dataset's pairs by a file-name ``pattern`` (a glob in
 which ``{pair}`` stands for the pair name, default ``{pair}.*``) and optionally a ``rename``
-table (file stem -> pair name, for numbered layouts such as Tang's ``01.png`` .. ``42.png``).
-The rule, in order, for each pair:
+table (the value ``{pair}`` takes in a file name -> pair name, for numbered layouts such as
+Tang's ``01.png`` .. ``42.png``; read and checked line by line by :func:`read_rename`, format in
+:data:`RENAME_FORMAT`). The rule, in order, for each pair (with a table: for each file value
+the table maps to the pair):
 
 1. the files whose name matches the pattern exactly;
 2. if none, the files that match it ignoring case (``marne_01.png`` for pair ``Marne_01``);
