@@ -67,15 +67,24 @@ class FusedMatch:
         return text
 
 
-def _listing(folder: Path) -> list[Path]:
-    """The image files of ``folder`` (hidden files left out), sorted; no ``stat`` per file."""
-    from fusionbench.imageio import is_image_file  # numpy: not at CLI start-up (--help)
-
+def _file_names(folder: Path) -> list[str]:
+    """The names of the files of ``folder`` (hidden ones left out), in no order; no ``stat``
+    per file, so that looking up one pair in a folder of thousands stays cheap."""
     if not folder.is_dir():
         raise DatasetError(f"{folder}: folder of fused images not found")
     with os.scandir(folder) as entries:
-        return sorted(Path(e.path) for e in entries if not e.name.startswith(".")
-                      and e.is_file() and is_image_file(Path(e.name)))
+        return [e.name for e in entries if not e.name.startswith(".") and e.is_file()]
+
+
+def _images(names: Iterable[str]) -> list[str]:
+    from fusionbench.imageio import is_image_file  # numpy: not at CLI start-up (--help)
+
+    return [n for n in names if is_image_file(Path(n))]
+
+
+def _listing(folder: Path) -> list[Path]:
+    """The image files of ``folder`` (hidden files left out), sorted."""
+    return [folder / n for n in sorted(_images(_file_names(folder)))]
 
 
 def pair_slot_values(folder: Path, pattern: str = DEFAULT_PATTERN) -> list[str]:
@@ -95,19 +104,33 @@ def pair_slot_values(folder: Path, pattern: str = DEFAULT_PATTERN) -> list[str]:
     return [m.group("pair") for m in matches if m]
 
 
-def _files_for(name_glob: str, files: Sequence[Path]) -> tuple[list[Path], bool]:
-    """Files whose name matches ``name_glob``: exact case first, else ignoring case."""
-    exact = [p for p in files if fnmatch.fnmatchcase(p.name, name_glob)]
+def _files_for(name_glob: str, names: Sequence[str]) -> tuple[list[str], bool]:
+    """Image files whose name matches ``name_glob``: exact case first, else ignoring case."""
+    exact = _images(fnmatch.filter(names, name_glob))
     if exact:
         return exact, False
-    folded = name_glob.casefold()
-    return [p for p in files if fnmatch.fnmatchcase(p.name.casefold(), folded)], True
+    regex = re.compile(fnmatch.translate(name_glob), re.IGNORECASE)
+    return _images(n for n in names if regex.match(n)), True
 
 
-def _stems_for(pair: str, rename: Mapping[str, str] | None) -> list[str]:
-    if not rename:  # no table (or an empty one): the pair's own name
-        return [pair]
-    return sorted(stem for stem, target in rename.items() if target == pair)
+def _hits(names: Sequence[str], pattern: str, values: Iterable[str]) -> tuple[list[str], bool]:
+    """The image files matching ``pattern`` for any of ``values`` (of ``{pair}``), and
+    whether they matched only ignoring case."""
+    hits: list[str] = []
+    by_case = False
+    for value in values:
+        more, folded = _files_for(pattern.format(pair=glob.escape(value)), names)
+        hits += more
+        by_case |= folded and bool(more)
+    return sorted(set(hits)), by_case
+
+
+def _values_by_pair(rename: Mapping[str, str]) -> dict[str, list[str]]:
+    """The file values a rename table maps to each pair."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for value, pair in sorted(rename.items()):
+        out[pair].append(value)
+    return out
 
 
 def match_fused(folder: Path, pairs: Iterable[str], pattern: str = DEFAULT_PATTERN,
@@ -118,31 +141,28 @@ def match_fused(folder: Path, pairs: Iterable[str], pattern: str = DEFAULT_PATTE
     :func:`read_rename`).
     """
     folder = Path(folder)
-    files = _listing(folder)
+    names = _file_names(folder)
+    values = _values_by_pair(rename) if rename else None  # no (or an empty) table: the name
     found: dict[str, Path] = {}
     ambiguous: dict[str, tuple[Path, ...]] = {}
     missing: list[str] = []
     case_matched: list[str] = []
     for pair in pairs:
-        hits: list[Path] = []
-        by_case = False
-        for stem in _stems_for(pair, rename):
-            more, folded = _files_for(pattern.format(pair=glob.escape(stem)), files)
-            hits += more
-            by_case |= folded and bool(more)
-        hits = sorted(set(hits))
+        hits, by_case = _hits(names, pattern, values.get(pair, []) if values is not None
+                              else [pair])
         if len(hits) == 1:
-            found[pair] = hits[0]
+            found[pair] = folder / hits[0]
             if by_case:
                 case_matched.append(pair)
         elif hits:
-            ambiguous[pair] = tuple(hits)
+            ambiguous[pair] = tuple(folder / h for h in hits)
         else:
             missing.append(pair)
     used = set(found.values()) | {p for ps in ambiguous.values() for p in ps}
     return FusedMatch(folder=folder, pattern=pattern, found=found, missing=tuple(missing),
                       ambiguous=ambiguous, case_matched=tuple(case_matched),
-                      unused=tuple(p for p in files if p not in used))
+                      unused=tuple(folder / n for n in sorted(_images(names))
+                                   if folder / n not in used))
 
 
 def find_fused_file(folder: Path, pattern: str, pair: str,
@@ -151,11 +171,12 @@ def find_fused_file(folder: Path, pattern: str, pair: str,
 
     Raises :class:`MethodError` naming the files when several match.
     """
-    match = match_fused(folder, [pair], pattern, rename)
-    if pair in match.ambiguous:
-        raise MethodError(f"{folder}: several files match pair {pair!r}: "
-                          f"{', '.join(p.name for p in match.ambiguous[pair])}")
-    return match.found.get(pair)
+    folder = Path(folder)
+    values = sorted(v for v, p in rename.items() if p == pair) if rename else [pair]
+    hits, _ = _hits(_file_names(folder), pattern, values)
+    if len(hits) > 1:
+        raise MethodError(f"{folder}: several files match pair {pair!r}: {', '.join(hits)}")
+    return folder / hits[0] if hits else None
 
 
 # ------------------------------------------------------------------ rename tables (CSV)
