@@ -220,6 +220,9 @@ def _match_fused_folder(fused: Path, dataset: Dataset, sub: Subset, pattern: str
         hint = None if rename else suggest(fused, pairs, pattern, search)
         if hint is not None:
             click.echo(f"  try {hint.message()}", err=True)
+    for pair, files in match.ambiguous.items():
+        click.echo(f"  several files for pair {pair} (it fails): "
+                   f"{', '.join(p.name for p in files)}", err=True)
     if match.unused:
         click.echo(f"  image file(s) matching no pair: "
                    f"{', '.join(p.name for p in match.unused)}", err=True)
@@ -241,6 +244,7 @@ def eval_command(fused: Path, dataset_name: str, name: str, subset: str | None, 
     if len(subs) != 1:
         raise FusionbenchError(f"dataset {dataset.name!r} has several subsets; pass --subset")
     sub = subs[0]
+    _report_pairing(dataset, sub)
     rename = _match_fused_folder(fused, dataset, sub, pattern, rename_file)
     key = dataset.name if sub.name == "all" else f"{dataset.name}/{sub.name}"
     origin = f"fusionbench eval --fused {fused}" + (f" --rename {rename_file}"

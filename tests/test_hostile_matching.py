@@ -264,3 +264,18 @@ def test_eval_help_documents_the_rename_format(capsys: pytest.CaptureFixture) ->
     assert main_exit_code(["eval", "--help"]) == 0
     text = " ".join(capsys.readouterr().out.split())
     assert "--rename" in text and "a column 'file'" in text and "a column 'pair'" in text
+
+
+def test_eval_names_a_pair_with_several_files_and_fails_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    dataset = _dataset(tmp_path / "ds", ["APC_4", "Road"])
+    fused = _fused(tmp_path / "fused", {"APC_4": "APC_4.png", "Road": "Road.png"}, dataset)
+    (fused / "Road.jpg").write_bytes((fused / "Road.png").read_bytes())
+    out = tmp_path / "res"
+    code, err = _eval(["--fused", str(fused), "--dataset", str(dataset), "--out", str(out)],
+                      capsys)
+    assert code == 3, err  # some pairs failed
+    assert "several files for pair Road (it fails): Road.jpg, Road.png" in err
+    pairs = load_results(out).pairs.set_index("pair")
+    assert pairs.loc["APC_4", "status"] == "ok" and pairs.loc["Road", "status"] == "failed"
+    assert "several files match pair 'Road'" in pairs.loc["Road", "reason"]
