@@ -170,3 +170,24 @@ def test_nan_reason_is_listed_and_a_nan_pair_counts_as_scored() -> None:
     assert rows["a"].cells[0].note(rows["a"].n) == "(n = 1 of 2; 1 NaN: flat)"
     assert rows["b"].cells[0].rank == 1
     assert main.nonfinite_notes == [f"a, VIF: NaN for flat ({reason})"]
+
+
+def test_a_nan_score_is_stated_beside_the_paper_table(tmp_path: Path) -> None:
+    import csv
+
+    from fusionbench.report.build import build_report
+
+    paper = tmp_path / "paper.csv"
+    paper.write_text("table,dataset,method,n_pairs,metric,value\nII,tno,CLF-Net,20,EN,2.5\n")
+    tang = {"clfnet": {"EN": [1.0, float("nan"), 3.0]}}
+    root = make_results(tmp_path / "res", dataset="tno", extra_conventions={"tang2022": tang},
+                        manifest={"clfnet": {"method_kind": "network"}})
+    out = build_report(root, tmp_path / "out", formats=["csv", "md"], figures=False,
+                       paper_scores=paper)
+    with (out / "paper_vs_measured.csv").open() as fh:
+        (row,) = [r for r in csv.DictReader(fh) if r["method"] == "clfnet"]
+    # the measured mean is over the two finite values, and says so
+    assert (float(row["measured"]), row["n_pairs_measured"], row["n_nonfinite_measured"]) == (
+        2.0, "2", "1")
+    md = (out / "tables.md").read_text()
+    assert "EN measured: n = 2 of 3; 1 NaN: p2 (left out of the measured mean)" in md
