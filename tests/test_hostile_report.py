@@ -191,3 +191,13 @@ def test_a_nan_score_is_stated_beside_the_paper_table(tmp_path: Path) -> None:
         2.0, "2", "1")
     md = (out / "tables.md").read_text()
     assert "EN measured: n = 2 of 3; 1 NaN: p2 (left out of the measured mean)" in md
+
+
+def test_box_plot_says_how_many_values_are_not_finite(tmp_path: Path) -> None:
+    from fusionbench.report.build import build_report
+
+    # the toy results: beta's SD is NaN on all 3 pairs (test_report_fixtures)
+    out = build_report(make_results(tmp_path / "res"), tmp_path / "out", formats=["csv"])
+    svg = (out / "assets" / "box_toy__all__standard__main.svg").read_text()
+    # matplotlib's SVG keeps each line of text as a comment: under beta's empty SD box
+    assert svg.count("<!-- n=0 -->") == 1 and svg.count("<!-- +3 not finite -->") == 1
