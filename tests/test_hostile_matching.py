@@ -169,6 +169,16 @@ def test_eval_of_a_numbered_folder_exits_1_and_suggests_the_rename_table(
     assert hint, err
     assert Path(hint.group(1)).resolve() == (data_root / "tno" / "names.csv").resolve()
     assert "Traceback" not in err and not out.exists()  # nothing was scored or stored
+    # the suggested table, as is (columns tang_id and scene found from their values)
+    code, err = _eval(["--fused", str(folder), "--dataset", "tno", "--out", str(out),
+                       "--rename", hint.group(1)], capsys)
+    assert code == 0, err
+    assert "no fused file for 39 pair(s): " in err
+    pairs = load_results(out).pairs.set_index("pair")
+    assert (pairs["status"] == "ok").sum() == 3
+    for row in names[:3]:
+        assert pairs.loc[row["scene"], "status"] == "ok"
+        assert Path(pairs.loc[row["scene"], "fused_path"]).name == f"{row['tang_id']}.png"
 
 
 def test_eval_with_rename_scores_each_pair_from_its_file_and_names_the_unmatched(
