@@ -230,7 +230,7 @@ def datasets_check(ctx: click.Context, name: str, subset: str | None) -> None:
 def clean(root: Path, dataset: str | None, subset: str | None, method: str | None,
           yes: bool) -> None:
     """Drop stored runs (the only way results are removed); says what it dropped."""
-    from fusionbench.results import drop_runs
+    from fusionbench.store.clean import drop_runs
 
     dropped = drop_runs(root, dataset=dataset, subset=subset, method=method, dry_run=not yes)
     verb = "dropped" if yes else "would drop (pass --yes to delete)"
