@@ -108,6 +108,12 @@ class Store:
                          (dataset, subset, method))
         return self._query(sql, (dataset, subset, method))[0][0]
 
+    def run(self, dataset: str, subset: str, method: str) -> RunRow | None:
+        """One stored run, or ``None``."""
+        found = [r for r in self.runs() if (r.dataset, r.subset, r.method)
+                 == (dataset, subset, method)]
+        return found[0] if found else None
+
     def runs(self) -> list[RunRow]:
         """Every stored run, sorted by dataset, subset, method."""
         rows = self._query("SELECT id, dataset, subset, method, manifest FROM runs "
