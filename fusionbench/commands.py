@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -40,6 +41,11 @@ from fusionbench.runner import (
     RunSummary,
     run_method,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from fusionbench.store import RunPaths
 
 
 def _subsets(dataset: Dataset, subset: str | None) -> list[Subset]:
@@ -92,7 +98,7 @@ def _config(metrics: str | None, profiles: tuple[str, ...], workers: int | None,
 
 def _run_with_bar(method: Method, dataset: Dataset, subset: Subset, out: Path,
                   config: RunConfig, data_root: Path | None,
-                  executor: Executor | None = None) -> RunSummary:
+                  executor: Executor | None = None, force: bool = False) -> RunSummary:
     from tqdm import tqdm
 
     n = len(dataset.pairs(subset))
@@ -100,13 +106,14 @@ def _run_with_bar(method: Method, dataset: Dataset, subset: Subset, out: Path,
                                                   else "")
     with tqdm(total=n, desc=label, unit="pair", leave=True, dynamic_ncols=True) as bar:
         return run_method(method, dataset, subset, out, config, data_root=data_root,
-                          progress=bar.update, executor=executor)
+                          progress=bar.update, executor=executor, force=force)
 
 
 def _print_summary(summary: RunSummary, profiles: tuple[str, ...]) -> None:
-    import pandas as pd
-
     paths = summary.paths
+    if summary.dropped is not None:
+        click.echo(f"dropped (--force): {paths.run_dir} ({summary.dropped[0]} pairs, "
+                   f"{summary.dropped[1]} scores)", err=True)
     click.echo(f"{paths.method} | {paths.dataset}/{paths.subset}: {len(summary.ok)} of "
                f"{summary.n_pairs} pairs scored ({summary.skipped} already done), "
                f"{len(summary.failed)} failed, {len(summary.missing)} not covered -> "
@@ -125,7 +132,7 @@ def _print_summary(summary: RunSummary, profiles: tuple[str, ...]) -> None:
         click.echo(f"  published outputs cover {covered} of {summary.n_pairs} pairs; not covered "
                    f"({len(summary.missing)}, status 'missing' in {paths.pairs_csv.name}, not "
                    f"averaged): {shown}{more}")
-    scores = pd.read_csv(paths.scores_csv)
+    scores = _stored_scores(paths)
     if scores.empty:
         return
     table = scores.pivot_table(index="convention", columns="metric", values="value",
@@ -135,14 +142,49 @@ def _print_summary(summary: RunSummary, profiles: tuple[str, ...]) -> None:
     rows = [p for p in profiles if p in table.index]
     cols = [m for m in PAPER_METRICS if m in table.columns]
     cols += sorted(c for c in table.columns if c not in cols)
-    from fusionbench.report.tables import nonfinite_summary
-
-    nonfinite = nonfinite_summary(scores)
-    click.echo(f"mean over {len(summary.ok)} pairs (convention in the first column)"
-               + (", NaN values left out as said below:" if nonfinite else ":"))
+    n_scored = scores["pair"].nunique()
+    click.echo(f"mean over {n_scored} scored pairs (convention in the first column; NaN "
+               "values are listed below and left out of their mean):")
     click.echo(table.loc[rows, cols].to_string(float_format=lambda v: f"{v:.4f}"))
-    for line in nonfinite:
-        click.echo(f"  {line}")
+    for line in nan_lines(scores):
+        click.echo(f"  {line}", err=True)
+
+
+def _stored_scores(paths: RunPaths) -> pd.DataFrame:
+    """The run's score rows as the store holds them (never read back from the export)."""
+    import pandas as pd
+
+    from fusionbench.store import SCORE_COLUMNS, Store
+    from fusionbench.store.tables import score_rows
+
+    with Store.create(paths.root) as store:
+        run = store.run(paths.dataset, paths.subset, paths.method)
+        rows = score_rows(store, run) if run is not None else []
+    return pd.DataFrame(rows, columns=[*SCORE_COLUMNS, "reason"])
+
+
+def nan_lines(scores: pd.DataFrame, limit: int = 5) -> list[str]:
+    """One line per (convention, metric) with NaN values: how many of how many pairs, which
+    pairs and why, e.g. ``VIF (standard): n = 41 of 42; 1 NaN: p7 (VIF is NaN: ...)``.
+
+    >>> import pandas as pd
+    >>> rows = pd.DataFrame({"convention": ["s", "s"], "metric": ["VIF", "VIF"],
+    ...                      "pair": ["p1", "p2"], "value": [0.5, float("nan")],
+    ...                      "reason": ["", "VIF is NaN: source a is constant (0/0)"]})
+    >>> nan_lines(rows)
+    ['VIF (s): n = 1 of 2; 1 NaN: p2 (VIF is NaN: source a is constant (0/0))']
+    """
+    out = []
+    for (convention, metric), group in scores.groupby(["convention", "metric"], sort=True):
+        nan = group[group["value"].isna()]
+        if nan.empty:
+            continue
+        shown = ", ".join(f"{r.pair} ({r.reason or 'no reason recorded'})"
+                          for r in nan.head(limit).itertuples())
+        more = "" if len(nan) <= limit else f" (+{len(nan) - limit} more)"
+        out.append(f"{metric} ({convention}): n = {len(group) - len(nan)} of {len(group)}; "
+                   f"{len(nan)} NaN: {shown}{more}")
+    return out
 
 
 def _report_pairing(dataset: Dataset, sub: Subset) -> None:
@@ -159,8 +201,9 @@ def _report_pairing(dataset: Dataset, sub: Subset) -> None:
 def run_command(method_names: str, dataset_name: str, subset: str | None, out: Path,
                 data_root: Path | None, device: str | None, weights: Path | None,
                 metrics: str | None, profiles: tuple[str, ...], workers: int | None,
-                executor: ExecutorChoice | None = None) -> int:
-    """``fusionbench run``: returns the exit code (3 when some pairs failed)."""
+                executor: ExecutorChoice | None = None, *, force: bool = False) -> int:
+    """``fusionbench run``: returns the exit code (3 when some pairs failed); ``force`` drops
+    each run's stored results first."""
     _check_scoring_options(metrics, profiles, workers)
     if executor is not None:
         executor.check()
@@ -187,7 +230,8 @@ def run_command(method_names: str, dataset_name: str, subset: str | None, out: P
                     click.echo(f"{method.name}: skipped on {dataset.name}/{sub.name} (no "
                                "published outputs there)", err=True)
                     continue
-                summary = _run_with_bar(method, dataset, sub, out, config, data_root, remote)
+                summary = _run_with_bar(method, dataset, sub, out, config, data_root, remote,
+                                        force)
                 _print_summary(summary, config.profiles)
                 any_failed |= bool(summary.failed)
     finally:
@@ -232,7 +276,7 @@ def _match_fused_folder(fused: Path, dataset: Dataset, sub: Subset, pattern: str
 def eval_command(fused: Path, dataset_name: str, name: str, subset: str | None, pattern: str,
                  out: Path, data_root: Path | None, metrics: str | None,
                  profiles: tuple[str, ...], workers: int | None,
-                 rename_file: Path | None = None) -> int:
+                 rename_file: Path | None = None, *, force: bool = False) -> int:
     """``fusionbench eval``: score a folder of fused images as a published method."""
     _check_scoring_options(metrics, profiles, workers)
     check_name(name, "--name")
@@ -253,7 +297,7 @@ def eval_command(fused: Path, dataset_name: str, name: str, subset: str | None, 
                     outputs={key: str(fused.resolve())}, file_pattern=pattern,
                     file_rename=rename, card_path=origin)
     config = _config(metrics, profiles, workers, network=False)
-    summary = _run_with_bar(method, dataset, sub, out, config, data_root)
+    summary = _run_with_bar(method, dataset, sub, out, config, data_root, force=force)
     _print_summary(summary, config.profiles)
     return EXIT_PAIRS_FAILED if summary.failed else 0
 

@@ -104,9 +104,9 @@ def _constant_pair_results(tmp_path: Path, capsys: pytest.CaptureFixture) -> tup
     code = main_exit_code(["eval", "--fused", str(fused), "--dataset", str(dataset), "--name",
                            "con", "--out", str(results), "--profile", "standard",
                            "--metrics", "EN,VIF", "--workers", "1"])
-    out = capsys.readouterr().out
-    assert code == 0, out
-    return results, out
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    return results, captured.out + captured.err
 
 
 def test_a_nan_score_is_shown_in_every_report_format(tmp_path: Path,
@@ -120,7 +120,7 @@ def test_a_nan_score_is_shown_in_every_report_format(tmp_path: Path,
 
     results, eval_out = _constant_pair_results(tmp_path, capsys)
     # the eval summary does not claim a mean over 3 pairs for VIF
-    assert "VIF (standard): n = 2 of 3; 1 NaN: flat" in eval_out
+    assert "VIF (standard): n = 2 of 3; 1 NaN: flat (VIF is NaN" in eval_out
     scores = load_results(results).scores
     vif = scores[scores["metric"] == "VIF"].set_index("pair")["value"]
     assert np.isnan(vif["flat"]) and np.isfinite(vif[["p1", "p2"]]).all()  # kept as a NaN row

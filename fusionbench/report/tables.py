@@ -278,30 +278,6 @@ def nonfinite_scores(scores: pd.DataFrame, dataset: str, subset: str,
     return {key: tuple(sorted(vals, key=lambda v: v.pair)) for key, vals in out.items()}
 
 
-def nonfinite_summary(scores: pd.DataFrame) -> list[str]:
-    """For the scores of one run: a line per metric and convention with NaN (or infinite)
-    values, saying how many values its mean is over and which pairs are left out.
-
-    >>> df = pd.DataFrame({"method": "a", "dataset": "d", "subset": "all",
-    ...                    "pair": ["p1", "p2", "p3"], "metric": "VIF",
-    ...                    "convention": "standard", "value": [0.5, 0.7, np.nan]})
-    >>> nonfinite_summary(df)
-    ['VIF (standard): n = 2 of 3; 1 NaN: p3']
-    """
-    lines = []
-    for (dataset, subset, convention), group in scores.groupby(
-            ["dataset", "subset", "convention"], sort=True):
-        values = pd.to_numeric(group["value"], errors="coerce").to_numpy(float)
-        finite = group[np.isfinite(values)].groupby(["method", "metric"]).size()
-        bad = nonfinite_scores(group, str(dataset), str(subset), str(convention))
-        for (method, metric), entries in sorted(bad.items()):
-            n = int(finite.get((method, metric), 0))
-            reasons = sorted({v.reason for v in entries if v.reason})
-            why = f" ({'; '.join(reasons)})" if reasons else ""
-            lines.append(f"{metric} ({convention}): {count_note(n, entries)}{why}")
-    return lines
-
-
 def _cells(wide: pd.DataFrame, method: str, metrics: Sequence[str],
            pairs: Sequence[str] | None, nonfinite: NonFiniteScores) -> list[Cell]:
     cells = []
