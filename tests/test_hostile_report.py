@@ -201,3 +201,22 @@ def test_box_plot_says_how_many_values_are_not_finite(tmp_path: Path) -> None:
     svg = (out / "assets" / "box_toy__all__standard__main.svg").read_text()
     # matplotlib's SVG keeps each line of text as a comment: under beta's empty SD box
     assert svg.count("<!-- n=0 -->") == 1 and svg.count("<!-- +3 not finite -->") == 1
+
+
+def test_metric_warnings_recorded_for_a_pair_are_shown_in_the_report(
+        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    import json
+
+    results, _ = _constant_pair_results(tmp_path, capsys)  # pair flat: a constant fused image
+    out = tmp_path / "rep"
+    code = main_exit_code(["report", "--results", str(results), "--out", str(out),
+                           "--format", "md", "--format", "html", "--no-figures",
+                           "--no-progress"])
+    assert code == 0, capsys.readouterr().err
+    line = "con: metric warning for 1 pair(s) (flat): fused image fused is constant"
+    assert f"> {line}" in (out / "tables.md").read_text()
+    html = (out / "index.html").read_text()
+    assert line in html and "<caption>Metric warnings</caption>" in html
+    (run,) = json.loads((out / "report.json").read_text())["groups"][0]["runs"]
+    assert [w["pair"] for w in run["warnings"]] == ["flat"]
+    assert run["warnings"][0]["warning"].startswith("fused image fused is constant")

@@ -72,7 +72,9 @@ def report_dict(groups: Sequence[Any], paper_tables: Sequence[PaperTable],
         "groups": [{"dataset": g.dataset, "subset": g.subset, "n_pairs": g.n_pairs,
                     "synthetic_data": g.synthetic, "notes": g.notes,
                     "runs": [{"method": r.method, "label": r.label, "n_listed": r.n_listed,
-                              "n_ok": r.n_ok, "n_failed": len(r.failed)} for r in g.runs],
+                              "n_ok": r.n_ok, "n_failed": len(r.failed),
+                              "warnings": [{"pair": p, "warning": w} for p, w in r.warnings]}
+                             for r in g.runs],
                     "grids": [{"pair": p, "path": src} for p, src in g.grids]}
                    for g in groups],
         "tables": [_table_json(b) for g in groups for b in g.tables],
