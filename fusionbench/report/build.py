@@ -138,7 +138,8 @@ def _run_warnings(pairs: pd.DataFrame) -> list[tuple[str, str]]:
         return []
     out = []
     for pair, joined in zip(pairs["pair"], pairs["warnings"].fillna(""), strict=True):
-        out += [(str(pair), text.strip()) for text in str(joined).split(" | ") if text.strip()]
+        out += [(str(pair), " ".join(text.split()))  # one line (a LaTeX comment, a list item)
+                for text in str(joined).split(" | ") if text.strip()]
     return sorted(out)
 
 

@@ -274,7 +274,7 @@ def nonfinite_scores(scores: pd.DataFrame, dataset: str, subset: str,
             bad[["method", "metric", "pair", "value"]].itertuples(index=False, name=None),
             reasons.fillna("").astype(str), strict=True):
         out.setdefault((str(method), str(metric)), []).append(
-            NonFinite(str(pair), float(value), reason))
+            NonFinite(str(pair), float(value), " ".join(reason.split())))
     return {key: tuple(sorted(vals, key=lambda v: v.pair)) for key, vals in out.items()}
 
 
