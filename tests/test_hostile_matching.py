@@ -289,3 +289,14 @@ def test_eval_names_a_pair_with_several_files_and_fails_it(
     pairs = load_results(out).pairs.set_index("pair")
     assert pairs.loc["APC_4", "status"] == "ok" and pairs.loc["Road", "status"] == "failed"
     assert "several files match pair 'Road'" in pairs.loc["Road", "reason"]
+
+
+def test_eval_names_the_dataset_files_without_a_partner(tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture) -> None:
+    dataset = _dataset(tmp_path / "ds", ["Road"])
+    (dataset / "ir" / "lonely.png").write_bytes((dataset / "ir" / "Road.png").read_bytes())
+    fused = _fused(tmp_path / "fused", {"Road": "Road.png"}, dataset)
+    code, err = _eval(["--fused", str(fused), "--dataset", str(dataset), "--out",
+                       str(tmp_path / "res")], capsys)
+    assert code == 0, err
+    assert [line for line in err.splitlines() if "skipped file:" in line and "lonely.png" in line]
