@@ -206,7 +206,7 @@ def test_run_published_records_missing_and_scores_files_as_they_are(
     assert result.exit_code == 0, result.output
     assert "2 of 3 pairs scored" in result.output
     assert "published outputs cover 2 of 3 pairs" in result.output and "wall" in result.output
-    assert "mean over 2 pairs" in result.output
+    assert "mean over 2 scored pairs" in result.output
 
     run_dir = out / "tno" / "all" / "densefuse"
     pairs = pd.read_csv(run_dir / "pairs.csv", keep_default_na=False).set_index("pair")
