@@ -248,7 +248,7 @@ def _match_fused_folder(fused: Path, dataset: Dataset, sub: Subset, pattern: str
     ``--rename``; a partial match names the pairs left without a file."""
     pairs = [p.name for p in dataset.pairs(sub)]
     where = dataset.name if sub.name == "all" else f"{dataset.name}/{sub.name}"
-    rename = {}
+    rename: dict[str, str] = {}
     if rename_file is not None:
         rename = read_rename(rename_file, pair_slot_values(fused, pattern), pairs, strict=True,
                              where=where)
