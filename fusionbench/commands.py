@@ -164,8 +164,9 @@ def _stored_scores(paths: RunPaths) -> pd.DataFrame:
 
 
 def nan_lines(scores: pd.DataFrame, limit: int = 5) -> list[str]:
-    """One line per (convention, metric) with NaN values: how many of how many pairs, which
-    pairs and why, e.g. ``VIF (standard): n = 41 of 42; 1 NaN: p7 (VIF is NaN: ...)``.
+    """One line per (convention, metric) with NaN or inf values: how many of how many pairs,
+    which pairs and why (the report's :func:`~fusionbench.report.tables.count_note`), e.g.
+    ``VIF (standard): n = 41 of 42; 1 NaN: p7 (VIF is NaN: ...)``.
 
     >>> import pandas as pd
     >>> rows = pd.DataFrame({"convention": ["s", "s"], "metric": ["VIF", "VIF"],
@@ -174,16 +175,19 @@ def nan_lines(scores: pd.DataFrame, limit: int = 5) -> list[str]:
     >>> nan_lines(rows)
     ['VIF (s): n = 1 of 2; 1 NaN: p2 (VIF is NaN: source a is constant (0/0))']
     """
+    import numpy as np
+
+    from fusionbench.report.tables import NonFinite, count_note
+
     out = []
     for (convention, metric), group in scores.groupby(["convention", "metric"], sort=True):
-        nan = group[group["value"].isna()]
-        if nan.empty:
+        bad = group[~np.isfinite(group["value"].to_numpy(dtype=float))]
+        if bad.empty:
             continue
-        shown = ", ".join(f"{r.pair} ({r.reason or 'no reason recorded'})"
-                          for r in nan.head(limit).itertuples())
-        more = "" if len(nan) <= limit else f" (+{len(nan) - limit} more)"
-        out.append(f"{metric} ({convention}): n = {len(group) - len(nan)} of {len(group)}; "
-                   f"{len(nan)} NaN: {shown}{more}")
+        nonfinite = [NonFinite(f"{r.pair} ({r.reason or 'no reason recorded'})", r.value)
+                     for r in bad.itertuples()]
+        out.append(f"{metric} ({convention}): "
+                   f"{count_note(len(group) - len(bad), nonfinite, shown=limit)}")
     return out
 
 
