@@ -46,12 +46,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--pairs", type=int, default=870)
+    parser.add_argument("--root", type=Path, default=None, help="reuse or keep the store here")
     args = parser.parse_args()
-    root = Path(tempfile.mkdtemp())
-    t0 = time.perf_counter()
-    n = build(root, args.runs, args.pairs)
-    print(f"built {n} score rows in {time.perf_counter() - t0:.1f} s; "
-          f"load average {os.getloadavg()}")
+    root = args.root or Path(tempfile.mkdtemp())
+    if not (root / "fusionbench.sqlite").is_file():
+        t0 = time.perf_counter()
+        n = build(root, args.runs, args.pairs)
+        print(f"built {n} score rows in {time.perf_counter() - t0:.1f} s; "
+              f"load average {os.getloadavg()}")
     for label in ("cold", "warm"):
         t0 = time.perf_counter()
         results = load_results(root)

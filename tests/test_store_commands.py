@@ -42,12 +42,14 @@ def _write_legacy(source: Path, legacy: Path) -> None:
         "SELECT id, dataset, subset, method FROM runs")
     folder = legacy / dataset / subset / method
     (folder / "records").mkdir(parents=True)
-    for pair, status, a, b, f in conn.execute(
-            "SELECT pair, status, a, b, f FROM pairs WHERE run_id = ?", (run_id,)):
+    for pair, status, ids, a, b, f in conn.execute(
+            "SELECT pair, status, p.a || ',' || p.b || ',' || p.f, ia.sha256, ib.sha256, "
+            "i_f.sha256 FROM pairs p JOIN images ia ON ia.id = p.a JOIN images ib ON "
+            "ib.id = p.b JOIN images i_f ON i_f.id = p.f WHERE run_id = ?", (run_id,)):
         scores = [{"metric": m, "convention": p, "value": v, "version": ver}
                   for m, p, v, ver in conn.execute(
                       "SELECT metric, profile, value, version FROM scores "
-                      "WHERE a = ? AND b = ? AND f = ?", (a, b, f))]
+                      "WHERE a = ? AND b = ? AND f = ?", tuple(map(int, ids.split(","))))]
         (folder / "records" / f"{pair}.json").write_text(json.dumps({
             "pair": pair, "status": status, "reason": "", "fused_path": "", "a_path": "",
             "b_path": "", "seconds": 0.1, "scores": scores, "fingerprint": "old",

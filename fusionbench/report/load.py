@@ -176,11 +176,9 @@ def _store_frames(store: Store) -> tuple[pd.DataFrame, pd.DataFrame]:
     pairs = pd.DataFrame.from_records(store.pair_table(), columns=pair_cols)
     pairs["seconds"] = pairs["seconds"].astype(float)
     pairs["warnings"] = [" | ".join(json.loads(w)) if w != "[]" else "" for w in pairs["warnings"]]
-    raw = pd.DataFrame.from_records(store.score_table(), columns=[
-        "pair_id", "convention", "metric", "version", "value", "reason"])
+    raw = pd.DataFrame.from_records(store.score_table(current_versions()), columns=[
+        "pair_id", "convention", "metric", "value", "reason"])
     raw["value"] = raw["value"].astype(float)
-    versions = current_versions()
-    raw = raw[raw["version"].to_numpy() == raw["convention"].map(versions).to_numpy()]
     raw = raw.merge(pairs[["pair_id", "run_id", "pair"]], on="pair_id", how="inner")
     wanted = pd.DataFrame.from_records(store.metric_table(),
                                        columns=["run_id", "convention", "metric"])

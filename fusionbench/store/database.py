@@ -47,6 +47,15 @@ def _value(v: float) -> float | None:
     return None if math.isnan(v) else float(v)
 
 
+def _image_ids(conn: sqlite3.Connection, shas: Iterable[str]) -> tuple[int, ...]:
+    """The ids of these image sha256s, adding the unknown ones (inside a transaction)."""
+    out = []
+    for sha in shas:
+        conn.execute("INSERT OR IGNORE INTO images (sha256) VALUES (?)", (sha,))
+        out.append(conn.execute("SELECT id FROM images WHERE sha256 = ?", (sha,)).fetchone()[0])
+    return tuple(out)
+
+
 class Store:
     """The runs, pairs and scores under one results root (``<root>/fusionbench.sqlite``)."""
 
@@ -144,14 +153,19 @@ class Store:
             conn.execute("DELETE FROM runs WHERE id = ?", (run_id,))
             conn.execute("DELETE FROM scores WHERE NOT EXISTS (SELECT 1 FROM pairs p WHERE "
                          "p.a = scores.a AND p.b = scores.b AND p.f = scores.f)")
+            conn.execute("DELETE FROM images WHERE id NOT IN (SELECT a FROM pairs WHERE a "
+                         "NOT NULL UNION SELECT b FROM pairs WHERE b NOT NULL UNION SELECT f "
+                         "FROM pairs WHERE f NOT NULL)")
         return n_pairs, n_scores
 
     # pairs ----------------------------------------------------------------------------------
     def pairs(self, run_id: int) -> dict[str, PairRecord]:
         """The stored pairs of a run (without scores), by pair name."""
-        rows = self._query("SELECT pair, status, reason, fused_path, a_path, b_path, seconds, "
-                           "fingerprint, a, b, f, warnings FROM pairs WHERE run_id = ?",
-                           (run_id,))
+        rows = self._query(
+            "SELECT pair, status, reason, fused_path, a_path, b_path, seconds, fingerprint, "
+            "ia.sha256, ib.sha256, i_f.sha256, warnings FROM pairs p "
+            "LEFT JOIN images ia ON ia.id = p.a LEFT JOIN images ib ON ib.id = p.b "
+            "LEFT JOIN images i_f ON i_f.id = p.f WHERE run_id = ?", (run_id,))
         out = {}
         for pair, status, reason, fused, a_path, b_path, secs, fp, a, b, f, warns in rows:
             images = {"a": a, "b": b, "f": f} if a is not None else {}
@@ -166,14 +180,18 @@ class Store:
         return self._query("SELECT rowid, run_id, pair, status, reason, fused_path, a_path, "
                            "b_path, seconds, warnings FROM pairs ORDER BY run_id, pair")
 
-    def score_table(self) -> list[tuple]:
-        """``(pair_id, profile, metric, version, value, reason)`` of every score of every
-        ``ok`` pair, at every engine version, unfiltered by the runs' metrics (the bulk read
+    def score_table(self, versions: Mapping[str, str]) -> list[tuple]:
+        """``(pair_id, profile, metric, value, reason)`` of every score of every ``ok`` pair
+        at each profile's ``versions[profile]``, unfiltered by the runs' metrics (the bulk read
         behind ``load_results``, which filters with pandas; value ``None`` for NaN)."""
+        if not versions:
+            return []
+        cases = " ".join("WHEN ? THEN ?" for _ in versions)
         return self._query(
-            "SELECT p.rowid, s.profile, s.metric, s.version, s.value, s.reason "
+            "SELECT p.rowid, s.profile, s.metric, s.value, s.reason "
             "FROM pairs p JOIN scores s ON s.a = p.a AND s.b = p.b AND s.f = p.f "
-            "WHERE p.status = 'ok'")
+            f"WHERE p.status = 'ok' AND s.version = CASE s.profile {cases} END",
+            [x for item in versions.items() for x in item])
 
     def metric_table(self) -> list[tuple]:
         """``(run_id, profile, metric)`` of every run."""
@@ -184,16 +202,16 @@ class Store:
         already known for the same images and convention keeps its value)."""
         key = record.key if record.status == "ok" else None
         with self._transaction(f"storing pair {record.pair}") as conn:
+            ids = _image_ids(conn, (key.a, key.b, key.f)) if key else (None, None, None)
             conn.execute(
                 "INSERT OR REPLACE INTO pairs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (run_id, record.pair, record.status, record.reason, record.fused_path,
                  record.a_path, record.b_path, float(record.seconds), record.fingerprint,
-                 key.a if key else None, key.b if key else None, key.f if key else None,
-                 json.dumps(record.warnings)))
+                 *ids, json.dumps(record.warnings)))
             if key is not None:
                 conn.executemany(
                     "INSERT OR IGNORE INTO scores VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(key.a, key.b, key.f, s["convention"], s["version"], s["metric"],
+                    [(*ids, s["convention"], s["version"], s["metric"],
                       _value(s["value"]), s.get("reason", "")) for s in record.scores])
 
     # scores ---------------------------------------------------------------------------------
@@ -204,9 +222,10 @@ class Store:
         if not names:
             return {}
         marks = ",".join("?" * len(names))
+        image = "(SELECT id FROM images WHERE sha256 = ?)"
         rows = self._query(
-            f"SELECT metric, value, reason FROM scores WHERE a = ? AND b = ? AND f = ? "
-            f"AND profile = ? AND version = ? AND metric IN ({marks})",
+            f"SELECT metric, value, reason FROM scores WHERE a = {image} AND b = {image} "
+            f"AND f = {image} AND profile = ? AND version = ? AND metric IN ({marks})",
             (key.a, key.b, key.f, profile, version, *names))
         return {m: (math.nan if v is None else float(v), r) for m, v, r in rows}
 
@@ -240,8 +259,9 @@ class Store:
     def add_scores(self, rows: Iterable[tuple]) -> None:
         """Add content-addressed ``(a, b, f, profile, version, metric, value[, reason])`` rows
         (value ``None`` for NaN); known keys keep their value."""
-        full = [(*r, "") if len(r) == 7 else tuple(r) for r in rows]
         with self._transaction("adding scores") as conn:
+            full = [(*_image_ids(conn, r[:3]), *r[3:], *([""] if len(r) == 7 else []))
+                    for r in rows]
             conn.executemany("INSERT OR IGNORE INTO scores VALUES (?, ?, ?, ?, ?, ?, ?, ?)", full)
 
     def count_scores(self) -> int:

@@ -10,9 +10,12 @@ Tables:
     one row per (dataset, subset, method label); ``manifest`` is the run's JSON manifest.
 ``run_metrics``
     every (profile, metric) ever asked of the run: its table shows these (merge, never wipe).
+``images``
+    the sha256 of every decoded image the store has scores of, by a small integer id (the keys
+    of ``pairs`` and ``scores``: integer joins keep a million-row read fast).
 ``pairs``
     one row per (run, pair): status, reason, files, the sha256 of the files behind it
-    (``fingerprint``) and of the three decoded images (``a``, ``b``, ``f``).
+    (``fingerprint``) and the ids of its three decoded images (``a``, ``b``, ``f``).
 ``scores``
     content-addressed: (a, b, f, profile, engine version, metric) -> value, NaN reason. A run's
     scores are its ``ok`` pairs' images joined with its ``run_metrics`` at each profile's current
@@ -28,11 +31,12 @@ from pathlib import Path
 from fusionbench.errors import FusionbenchError, OutputError, RunLockedError
 
 STORE_FILE = "fusionbench.sqlite"
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 BUSY_TIMEOUT_MS = 60_000
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS images (id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY,
     dataset TEXT NOT NULL, subset TEXT NOT NULL, method TEXT NOT NULL,
@@ -52,14 +56,16 @@ CREATE TABLE IF NOT EXISTS pairs (
     fused_path TEXT NOT NULL DEFAULT '', a_path TEXT NOT NULL DEFAULT '',
     b_path TEXT NOT NULL DEFAULT '', seconds REAL NOT NULL DEFAULT 0,
     fingerprint TEXT NOT NULL DEFAULT '',
-    a TEXT, b TEXT, f TEXT,
+    a INTEGER REFERENCES images(id), b INTEGER REFERENCES images(id),
+    f INTEGER REFERENCES images(id),
     warnings TEXT NOT NULL DEFAULT '[]',
     PRIMARY KEY (run_id, pair),
     CHECK (status != 'ok' OR (a IS NOT NULL AND b IS NOT NULL AND f IS NOT NULL))
 );
 CREATE INDEX IF NOT EXISTS pairs_by_images ON pairs (a, b, f);
 CREATE TABLE IF NOT EXISTS scores (
-    a TEXT NOT NULL, b TEXT NOT NULL, f TEXT NOT NULL,
+    a INTEGER NOT NULL REFERENCES images(id), b INTEGER NOT NULL REFERENCES images(id),
+    f INTEGER NOT NULL REFERENCES images(id),
     profile TEXT NOT NULL, version TEXT NOT NULL, metric TEXT NOT NULL,
     value REAL,                          -- NULL stands for NaN (SQLite has no NaN)
     reason TEXT NOT NULL DEFAULT '',     -- why the value is NaN
