@@ -132,3 +132,27 @@ def test_a_nan_score_is_stored_with_its_reason_and_shown_not_dropped(tmp_path: P
     vif = scores[(scores["metric"] == "VIF") & (scores["pair"] == "p0")].iloc[0]
     assert np.isnan(vif["value"]) and "constant" in vif["reason"]
     assert len(scores) == 8  # the NaN row is kept
+
+
+def test_a_read_only_copy_of_a_results_root_is_read(tmp_path: Path) -> None:
+    """`report`, `regress` and `verify` only read: a results root on a read-only file system
+    (a colleague's share) is read in full, and writing there is a clear error (exit 6)."""
+    import os
+    import subprocess
+
+    ds, sub = _sample()
+    run_method(Registry.builtin().get("average"), ds, sub, tmp_path / "src", FAST)
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "--bind", str(tmp_path / "src"), str(ro)],
+                                           capture_output=True).returncode != 0:
+        pytest.skip("needs root and bind mounts to make a read-only file system")
+    try:
+        assert subprocess.run(["mount", "-o", "remount,ro,bind", str(ro)]).returncode == 0
+        pd.testing.assert_series_equal(_values(ro), _values(tmp_path / "src"))
+        checked = CliRunner().invoke(cli, ["verify", "--results", str(ro)])
+        assert checked.exit_code == 0, checked.output
+        dropped = CliRunner().invoke(cli, ["clean", "--results", str(ro), "--yes"])
+        assert dropped.exit_code == 6 and "cannot write in" in dropped.output
+    finally:
+        subprocess.run(["umount", str(ro)])

@@ -42,7 +42,7 @@ def drop_runs(root: Path, *, dataset: str | None = None, subset: str | None = No
     if not root.is_dir():
         return []
     refuse_legacy_layout(root)
-    store = Store.open(root)
+    store = Store.open(root, readonly=dry_run)
     if store is None:
         return []
     out = []

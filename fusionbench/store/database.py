@@ -70,12 +70,13 @@ class Store:
         return cls(root, connect(Path(root) / STORE_FILE, create=True))
 
     @classmethod
-    def open(cls, root: Path) -> Store | None:
-        """Open the store of ``root`` for reading; ``None`` when there is none."""
+    def open(cls, root: Path, *, readonly: bool = True) -> Store | None:
+        """Open the store of ``root`` (for reading only unless ``readonly=False``); ``None``
+        when there is none."""
         path = Path(root) / STORE_FILE
         if not path.is_file():
             return None
-        return cls(root, connect(path, create=False))
+        return cls(root, connect(path, create=False, readonly=readonly))
 
     def close(self) -> None:
         self._conn.close()

@@ -90,7 +90,7 @@ def store_error(exc: sqlite3.Error, path: Path, doing: str) -> FusionbenchError:
         return OutputError(path.parent, f"the disk is full or failing while {doing} {path.name} "
                            f"({text}); free space and run again: finished pairs are kept")
     if "readonly" in text or "unable to open" in text:
-        return OutputError(path.parent, f"{path.name} cannot be opened for {doing} ({text})")
+        return OutputError(path.parent, f"{path.name} cannot be opened ({text}) while {doing}")
     if "locked" in text or "busy" in text:
         return RunLockedError(f"{path}: another fusionbench process kept the store busy for "
                               f"{BUSY_TIMEOUT_MS // 1000} s while {doing}; nothing was changed. "
@@ -99,8 +99,24 @@ def store_error(exc: sqlite3.Error, path: Path, doing: str) -> FusionbenchError:
                       "`fusionbench verify` checks it")
 
 
-def connect(path: Path, *, create: bool) -> sqlite3.Connection:
-    """Open (and with ``create`` make) the store file at ``path``.
+def _open_read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection; on a read-only file system (where SQLite cannot make the WAL
+    index beside the file) the file is opened as immutable: nobody can change it there."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000,
+                           isolation_level=None)
+    try:
+        conn.execute("SELECT 1 FROM meta LIMIT 1").fetchall()
+        return conn
+    except sqlite3.OperationalError as exc:
+        conn.close()
+        if "unable to open" not in str(exc):
+            raise
+    return sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True, isolation_level=None)
+
+
+def connect(path: Path, *, create: bool, readonly: bool = False) -> sqlite3.Connection:
+    """Open (and with ``create`` make) the store file at ``path``; ``readonly`` for readers
+    (``report``, ``regress``, ``verify``, workers), which then also work on a read-only copy.
 
     SQLite answers "database is locked" at once, without its busy handler, when several
     processes switch a new file to WAL at the same moment, so setting up waits and tries again,
@@ -110,9 +126,12 @@ def connect(path: Path, *, create: bool) -> sqlite3.Connection:
     try:
         if create:
             path.parent.mkdir(parents=True, exist_ok=True)
-        uri = f"file:{path}?mode={'rwc' if create else 'rw'}"
-        conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000,
-                               isolation_level=None)
+        if readonly and not create:
+            conn = _open_read_only(path)
+        else:
+            uri = f"file:{path}?mode={'rwc' if create else 'rw'}"
+            conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000,
+                                   isolation_level=None)
     except OSError as exc:
         raise OutputError(path.parent, f"cannot create the store ({exc.strerror or exc})") from exc
     except sqlite3.Error as exc:
@@ -121,7 +140,8 @@ def connect(path: Path, *, create: bool) -> sqlite3.Connection:
     while True:
         try:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            conn.execute("PRAGMA foreign_keys = ON")
+            if not readonly:
+                conn.execute("PRAGMA foreign_keys = ON")
             if create:
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.executescript(SCHEMA)
