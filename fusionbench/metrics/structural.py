@@ -51,22 +51,26 @@ def _filter(x: np.ndarray, w: np.ndarray, mode: str) -> np.ndarray:
     return ndimage.correlate1d(y, w, axis=1, mode=mode)
 
 
-def ssim_matlab(x: np.ndarray, y: np.ndarray, *, dynamic_range: float = 1.0) -> float:
+def ssim_matlab(x: np.ndarray, y: np.ndarray, *, dynamic_range: float = 1.0,
+                border: str = "nearest") -> float:
     """MATLAB ``ssim(x, y)``: ((2 mx my + C1)(2 sxy + C2)) / ((mx^2 + my^2 + C1)(sx + sy + C2))
     with C1 = (0.01 L)^2, C2 = (0.03 L)^2, L = ``dynamic_range``, Gaussian-weighted moments
-    (11 x 11, sigma 1.5, replicated borders), averaged over every pixel.
+    (11 x 11, sigma 1.5, replicated borders), averaged over every pixel. ``border="valid"``:
+    only the windows inside the image (Wang's ``ssim_index``, as VIFB calls it with L = 255).
 
     >>> x = np.arange(144.0).reshape(12, 12)
     >>> ssim_matlab(x, x)
     1.0
+    >>> round(ssim_matlab(x, x[::-1], dynamic_range=255.0, border="valid"), 6)  # rows reversed
+    -0.810797
     """
     w = gaussian_window_1d(11, 1.5)
-    mx, my = _filter(x, w, "nearest"), _filter(y, w, "nearest")
+    mx, my = _filter(x, w, border), _filter(y, w, border)
     mxy = mx * my
     mx2, my2 = mx * mx, my * my
-    sx = _filter(x * x, w, "nearest") - mx2
-    sy = _filter(y * y, w, "nearest") - my2
-    sxy = _filter(x * y, w, "nearest") - mxy
+    sx = _filter(x * x, w, border) - mx2
+    sy = _filter(y * y, w, border) - my2
+    sxy = _filter(x * y, w, border) - mxy
     c1, c2 = (0.01 * dynamic_range) ** 2, (0.03 * dynamic_range) ** 2
     ssim_map = ((2 * mxy + c1) * (2 * sxy + c2)) / ((mx2 + my2 + c1) * (sx + sy + c2))
     return float(np.mean(ssim_map))
