@@ -99,6 +99,31 @@ class PreparedImage:
         v = self._u8 if self._u8 is not None else self.values
         return bool(v.max() == v.min())
 
+    def channel(self, k: int) -> PreparedImage:
+        """Channel ``k`` of a colour image as a gray image (a gray image is returned as is).
+
+        >>> img = PreparedImage("f", np.arange(12, dtype=np.uint8).reshape(2, 2, 3), True, True)
+        >>> img.channel(1).u8().tolist(), img.channel(1).channel(2).shape
+        ([[1, 4], [7, 10]], (2, 2))
+        """
+        if len(self.shape) == 2:
+            return self
+        if self._u8 is not None:
+            return PreparedImage(self.name, self._u8[..., k], True, self.finite)
+        return PreparedImage(self.name, self.values[..., k], self.integral, self.finite)
+
+    def side_by_side(self) -> PreparedImage:
+        """The 8-bit channels of a colour image next to each other, one M x 3N image (what
+        MATLAB's ``[M, N] = size(img)`` sees of an M x N x 3 image).
+
+        >>> img = PreparedImage("f", np.arange(12, dtype=np.uint8).reshape(2, 2, 3), True, True)
+        >>> img.side_by_side().u8().tolist()
+        [[0, 3, 1, 4, 2, 5], [6, 9, 7, 10, 8, 11]]
+        """
+        rgb = self.u8()
+        return PreparedImage(self.name, np.concatenate([rgb[..., k] for k in range(3)], axis=1),
+                             True, self.finite)
+
     def u8(self) -> np.ndarray:
         """The image as MATLAB ``uint8()`` would store it (round half away, clip), channels kept."""
         if self._u8 is not None:

@@ -104,6 +104,25 @@ def ssim_skimage(x: np.ndarray, y: np.ndarray) -> float:
     return float(s[pad:-pad, pad:-pad].mean(dtype=np.float64))
 
 
+def ssim(f: np.ndarray, a: np.ndarray, b: np.ndarray, *, form: str = "matlab",
+         combine: str = "sum", dynamic_range: float = 1.0, border: str = "nearest") -> float:
+    """SSIM of F against both sources: ``combine="sum"`` ssim(F, A) + ssim(F, B) (VIFB,
+    CDDFuse; up to 2) or ``"mean"`` 0.5 ssim(F, A) + 0.5 ssim(F, B) (Tang 2023); ``form``
+    :func:`ssim_matlab` (with ``dynamic_range`` and ``border``) or ``"skimage"``
+    (:func:`ssim_skimage`).
+
+    >>> x = np.arange(144.0).reshape(12, 12)
+    >>> ssim(x, x, x), ssim(x, x, x, combine="mean"), round(ssim(x, x, x, form="skimage"), 6)
+    (2.0, 1.0, 2.0)
+    """
+    if form == "skimage":
+        s_a, s_b = ssim_skimage(f, a), ssim_skimage(f, b)
+    else:
+        s_a = ssim_matlab(f, a, dynamic_range=dynamic_range, border=border)
+        s_b = ssim_matlab(f, b, dynamic_range=dynamic_range, border=border)
+    return 0.5 * s_a + 0.5 * s_b if combine == "mean" else s_a + s_b
+
+
 #: MEF-SSIM constants of mef_ssim.m / analysis_ms_ssim.m.
 MEF_K = 0.03
 MEF_WINDOW = 11
