@@ -139,4 +139,4 @@ class MefMsSsim:
 
     def __call__(self, c: Context) -> float:
         f, a, b = c.triple("255")
-        return ST.mef_ms_ssim(np.stack([a, b]), f, first_scale=c.value(MefSsim()))
+        return ST.mef_ms_ssim(np.stack([a, b]), f, first_scale=c.value(MefSsim())[0])

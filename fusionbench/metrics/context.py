@@ -22,6 +22,7 @@ import numpy as np
 
 from fusionbench.metrics import histogram as H
 from fusionbench.metrics._inputs import PreparedImage
+from fusionbench.metrics._undefined import collecting
 
 
 class Context:
@@ -56,10 +57,15 @@ class Context:
             self._cache[key] = make()
         return self._cache[key]
 
-    def value(self, fn: Callable[[Context], float]) -> float:
-        """``fn(self)``, evaluated once per computation for all contexts sharing a cache
-        (computations that compare equal are the same computation)."""
-        return self._cached(("value", fn), lambda: fn(self))
+    def value(self, fn: Callable[[Context], float]) -> tuple[float, tuple[str, ...]]:
+        """``fn(self)`` and the reasons its formulas gave for a NaN
+        (:func:`~fusionbench.metrics._undefined.undefined`), evaluated once per computation for
+        all contexts sharing a cache (computations that compare equal are the same)."""
+        def make() -> tuple[float, tuple[str, ...]]:
+            with collecting() as reasons:
+                value = float(fn(self))
+            return value, tuple(reasons)
+        return self._cached(("value", fn), make)
 
     def u8(self, role: str) -> np.ndarray:
         """Gray uint8 image of ``role`` (``"F"``, ``"A"`` or ``"B"``)."""

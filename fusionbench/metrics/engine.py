@@ -1,4 +1,12 @@
-"""The metric dispatcher :func:`score` and the functional core (one function per metric).
+"""The one metrics engine: :func:`score` and :func:`score_many` score a triple under any
+profile, and per-metric shortcuts (:func:`entropy` ...) score one metric under a named
+convention.
+
+The engine checks the input once (:mod:`._inputs`), checks what each profile's
+:class:`~fusionbench.metrics.profiles.Metric` says its formula needs (smallest side, non-constant
+sources, finite images), applies the profile's colour rule (gray, or per channel), evaluates
+the computation in a shared :class:`~fusionbench.metrics.context.Context` and reports each NaN
+once with its reason (:func:`~fusionbench.metrics._undefined.undefined`).
 
 >>> import numpy as np
 >>> rng = np.random.default_rng(1)
@@ -20,7 +28,7 @@ import numpy as np
 
 from fusionbench.errors import MetricError
 from fusionbench.metrics._inputs import PreparedImage, check_sizes, prepare_image
-from fusionbench.metrics._undefined import reports, undefined
+from fusionbench.metrics._undefined import undefined
 from fusionbench.metrics.catalog import METRICS
 from fusionbench.metrics.context import Context
 from fusionbench.metrics.profiles import DEFAULT_PROFILE, Profile, get_profile, resolve_metrics
@@ -77,12 +85,15 @@ def _evaluate(prof: Profile, name: str, t: _Triple) -> float:
     why = _precondition_fails(name, metric, used, t)  # type: ignore[arg-type]
     if why is not None:
         return undefined(name, why, stacklevel=4)
-    with np.errstate(divide="ignore", invalid="ignore"), reports() as reported:
-        values = [float(ctx.value(metric.compute)) for ctx in t.contexts(prof, metric)]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        results = [ctx.value(metric.compute) for ctx in t.contexts(prof, metric)]
+    values = [value for value, _ in results]
     value = values[0] if len(values) == 1 else float(np.mean(values))
-    if np.isfinite(value) or reported or (prof.keep_infinite and np.isinf(value)):
+    if np.isfinite(value) or (prof.keep_infinite and np.isinf(value)):
         return value
-    return undefined(name, "the metric is undefined for these images (0/0)", stacklevel=4)
+    reasons = [why for _, whys in results for why in whys]
+    why = reasons[0] if reasons else "the metric is undefined for these images (0/0)"
+    return undefined(name, why, stacklevel=4)
 
 
 def _score_prepared(prof: Profile, names: list[str], t: _Triple) -> dict[str, float]:
