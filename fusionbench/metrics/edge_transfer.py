@@ -21,11 +21,9 @@ import math
 import numpy as np
 
 from fusionbench.metrics._undefined import undefined
-from fusionbench.metrics.matlab_ops import conv2_same
+from fusionbench.metrics.matlab_ops import SOBEL_X, SOBEL_Y, conv2_same
 
 # ----------------------------------------------------------------------------------------- Qabf
-SOBEL_X = np.array([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]])
-SOBEL_Y = np.array([[1.0, 2.0, 1.0], [0.0, 0.0, 0.0], [-1.0, -2.0, -1.0]])
 
 
 def sobel_strength_angle(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

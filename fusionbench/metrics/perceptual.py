@@ -23,8 +23,8 @@ from scipy import ndimage
 
 from fusionbench.metrics._undefined import undefined
 from fusionbench.metrics.histogram import minmax_levels
+from fusionbench.metrics.matlab_ops import SOBEL_X
 
-SOBEL_X = np.array([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]])
 #: Qcv's block size (``blkproc`` window) and the exponent of its saliency.
 QCV_WINDOW = 16
 QCV_ALPHA = 5

@@ -15,6 +15,7 @@ import numpy as np
 from scipy import ndimage
 
 from fusionbench.metrics._compiled import kernel_input, pixel_kernels
+from fusionbench.metrics.matlab_ops import SOBEL_Y
 
 
 def sd_population(f: np.ndarray) -> float:
@@ -78,13 +79,9 @@ def ag_tang(f: np.ndarray, *, per: str = "interior") -> float:
     return float(total / (f.size if per == "pixel" else (m - 1) * (n - 1)))
 
 
-#: The Sobel kernel as VIFB's ``metricsEdge_intensity`` correlates it (y; its transpose is x).
-SOBEL_Y = np.array([[1.0, 2.0, 1.0], [0.0, 0.0, 0.0], [-1.0, -2.0, -1.0]])
-
-
 def edge_intensity(f: np.ndarray) -> float:
-    """EI (VIFB ``metricsEdge_intensity``): the mean Sobel gradient magnitude of F on 0..255,
-    borders replicated.
+    """EI (VIFB ``metricsEdge_intensity``): the mean Sobel gradient magnitude of F on 0..255
+    (``fspecial('sobel')`` and its transpose, correlated), borders replicated.
 
     >>> edge_intensity(np.full((3, 3), 7.0))
     0.0
