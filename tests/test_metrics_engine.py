@@ -66,6 +66,31 @@ def test_vifb_per_channel_scores_are_the_mean_of_the_gray_channel_scores():
         assert got[name] == float(np.mean([s[name] for s in per_channel])), name
 
 
+def test_a_batch_of_fused_images_scores_as_each_one_alone():
+    # The sources' intermediates are kept on the prepared sources and reused; nothing that
+    # depends on a fused image may be reused for the next one.
+    rng = np.random.default_rng(3)
+    a = rng.integers(0, 256, (44, 48), dtype=np.uint8)  # gray source beside a colour one
+    b = rng.integers(0, 256, (44, 48, 3), dtype=np.uint8)
+    fused = [rng.integers(0, 256, (44, 48, 3), dtype=np.uint8),
+             rng.integers(0, 256, (44, 48), dtype=np.uint8),
+             rng.random((44, 48)),  # float on [0, 1]
+             np.full((44, 48), 128, np.uint8)]
+    profiles = list(M.PROFILES)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        batch = M.score_batch(fused, a, b, profiles=profiles, metrics=["all"])
+        alone = [M.score_many(f, a, b, profiles=profiles, metrics=["all"]) for f in fused]
+    assert len(batch) == len(fused)
+    for got, want in zip(batch, alone, strict=True):
+        for prof in profiles:
+            assert got[prof].keys() == want[prof].keys()
+            for metric, value in want[prof].items():
+                same = got[prof][metric] == value or (math.isnan(value)
+                                                      and math.isnan(got[prof][metric]))
+                assert same, (prof, metric)
+
+
 def _imports(path: Path) -> set[str]:
     tree = ast.parse(path.read_text())
     found = set()

@@ -7,8 +7,9 @@
 * ``reference/octave.csv``, convention ``vifb``: VIFB's EN, MI, SD, SF, AG run under GNU Octave on
   12 gray (``rgb2gray``) triples, full double precision.
 
-Images are read once each; every triple is scored by the metrics engine under the ``vifb``
-profile.
+Images are read once each; all fused images of a pair are scored together
+(:func:`score_batch`), which gives the same numbers as :func:`score` one by one
+(``tests/test_metrics_engine.py``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import pytest
 
 from fusionbench.colour import rgb2gray_matlab
 from fusionbench.imageio import read_image
-from fusionbench.metrics import PROFILES, score, score_many
+from fusionbench.metrics import PROFILES, score, score_batch, score_many
 
 VIFB_METRICS = PROFILES["vifb"].metrics
 
@@ -56,8 +57,8 @@ def vifb_rows(reference_dir: Path, data_root: Path) -> dict[str, list[tuple]]:
         b = read_image(data_root / "vifb" / "vi" / f"{pair}.jpg")
         order = sorted(methods)
         fused = [read_image(data_root / "fused" / "vifb" / m / f"{pair}.jpg") for m in order]
-        batch = [score_vifb(f, a, b, names) for f in fused]
-        for method, scores in zip(order, batch, strict=True):
+        batch = score_batch(fused, a, b, profiles=["vifb"], metrics=names)
+        for method, scores in zip(order, [s["vifb"] for s in batch], strict=True):
             for name, ref in methods[method].items():
                 out[name].append((method, pair, ref, scores[name]))
     return out

@@ -11,8 +11,8 @@ Layers, bottom up:
 * the profiles (:mod:`.profiles`, one file per convention: ``standard`` (default),
   ``tang2022`` (CLF-Net's tables), ``tang2023``, ``cddfuse``, ``han_viff``, ``vifb``), which
   say which formula, options and images each metric of the convention uses;
-* the engine (:func:`score`, :func:`score_many`): input checks, NaN with a reason, colour
-  rules, shared intermediates; and per-metric shortcuts under a named convention
+* the engine (:func:`score`, :func:`score_many`, :func:`score_batch`): input checks, NaN with
+  a reason, colour rules, shared intermediates; and per-metric shortcuts under a named convention
   (:func:`entropy`, :func:`mutual_information`, :func:`vif`, :func:`standard_deviation`,
   :func:`average_gradient`, :func:`spatial_frequency`, :func:`viff`).
 
@@ -32,6 +32,7 @@ from fusionbench.metrics.engine import (
     entropy,
     mutual_information,
     score,
+    score_batch,
     score_many,
     spatial_frequency,
     standard_deviation,
@@ -78,6 +79,7 @@ __all__ = [
     "rmse",
     "scd",
     "score",
+    "score_batch",
     "score_many",
     "spatial_frequency",
     "ssim",

@@ -78,6 +78,11 @@ class PreparedImage:
         self._u8 = values if values.dtype == np.uint8 else None
         self._values = None if self._u8 is not None else values
         self._gray_u8: dict[str, np.ndarray] = {}
+        self._views: dict[object, PreparedImage] = {}
+        #: Intermediates of this image alone (gray images, histograms, edge maps ...), kept by
+        #: :class:`~fusionbench.metrics.context.Context` so that every metric, profile and
+        #: fused image scored against this image reuses them.
+        self.derived: dict = {}
 
     @property
     def values(self) -> np.ndarray:
@@ -108,9 +113,10 @@ class PreparedImage:
         """
         if len(self.shape) == 2:
             return self
-        if self._u8 is not None:
-            return PreparedImage(self.name, self._u8[..., k], True, self.finite)
-        return PreparedImage(self.name, self.values[..., k], self.integral, self.finite)
+        if k not in self._views:
+            values = self._u8 if self._u8 is not None else self.values
+            self._views[k] = PreparedImage(self.name, values[..., k], self.integral, self.finite)
+        return self._views[k]
 
     def side_by_side(self) -> PreparedImage:
         """The 8-bit channels of a colour image next to each other, one M x 3N image (what
@@ -120,9 +126,11 @@ class PreparedImage:
         >>> img.side_by_side().u8().tolist()
         [[0, 3, 1, 4, 2, 5], [6, 9, 7, 10, 8, 11]]
         """
-        rgb = self.u8()
-        return PreparedImage(self.name, np.concatenate([rgb[..., k] for k in range(3)], axis=1),
-                             True, self.finite)
+        if "side_by_side" not in self._views:
+            rgb = self.u8()
+            wide = np.concatenate([rgb[..., k] for k in range(3)], axis=1)
+            self._views["side_by_side"] = PreparedImage(self.name, wide, True, self.finite)
+        return self._views["side_by_side"]
 
     def u8(self) -> np.ndarray:
         """The image as MATLAB ``uint8()`` would store it (round half away, clip), channels kept."""

@@ -62,6 +62,22 @@ def on(formula: Callable[..., float], read: str, roles: str = "FAB", **kwargs: A
 
 
 @dataclass(frozen=True)
+class PerImage:
+    """``combine(*(per_image(image) for image in roles))``: a formula split into a step on each
+    image alone (kept on the image: computed once for every metric, profile and fused image
+    that meets it) and a step combining the three (e.g. Qabf: Sobel edges, then preservation).
+    """
+
+    combine: Callable[..., float]
+    per_image: Callable[[np.ndarray], Any]
+    read: str
+    roles: str = "FAB"
+
+    def __call__(self, c: Context) -> float:
+        return self.combine(*(c.per_image(self.per_image, r, self.read) for r in self.roles))
+
+
+@dataclass(frozen=True)
 class Entropy:
     """EN: entropy of the 256-bin histogram of F's gray levels."""
 

@@ -57,6 +57,22 @@ class Context:
             self._cache[key] = make()
         return self._cache[key]
 
+    def _of_image(self, role: str, key: Any, make: Callable[[], Any]) -> Any:
+        """An intermediate of ``role``'s image alone: kept on the image, so that contexts of
+        other triples with the same image (:func:`~fusionbench.metrics.engine.score_batch`)
+        reuse it."""
+        img = self.images[role]
+        assert img is not None
+        key = (self._key[:2], *key)
+        if key not in img.derived:
+            img.derived[key] = make()
+        return img.derived[key]
+
+    def per_image(self, fn: Callable[[np.ndarray], Any], role: str, scale: str = "255") -> Any:
+        """``fn`` of ``role``'s gray image at ``scale`` (:meth:`read`), computed once per image.
+        """
+        return self._of_image(role, ("per_image", fn, scale), lambda: fn(self.read(role, scale)))
+
     def value(self, fn: Callable[[Context], float]) -> tuple[float, tuple[str, ...]]:
         """``fn(self)`` and the reasons its formulas gave for a NaN
         (:func:`~fusionbench.metrics._undefined.undefined`), evaluated once per computation for
@@ -75,7 +91,7 @@ class Context:
             if self.mode == "uint8" or self._key[0] == "8bit":
                 return img.gray_u8(self.gray)
             return np.clip(np.floor(self.flt(role) + 0.5), 0, 255).astype(np.uint8)
-        return self._cached(("u8", role), make)
+        return self._of_image(role, ("u8", role), make)
 
     def flt(self, role: str) -> np.ndarray:
         """Gray float64 image of ``role`` on 0..255."""
@@ -85,7 +101,7 @@ class Context:
             if self.mode == "uint8":
                 return self.u8(role).astype(np.float64)
             return img.gray_float()
-        return self._cached(("flt", role), make)
+        return self._of_image(role, ("flt", role), make)
 
     def levels(self, role: str, normalised: bool = False) -> np.ndarray:
         """The uint8 gray levels histograms count: :meth:`u8`, or with ``normalised`` the
@@ -93,17 +109,17 @@ class Context:
         of :meth:`flt`)."""
         if not normalised:
             return self.u8(role)
-        return self._cached(("minmax", role),
+        return self._of_image(role, ("minmax", role),
                             lambda: H.minmax_levels(self.flt(role)).astype(np.uint8))
 
     def hist(self, role: str, normalised: bool = False) -> np.ndarray:
         """256-bin histogram of :meth:`levels`."""
-        return self._cached(("hist", role, normalised),
+        return self._of_image(role, ("hist", role, normalised),
                             lambda: H.histogram_u8(self.levels(role, normalised)))
 
     def entropy(self, role: str, unit: str = "bits", normalised: bool = False) -> float:
         """Entropy of :meth:`hist`."""
-        return self._cached(("entropy", role, unit, normalised), lambda: H.entropy_u8(
+        return self._of_image(role, ("entropy", role, unit, normalised), lambda: H.entropy_u8(
             self.levels(role, normalised), unit=unit, hist=self.hist(role, normalised)))
 
     def joint_entropy(self, role: str, unit: str, tang_quirk: bool,
@@ -126,7 +142,7 @@ class Context:
 
     def unit(self, role: str) -> np.ndarray:
         """:meth:`flt` on [0, 1] (MATLAB ``im2double`` of the 8-bit image)."""
-        return self._cached(("unit", role), lambda: self.flt(role) / 255.0)
+        return self._of_image(role, ("unit", role), lambda: self.flt(role) / 255.0)
 
     def read(self, role: str, scale: str) -> np.ndarray:
         """``role``'s gray image on ``"unit"`` [0, 1] (:meth:`unit`), ``"255"`` float 0..255

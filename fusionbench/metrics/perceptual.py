@@ -15,7 +15,7 @@ warning (the normalisation is 0/0).
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 from scipy import fft as sfft
@@ -94,14 +94,13 @@ def block_reduce(x: np.ndarray, op: str) -> np.ndarray:
     return blocks.sum(axis=(1, 3)) if op == "sum" else blocks.mean(axis=(1, 3))
 
 
-def _constant(images: tuple[np.ndarray, ...]) -> bool:
-    return any(float(x.max()) == float(x.min()) for x in images)
-
-
-def qcb_contrast(x: np.ndarray) -> np.ndarray:
-    """Chen-Blum masked contrast of one image: DoG CSF filtering of :func:`minmax_levels`,
-    local contrast |G_2 * y / G_4 * y - 1| (31x31 Gaussians, zero-padded 'same', by FFT as a
-    linear convolution), masked as C^3 / (C^2 + 1e-4) (k = h = 1, p = 3, q = 2)."""
+def qcb_contrast(x: np.ndarray) -> np.ndarray | None:
+    """Chen-Blum masked contrast of one image (None for a constant image): DoG CSF filtering of
+    :func:`minmax_levels`, local contrast |G_2 * y / G_4 * y - 1| (31x31 Gaussians,
+    zero-padded 'same', by FFT as a linear convolution), masked as C^3 / (C^2 + 1e-4)
+    (k = h = 1, p = 3, q = 2)."""
+    if float(x.max()) == float(x.min()):
+        return None
     m, n = x.shape
     shape, half_csf, g1, g2 = _qcb_filters(m, n)
     y = sfft.irfft2(sfft.rfft2(minmax_levels(x)) * half_csf, s=(m, n))
@@ -119,20 +118,12 @@ def qcb_contrast(x: np.ndarray) -> np.ndarray:
     return c
 
 
-def qcb(f: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
-    """Chen-Blum quality (VIFB ``metricsQcb``): DoG contrast sensitivity filter
-    exp(-(r/15.3870)^2) - 0.7622 exp(-(r/1.3456)^2), r on the ``freqspace`` grid scaled by
-    (N/30, M/30); :func:`qcb_contrast`; per-pixel preservation min/max of the source's and F's
-    contrast, weighted by C_s^2 / (C_a^2 + C_b^2); mean of the map. 0..1, higher is better.
-
-    >>> x = np.zeros((32, 32)); x[8:24, 8:24] = 200.0
-    >>> round(qcb(x, x, x / 2), 12)  # every image is min-max normalised first
-    1.0
-    """
-    if _constant((f, a, b)):
+def qcb_from_contrasts(c_f: np.ndarray | None, c_a: np.ndarray | None,
+                       c_b: np.ndarray | None) -> float:
+    """:func:`qcb` from the three images' :func:`qcb_contrast` (computed once per image when
+    several fused images share the sources)."""
+    if c_f is None or c_a is None or c_b is None:
         return undefined("Qcb", "an input image is constant")
-    c_f = qcb_contrast(f)
-    c_a, c_b = qcb_contrast(a), qcb_contrast(b)
     w_a, w_b = c_a * c_a, c_b * c_b
     with np.errstate(divide="ignore", invalid="ignore"):
         total = np.zeros(c_f.shape)
@@ -148,41 +139,70 @@ def qcb(f: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
     return value
 
 
-def qcv_saliency(x: np.ndarray) -> np.ndarray:
-    """Chen-Varshney saliency per 16x16 block: the sum of (Sobel strength)^5 of
-    :func:`minmax_levels` (``filter2``, zero padding)."""
-    norm = minmax_levels(x)
-    gx = ndimage.correlate(norm, SOBEL_X, mode="constant")
-    gy = ndimage.correlate(norm, SOBEL_X.T, mode="constant")
-    strength_sq = gx * gx + gy * gy
-    # strength^5 = (strength^2)^2 * strength (QCV_ALPHA = 5)
-    return block_reduce(strength_sq * strength_sq * np.sqrt(strength_sq), "sum")
-
-
-def qcv(f: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
-    """Chen-Varshney quality (VIFB ``metricsQcv``; lower is better): distortion = mean square
-    per 16x16 block of (source - F) filtered by the Mannos-Sakrison CSF (:func:`qcv_csf`), on
-    the :func:`minmax_levels` images; result sum(saliency * distortion) / sum(saliency) over
-    both sources (:func:`qcv_saliency`). >= 0.
+def qcb(f: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
+    """Chen-Blum quality (VIFB ``metricsQcb``): DoG contrast sensitivity filter
+    exp(-(r/15.3870)^2) - 0.7622 exp(-(r/1.3456)^2), r on the ``freqspace`` grid scaled by
+    (N/30, M/30); :func:`qcb_contrast`; per-pixel preservation min/max of the source's and F's
+    contrast, weighted by C_s^2 / (C_a^2 + C_b^2); mean of the map. 0..1, higher is better.
 
     >>> x = np.zeros((32, 32)); x[8:24, 8:24] = 200.0
-    >>> qcv(x, x, x / 2)  # every image is min-max normalised first
-    0.0
+    >>> round(qcb(x, x, x / 2), 12)  # every image is min-max normalised first
+    1.0
     """
-    if _constant((f, a, b)):
+    return qcb_from_contrasts(qcb_contrast(f), qcb_contrast(a), qcb_contrast(b))
+
+
+class QcvImage:
+    """Chen-Varshney's view of one non-constant image: the ``rfft2`` spectrum of
+    :func:`minmax_levels` and, when it is a source, its saliency per 16x16 block (the sum of
+    (Sobel strength)^5 of the normalised image, ``filter2`` with zero padding)."""
+
+    def __init__(self, x: np.ndarray) -> None:
+        self.shape = x.shape
+        self.levels = minmax_levels(x)
+        self.spectrum = sfft.rfft2(self.levels)
+
+    @cached_property
+    def saliency(self) -> np.ndarray:
+        gx = ndimage.correlate(self.levels, SOBEL_X, mode="constant")
+        gy = ndimage.correlate(self.levels, SOBEL_X.T, mode="constant")
+        strength_sq = gx * gx + gy * gy
+        # strength^5 = (strength^2)^2 * strength (QCV_ALPHA = 5)
+        return block_reduce(strength_sq * strength_sq * np.sqrt(strength_sq), "sum")
+
+
+def qcv_image(x: np.ndarray) -> QcvImage | None:
+    """:class:`QcvImage` of ``x``, None for a constant image."""
+    return None if float(x.max()) == float(x.min()) else QcvImage(x)
+
+
+def qcv_from_images(f: QcvImage | None, a: QcvImage | None, b: QcvImage | None) -> float:
+    """:func:`qcv` from the three images' :func:`qcv_image`."""
+    if f is None or a is None or b is None:
         return undefined("Qcv", "an input image is constant")
     half_csf = qcv_csf(*f.shape)
-    f_spectrum = sfft.rfft2(minmax_levels(f))
     num = 0.0
     den = 0.0
     for src in (a, b):
-        saliency = qcv_saliency(src)
-        diff = sfft.irfft2((sfft.rfft2(minmax_levels(src)) - f_spectrum) * half_csf, s=f.shape)
-        num += float(np.sum(saliency * block_reduce(diff * diff, "mean")))
-        den += float(np.sum(saliency))
+        diff = sfft.irfft2((src.spectrum - f.spectrum) * half_csf, s=f.shape)
+        num += float(np.sum(src.saliency * block_reduce(diff * diff, "mean")))
+        den += float(np.sum(src.saliency))
     if den == 0.0:
         return undefined("Qcv", "both sources have no edges (zero Sobel response)")
     value = num / den
     if not np.isfinite(value):
         return undefined("Qcv", "the formula is undefined for these images")
     return value
+
+
+def qcv(f: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
+    """Chen-Varshney quality (VIFB ``metricsQcv``; lower is better): distortion = mean square
+    per 16x16 block of (source - F) filtered by the Mannos-Sakrison CSF (:func:`qcv_csf`), on
+    the :func:`minmax_levels` images; result sum(saliency * distortion) / sum(saliency) over
+    both sources (:class:`QcvImage`). >= 0.
+
+    >>> x = np.zeros((32, 32)); x[8:24, 8:24] = 200.0
+    >>> qcv(x, x, x / 2)  # every image is min-max normalised first
+    0.0
+    """
+    return qcv_from_images(qcv_image(f), qcv_image(a), qcv_image(b))

@@ -15,7 +15,14 @@ from fusionbench.metrics import edge_transfer as E
 from fusionbench.metrics import similarity as R
 from fusionbench.metrics import spatial as S
 from fusionbench.metrics import structural as ST
-from fusionbench.metrics.computations import Entropy, MutualInformation, StandardDeviation, Vif, on
+from fusionbench.metrics.computations import (
+    Entropy,
+    MutualInformation,
+    PerImage,
+    StandardDeviation,
+    Vif,
+    on,
+)
 from fusionbench.metrics.profiles._spec import Metric, Profile
 
 _EV = "utils/Evaluator.py: Evaluator."
@@ -33,7 +40,7 @@ METRICS: dict[str, Metric] = {
     "CC": Metric(on(R.correlation_coefficient, "255"), _EV + "CC"),
     "MSE": Metric(on(R.mse, "255"), _EV + "MSE"),
     "PSNR": Metric(on(R.psnr, "255", peak=None), _EV + "PSNR"),
-    "Qabf": Metric(on(E.qabf, "255"), _EV + "Qabf"),
+    "Qabf": Metric(PerImage(E.qabf_from_edges, E.sobel_strength_angle, "255"), _EV + "Qabf"),
     "SSIM": Metric(on(ST.ssim, "255", form="skimage"), _EV + "SSIM"),
 }
 

@@ -16,7 +16,7 @@ from fusionbench.metrics import feature_mi as FM
 from fusionbench.metrics import similarity as R
 from fusionbench.metrics import spatial as S
 from fusionbench.metrics import structural as ST
-from fusionbench.metrics.computations import StandardDeviation, Vif, on
+from fusionbench.metrics.computations import PerImage, StandardDeviation, Vif, on
 from fusionbench.metrics.profiles import tang2022
 from fusionbench.metrics.profiles._spec import Metric, Profile
 
@@ -29,7 +29,8 @@ METRICS: dict[str, Metric] = {
     "VIF": Metric(Vif(), _SAME["VIF"].origin, min_side=17, flat_sources_nan=True),
     "CC": Metric(on(R.correlation_coefficient, "255"), _SAME["CC"].origin),
     "SCD": Metric(on(R.scd, "255"), _SAME["SCD"].origin),
-    "Qabf": Metric(on(E.qabf, "255"), _SAME["Qabf"].origin),
+    "Qabf": Metric(PerImage(E.qabf_from_edges, E.sobel_strength_angle, "255"),
+                   _SAME["Qabf"].origin),
     # analysis_nabf(img1_float, img2_float, img_f_float) against analysis_nabf(f, I1, I2)
     "Nabf": Metric(on(E.nabf, "255", roles="ABF"), _SAME["Nabf"].origin),
     "SSIM": Metric(on(ST.ssim, "255", combine="mean"),

@@ -17,7 +17,13 @@ from fusionbench.metrics import perceptual as P
 from fusionbench.metrics import similarity as R
 from fusionbench.metrics import spatial as S
 from fusionbench.metrics import structural as ST
-from fusionbench.metrics.computations import Entropy, MutualInformation, StandardDeviation, on
+from fusionbench.metrics.computations import (
+    Entropy,
+    MutualInformation,
+    PerImage,
+    StandardDeviation,
+    on,
+)
 from fusionbench.metrics.profiles._spec import Metric, Profile
 
 
@@ -39,9 +45,9 @@ METRICS: dict[str, Metric] = {
     "RMSE": Metric(on(R.rmse, "255"), _m("Rmse")),
     "SSIM": Metric(on(ST.ssim, "255", dynamic_range=255.0, border="valid"), _m("Ssim"),
                    min_side=11),
-    "Qabf": Metric(on(E.qabf, "255"), _m("Qabf")),
-    "Qcb": Metric(on(P.qcb, "255"), _m("Qcb")),
-    "Qcv": Metric(on(P.qcv, "255"), _m("Qcv")),
+    "Qabf": Metric(PerImage(E.qabf_from_edges, E.sobel_strength_angle, "255"), _m("Qabf")),
+    "Qcb": Metric(PerImage(P.qcb_from_contrasts, P.qcb_contrast, "255"), _m("Qcb")),
+    "Qcv": Metric(PerImage(P.qcv_from_images, P.qcv_image, "255"), _m("Qcv")),
 }
 
 PROFILE = Profile(
