@@ -478,5 +478,5 @@ def _finish(store: Store, run_id: int, method: Method, dataset: Dataset, subset:
         "versions": _versions(), "platform": platform.platform(), "cpu_count": os.cpu_count(),
     }
     store.set_manifest(run_id, manifest)
-    run = next(r for r in store.runs() if r.id == run_id)
+    run = store.run(dataset.name, subset.name, summary.paths.method)
     write_exports(store, run, store.root)

@@ -120,9 +120,9 @@ class Store:
 
     def run(self, dataset: str, subset: str, method: str) -> RunRow | None:
         """One stored run, or ``None``."""
-        found = [r for r in self.runs() if (r.dataset, r.subset, r.method)
-                 == (dataset, subset, method)]
-        return found[0] if found else None
+        found = self._query("SELECT id, dataset, subset, method, manifest FROM runs WHERE "
+                            "dataset = ? AND subset = ? AND method = ?", (dataset, subset, method))
+        return RunRow(*found[0][:4], json.loads(found[0][4])) if found else None
 
     def runs(self) -> list[RunRow]:
         """Every stored run, sorted by dataset, subset, method."""
