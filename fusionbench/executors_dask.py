@@ -60,6 +60,16 @@ R = TypeVar("R")
 #: Environment variable naming the scheduler when ``--scheduler`` is not given.
 SCHEDULER_ENV = "FUSIONBENCH_SCHEDULER"
 
+#: Dask configuration for the worker processes a nanny spawns. Dask sets
+#: ``MALLOC_TRIM_THRESHOLD_=65536`` there by default; any explicit glibc malloc threshold turns
+#: off glibc's adaptive mmap threshold, so every array above 128 KiB (a 1280x1024 float image is
+#: 10 MiB) is a fresh ``mmap`` whose pages the kernel faults in and zeroes again: measured 3-4x
+#: the kernel time per scored triple and 1.16-1.19x the wall time of a process pool (forked
+#: workers keep the client's adaptive malloc). ``None`` unsets it; the thread limits stay.
+#: Remote workers: ``DASK_DISTRIBUTED__NANNY__PRE_SPAWN_ENVIRON__MALLOC_TRIM_THRESHOLD_=None``.
+WORKER_ENVIRON: dict[str, Any] = {
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
+
 
 class ClusterError(FusionbenchError):
     """The Dask cluster cannot be reached, or cannot run these tasks."""
@@ -224,7 +234,9 @@ class DaskExecutor(_ClosingMixin):
                 ) from exc
         # One task per worker thread at a time (saturation 1.0, not Dask's 1.1): a worker that
         # dies then takes only the task that killed it into the count of lost-worker retries.
-        with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}):
+        # Workers start without Dask's MALLOC_TRIM_THRESHOLD_ (see WORKER_ENVIRON).
+        with dask.config.set({"distributed.scheduler.worker-saturation": 1.0,
+                              **WORKER_ENVIRON}):
             self._cluster = distributed.LocalCluster(
                 n_workers=self.workers or os.cpu_count() or 1, threads_per_worker=1,
                 processes=True, dashboard_address=None, silence_logs=logging.ERROR,
