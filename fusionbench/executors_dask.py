@@ -21,9 +21,11 @@ process sees results, so it stays the single writer of the results store.
   than the scheduler allows is given up and handed to ``on_lost(item, reason)`` (the runner
   records it failed). A task's own failures never reach
   here (the task contract: it returns a failed result), so nothing is retried forever.
-* **Data.** Workers read sources and published outputs by path: every worker must see the data
-  root and the results root at the same path as the client (a shared filesystem).
-  :meth:`DaskExecutor.check_paths_visible` verifies it.
+* **Data.** ``data_access="shared"`` (default): workers read sources and published outputs by
+  path, so every worker must see the data root and the results root at the same path as the
+  client (a shared filesystem); :meth:`DaskExecutor.check_paths_visible` verifies it.
+  ``data_access="send"``: the client ships each task's files and gets the files it wrote back
+  (:mod:`fusionbench.shipping`); workers need no access to the client's files.
 
 >>> DaskExecutor(scheduler="tcp://10.0.0.5:8786").where
 'the Dask scheduler at tcp://10.0.0.5:8786'
@@ -42,7 +44,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from fusionbench.errors import FusionbenchError, UsageError
-from fusionbench.executors import LostHandler, WorkerSetup, _ClosingMixin
+from fusionbench.executors import LostHandler, WorkerSetup, _ClosingMixin, check_choice
 
 MISSING_DASK = ("--executor dask needs Dask distributed, which is not installed: "
                 "pip install 'fusionbench[dask]'")
@@ -185,6 +187,7 @@ class DaskExecutor(_ClosingMixin):
     once. ``lost_worker_retries``: how many worker deaths one task may survive on a local
     cluster (a remote cluster uses its own ``distributed.scheduler.allowed-failures``).
     ``batch``: items per Dask task (Dask costs a few ms per task; a pair costs 0.1 s or more).
+    ``data_access``: ``shared`` or ``send`` (see the module's notes; the runner acts on it).
     """
 
     name = "dask"
@@ -192,12 +195,14 @@ class DaskExecutor(_ClosingMixin):
     def __init__(self, scheduler: str | None = None, workers: int | None = None,
                  worker_resources: dict[str, float] | None = None, *,
                  lost_worker_retries: int = 2, connect_timeout: float = 30.0,
-                 batch: int = 4) -> None:
+                 batch: int = 4, data_access: str = "shared") -> None:
         if workers is not None and workers < 1:
             raise UsageError(f"--workers must be at least 1, got {workers}")
         if batch < 1:
             raise ValueError(f"batch must be >= 1, got {batch}")
+        check_choice("dask", data_access=data_access)
         self.batch = batch
+        self.data_access = data_access
         from_env = not scheduler and bool(os.environ.get(SCHEDULER_ENV))
         self.address = scheduler or os.environ.get(SCHEDULER_ENV) or None
         self._address_source = f" (from ${SCHEDULER_ENV})" if from_env else ""
