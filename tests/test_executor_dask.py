@@ -9,8 +9,10 @@ functions are top level here so that the workers import them by name.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -19,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from fusionbench.data import resolve_dataset
+from fusionbench.data import dataset_from_folder, resolve_dataset
 from fusionbench.errors import FusionbenchError, UsageError
 from fusionbench.executors import SerialExecutor, WorkerSetup, make_executor
 from fusionbench.registry import Method, Registry
@@ -89,6 +91,14 @@ def average_dying_once(a: Any, b: Any, marker: str) -> Any:
         Path(marker).touch()
         os.kill(os.getpid(), signal.SIGKILL)
     return (a + b) / 2
+
+
+def enter_private_cwd() -> tuple[str, str]:
+    """Run on a worker: move into a new empty folder, where the client's relative paths lead
+    nowhere (a worker without the client's filesystem). Returns (old, new) folder."""
+    old = os.getcwd()
+    os.chdir(tempfile.mkdtemp(prefix="fusionbench-worker-"))
+    return old, os.getcwd()
 
 
 def lost(job: Job, reason: str) -> tuple[str, str, str]:
@@ -168,6 +178,34 @@ def test_two_workers_give_the_serial_results(cluster, serial_laplacian) -> None:
     assert sum(status == "ok" for status, _ in got.values()) == 7
     # the same workers switch to another method's set-up between runs
     assert _run(cluster, _jobs(), "average") == _run(SerialExecutor(), _jobs(), "average")
+
+
+def test_sent_data_reaches_workers_that_cannot_see_the_client_files(
+        cluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sample = resolve_dataset("sample")
+    shutil.copytree(sample.subset_dir(sample.subset("ir-vi")), tmp_path / "data" / "ir-vi")
+    monkeypatch.chdir(tmp_path)  # the client names its data and results relatively ...
+    ds = dataset_from_folder(Path("data/ir-vi"))
+    sub, method = ds.subsets[0], Registry.builtin(entry_points=False).get("laplacian")
+    moved = cluster.client.run(enter_private_cwd)  # ... and its workers run elsewhere
+    assert len(moved) == 2 and all(new != str(tmp_path) for _, new in moved.values())
+    try:
+        shared = run_method(method, ds, sub, Path("shared"), RUN, executor=cluster)
+        cluster.data_access = "send"
+        sent = run_method(method, ds, sub, Path("sent"), RUN, executor=cluster)
+    finally:
+        cluster.data_access = "shared"
+        for worker, (old, _) in moved.items():
+            cluster.client.run(os.chdir, old, workers=[worker])
+    # by path the workers find nothing (so the sent run cannot have read the client's files)
+    assert len(shared.failed) == 4 and all("data/ir-vi" in r for r in shared.failed.values())
+    assert len(sent.ok) == 4
+    run_method(method, ds, sub, Path("serial"), RUN)
+    assert _stored(Path("sent")) == _stored(Path("serial"))
+    fused = {p.name: p.read_bytes() for p in sent.paths.fused_dir.iterdir()}
+    assert fused == {p.name: p.read_bytes() for p in
+                     Path("serial").joinpath(*sent.paths.fused_dir.parts[1:]).iterdir()}
+    assert len(fused) == 4
 
 
 def test_task_whose_worker_always_dies_is_failed_not_retried_forever(
