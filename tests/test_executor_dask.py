@@ -35,7 +35,7 @@ except ImportError:  # pragma: no cover - CI installs the extra; locally it may 
         raise
     pytest.skip("fusionbench[dask] not installed", allow_module_level=True)
 
-from fusionbench.executors_dask import ClusterError, DaskExecutor, TaskLostError
+from fusionbench.executors_dask import ClusterError, ClusterWarning, DaskExecutor, TaskLostError
 
 PROFILES = ("standard", "tang2022")
 _STATE: dict[str, Any] = {}
@@ -99,6 +99,20 @@ def enter_private_cwd() -> tuple[str, str]:
     old = os.getcwd()
     os.chdir(tempfile.mkdtemp(prefix="fusionbench-worker-"))
     return old, os.getcwd()
+
+
+def get_env(name: str) -> str | None:
+    """Run on a worker: one of its environment variables (a bound ``os.environ.get`` would
+    travel with a copy of the client's environment)."""
+    return os.environ.get(name)
+
+
+def set_env(name: str, value: str | None) -> None:
+    """Run on a worker: set (or, for ``None``, remove) one of its environment variables."""
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
 
 
 def lost(job: Job, reason: str) -> tuple[str, str, str]:
@@ -260,6 +274,25 @@ def test_setup_runs_once_per_worker_and_resources_reach_workers(cluster) -> None
     assert len(loads) == 40 and set(n for _, n in loads) == {1}, loads
     with pytest.raises(ClusterError, match="offers TPU=1"):
         list(cluster.map_unordered(gff_loads, [0], WorkerSetup(resources={"TPU": 1})))
+
+
+def test_local_workers_start_without_dasks_malloc_threshold(cluster) -> None:
+    """The cause of Dask's 1.16-1.19x against the process pool (benchmarks/README.md)."""
+    client = cluster.client
+    assert set(client.run(get_env, "MALLOC_TRIM_THRESHOLD_").values()) == {None}
+    assert set(client.run(get_env, "OMP_NUM_THREADS").values()) == {"1"}  # Dask's, kept
+    assert cluster.check_worker_malloc() == []
+
+
+def test_workers_with_dasks_malloc_threshold_are_warned_about(cluster) -> None:
+    client = cluster.client
+    first = sorted(client.scheduler_info(n_workers=-1)["workers"])[0]
+    client.run(set_env, "MALLOC_TRIM_THRESHOLD_", "65536", workers=[first])
+    try:
+        with pytest.warns(ClusterWarning, match="1 worker.*MALLOC_TRIM_THRESHOLD_: null"):
+            assert cluster.check_worker_malloc() == [first]
+    finally:
+        client.run(set_env, "MALLOC_TRIM_THRESHOLD_", None, workers=[first])
 
 
 def test_paths_every_worker_must_see(cluster, tmp_path: Path) -> None:
