@@ -312,7 +312,8 @@ class DaskExecutor(_ClosingMixin):
         """The workers that started with ``MALLOC_TRIM_THRESHOLD_`` set (Dask's default), with
         a :class:`ClusterWarning` naming the fix when there are any (see
         :data:`WORKER_ENVIRON`: ~1.2x slower on image work)."""
-        slow = sorted(w for w, v in self.client.run(_malloc_setting).items() if v is not None)
+        settings = self.client.run(_malloc_setting, on_error="ignore")  # skip a dying worker
+        slow = sorted(w for w, v in settings.items() if v is not None)
         if slow:
             warnings.warn(ClusterWarning(
                 f"{len(slow)} worker(s) of {self.where} run with MALLOC_TRIM_THRESHOLD_ set "
@@ -350,7 +351,13 @@ class DaskExecutor(_ClosingMixin):
             self.check_worker_malloc()
         token = uuid.uuid4().hex
         plugin = f"fusionbench-setup-{token}"
-        client.register_plugin(_SetupPlugin(token, setup), name=plugin)
+        try:
+            client.register_plugin(_SetupPlugin(token, setup), name=plugin)
+        except OSError:  # distributed.comm.CommClosedError is one
+            # A worker that died a moment ago is still listed: the scheduler keeps the plugin
+            # for every worker anyway, and a worker that missed it runs the set-up in its first
+            # task (_run_batch), so the eager load is all that is lost.
+            logging.getLogger(__name__).info("a worker missed the set-up plugin", exc_info=True)
         run = partial(_run_batch, token, setup, task)
         todo = iter(items)
         pending: dict[distributed.Future, list[T]] = {}

@@ -201,6 +201,7 @@ def test_sent_data_reaches_workers_that_cannot_see_the_client_files(
     monkeypatch.chdir(tmp_path)  # the client names its data and results relatively ...
     ds = dataset_from_folder(Path("data/ir-vi"))
     sub, method = ds.subsets[0], Registry.builtin(entry_points=False).get("laplacian")
+    cluster.client.wait_for_workers(2, timeout=120)  # a worker killed earlier is back
     moved = cluster.client.run(enter_private_cwd)  # ... and its workers run elsewhere
     assert len(moved) == 2 and all(new != str(tmp_path) for _, new in moved.values())
     try:
@@ -279,6 +280,7 @@ def test_setup_runs_once_per_worker_and_resources_reach_workers(cluster) -> None
 def test_local_workers_start_without_dasks_malloc_threshold(cluster) -> None:
     """The cause of Dask's 1.16-1.19x against the process pool (benchmarks/README.md)."""
     client = cluster.client
+    client.wait_for_workers(2, timeout=120)
     assert set(client.run(get_env, "MALLOC_TRIM_THRESHOLD_").values()) == {None}
     assert set(client.run(get_env, "OMP_NUM_THREADS").values()) == {"1"}  # Dask's, kept
     assert cluster.check_worker_malloc() == []
@@ -286,6 +288,7 @@ def test_local_workers_start_without_dasks_malloc_threshold(cluster) -> None:
 
 def test_workers_with_dasks_malloc_threshold_are_warned_about(cluster) -> None:
     client = cluster.client
+    client.wait_for_workers(2, timeout=120)
     first = sorted(client.scheduler_info(n_workers=-1)["workers"])[0]
     client.run(set_env, "MALLOC_TRIM_THRESHOLD_", "65536", workers=[first])
     try:
