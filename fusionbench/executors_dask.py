@@ -259,7 +259,11 @@ class DaskExecutor(_ClosingMixin):
                 ) from exc
         # One task per worker thread at a time (saturation 1.0, not Dask's 1.1): a worker that
         # dies then takes only the task that killed it into the count of lost-worker retries.
-        # Workers start without Dask's MALLOC_TRIM_THRESHOLD_ (see WORKER_ENVIRON).
+        # Workers start without Dask's MALLOC_TRIM_THRESHOLD_ (see WORKER_ENVIRON). Nannies
+        # spawn workers with this process's environment, where an earlier Dask cluster (its
+        # nanny writes the variable here) or the shell may have set it: it goes, so restarted
+        # workers start without it too (this process's own malloc was set up at its start).
+        os.environ.pop("MALLOC_TRIM_THRESHOLD_", None)
         with dask.config.set({"distributed.scheduler.worker-saturation": 1.0,
                               **WORKER_ENVIRON}):
             self._cluster = distributed.LocalCluster(

@@ -137,7 +137,11 @@ def _run(executor: Any, jobs: list[Job], method: str = "laplacian") -> dict[str,
 
 @pytest.fixture(scope="module")
 def cluster():
-    """A LocalCluster of 2 worker processes offering GPU=1 each; a task survives one death."""
+    """A LocalCluster of 2 worker processes offering GPU=1 each; a task survives one death.
+
+    Started with ``MALLOC_TRIM_THRESHOLD_`` in this process's environment, as an earlier Dask
+    cluster in the same process leaves it: the workers must start without it all the same."""
+    os.environ["MALLOC_TRIM_THRESHOLD_"] = "65536"
     with DaskExecutor(workers=2, worker_resources={"GPU": 1}, lost_worker_retries=1) as ex:
         yield ex
 
