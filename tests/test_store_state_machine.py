@@ -1,0 +1,284 @@
+"""Random sequences of what people do to a results root, and what the store must still answer
+(issue 11, "Tests that prove it": the stateful property test).
+
+A hypothesis ``RuleBasedStateMachine`` drives the real command line over two ad-hoc dataset
+folders with one base name (``labA/mydata``, ``labB/mydata``; 3 pairs of 32x32 PNGs each) and
+two folders of "published" fused images per dataset. Steps: ``run`` a classic method, ``eval``
+a fused folder under one name (another folder under the same name stands for other weights),
+SIGKILL a real ``fusionbench run`` child process (after a delay, or as soon as its first new
+fused PNG appears), change a source or a fused image on disk, score another profile or metric
+set, edit or duplicate every exported ``scores.csv``/``pairs.csv``, and ``clean`` a run.
+
+After every step (store read through ``load_results`` only, see ``tests/store_checks.py``):
+
+* every ``*.sqlite`` under the root passes ``PRAGMA integrity_check``;
+* no score key (method, dataset, subset, pair, metric, convention) or pair key appears twice;
+* every reported score equals ``score_many`` on the images its pair names now (to 1e-12), and
+  no score belongs to a pair whose status is not ok. Runs whose files were changed behind the
+  store's back are checked again after the next command on them (the store is told nothing in
+  between);
+* no score present before is missing, unless ``clean`` dropped its run or one of its three
+  image files changed since;
+* an edited or duplicated export changes nothing the store reports.
+
+Bounded for CI (derandomized, about a minute on the 2-core development machine); set
+``FUSIONBENCH_SOAK=1`` (or a number of examples) for a longer local soak.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+from click.testing import CliRunner
+from hypothesis import HealthCheck, event, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+
+from fusionbench.cli import cli
+from store_checks import (
+    PAIR_KEY,
+    SCORE_KEY,
+    count_pngs,
+    duplicated_keys,
+    file_digest,
+    integrity_problems,
+    kill_group,
+    load_or_none,
+    random_image,
+    save_png,
+    score_values,
+    start_child,
+    wait_for_new_png,
+    write_fused_folder,
+    write_pairs,
+    wrong_scores,
+)
+
+SIZE, N_PAIRS = 32, 3
+PAIRS = tuple(f"p{i}" for i in range(N_PAIRS))
+METHODS = ("average", "maximum")
+EVAL_NAME = "mine"
+#: Metric selections of a step: another profile or metric set adds scores to a run.
+SCORINGS = (
+    ("--profile", "standard", "--metrics", "EN,SD"),
+    ("--profile", "tang2022", "--metrics", "EN,MI"),
+    ("--profile", "standard", "--profile", "tang2022"),
+    ("--profile", "vifb", "--metrics", "EN,PSNR"),
+)
+#: When a child run is killed: seconds after its start, or at its first new fused PNG.
+KILL_AT = ("first new PNG", 0.5, 1.0, 1.5, 2.5)
+
+
+def _soak_examples() -> int | None:
+    value = os.environ.get("FUSIONBENCH_SOAK", "")
+    if value in ("", "0"):
+        return None
+    return int(value) if value.isdigit() and int(value) > 1 else 200
+
+
+class StoreMachine(RuleBasedStateMachine):
+    """One results root, two datasets, four fused folders; the model of what must be there."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tmp = Path(tempfile.mkdtemp(prefix="fusionbench-state-"))
+        self.root = self.tmp / "results"
+        self.datasets = [write_pairs(self.tmp / lab / "mydata", n=N_PAIRS, size=SIZE, seed=k)
+                         for k, lab in enumerate(("labA", "labB"))]
+        self.fused = [[write_fused_folder(self.tmp / f"fused-{d}{k}", PAIRS, size=SIZE,
+                                          seed=100 + 10 * d + k) for k in range(2)]
+                      for d in range(2)]
+        self.seeds = itertools.count(10_000)
+        #: every score key seen after the last step -> (path, sha256) of its three images
+        self.known: dict[tuple, tuple[tuple[str, str | None], ...]] = {}
+        #: (run label, dataset folder) whose files changed since the last command on it
+        self.stale: set[tuple[str, Path]] = set()
+        #: (run label, stored dataset name or None) that `clean` dropped in this step
+        self.dropped: set[tuple[str, str | None]] = set()
+        #: the store's answers before a step that must change none of them
+        self.unchanged: tuple[pd.Series, pd.DataFrame] | None = None
+
+    def teardown(self) -> None:
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    # -- steps -----------------------------------------------------------------------------
+
+    def _invoke(self, args: list[str], label: str, d: int) -> None:
+        result = CliRunner().invoke(cli, [*args, "--workers", "1", "--out", str(self.root)])
+        assert result.exit_code == 0, f"fusionbench {' '.join(args)}:\n{result.output}"
+        self.stale.discard((label, self.datasets[d]))
+
+    @initialize(method=st.sampled_from(METHODS), d=st.integers(0, 1),
+                scoring=st.sampled_from(SCORINGS))
+    def first_run(self, method: str, d: int, scoring: tuple[str, ...]) -> None:
+        """Every sequence starts from a stored run, so that the other steps have work."""
+        self.run(method, d, scoring)
+
+    @rule(method=st.sampled_from(METHODS), d=st.integers(0, 1),
+          scoring=st.sampled_from(SCORINGS))
+    def run(self, method: str, d: int, scoring: tuple[str, ...]) -> None:
+        self._invoke(["run", "--method", method, "--dataset", str(self.datasets[d]), *scoring],
+                     method, d)
+
+    @rule(d=st.integers(0, 1), folder=st.integers(0, 1), scoring=st.sampled_from(SCORINGS))
+    def eval(self, d: int, folder: int, scoring: tuple[str, ...]) -> None:
+        """Score a fused folder under one name; the other folder under the same name stands for
+        other weights (other fused images, same run name)."""
+        self._invoke(["eval", "--fused", str(self.fused[d][folder]), "--dataset",
+                      str(self.datasets[d]), "--name", EVAL_NAME, *scoring], EVAL_NAME, d)
+
+    @rule(method=st.sampled_from(METHODS), d=st.integers(0, 1),
+          scoring=st.sampled_from(SCORINGS), when=st.sampled_from(KILL_AT))
+    def killed_run(self, method: str, d: int, scoring: tuple[str, ...],
+                   when: str | float) -> None:
+        """SIGKILL a real ``fusionbench run`` child process (its whole process group)."""
+        args = ["run", "--method", method, "--dataset", str(self.datasets[d]), *scoring,
+                "--workers", "1", "--out", str(self.root)]
+        log = self.tmp / "child.log"
+        before = count_pngs(self.root)
+        proc = start_child(args, log)
+        if isinstance(when, str):
+            wait_for_new_png(self.root, before, proc, limit=60)
+        else:
+            try:
+                proc.wait(timeout=when)
+            except subprocess.TimeoutExpired:
+                pass
+        finished = proc.poll()
+        kill_group(proc)
+        event(f"child run {'had finished' if finished is not None else 'killed'} ({when})")
+        assert finished in (None, 0), f"child run failed ({finished}):\n{log.read_text()}"
+        if finished == 0:
+            self.stale.discard((method, self.datasets[d]))
+
+    @rule(d=st.integers(0, 1), pair=st.sampled_from(PAIRS), side=st.sampled_from(("ir", "vi")))
+    def change_source(self, d: int, pair: str, side: str) -> None:
+        save_png(self.datasets[d] / side / f"{pair}.png", random_image(SIZE, next(self.seeds)))
+        self.stale |= {(label, self.datasets[d]) for label in (*METHODS, EVAL_NAME)}
+
+    @rule(which=st.integers(0, 1000))
+    def change_fused(self, which: int) -> None:
+        """Overwrite the fused image of one stored ok pair (in the results tree for a run, in
+        the fused folder for an eval)."""
+        results = load_or_none(self.root)
+        ok = results.pairs[results.pairs["status"] == "ok"] if results is not None else None
+        if ok is None or not len(ok):
+            event("change_fused: nothing stored yet")
+            return
+        path = ok["fused_path"].iloc[which % len(ok)]
+        save_png(Path(path), random_image(SIZE, next(self.seeds)))
+        users = ok[ok["fused_path"] == path]
+        self.stale |= {(m, _dataset_dir(a)) for m, a in zip(users["method"], users["a_path"],
+                                                           strict=True)}
+
+    @rule(how=st.sampled_from(("edit", "duplicate")))
+    def tamper_with_exports(self, how: str) -> None:
+        """Edit (EN = 99 everywhere, every pair 'failed') or duplicate every exported table."""
+        results = load_or_none(self.root)
+        self.unchanged = (score_values(results), _pair_table(results))
+        exports = sorted(self.root.rglob("scores.csv")) + sorted(self.root.rglob("pairs.csv"))
+        event(f"exports tampered with: {'some' if exports else 'none found'}")
+        for path in exports:
+            table = pd.read_csv(path, dtype=str, keep_default_na=False)
+            if how == "duplicate":
+                table = pd.concat([table, table])
+            else:
+                for column, value in (("value", "99"), ("status", "failed")):
+                    if column in table:
+                        table[column] = value
+            table.to_csv(path, index=False)
+
+    @rule(label=st.sampled_from((*METHODS, EVAL_NAME)), d=st.one_of(st.none(), st.integers(0, 1)))
+    def clean(self, label: str, d: int | None) -> None:
+        """``clean --yes`` one run label (optionally of one dataset): the only way to drop."""
+        if not self.root.exists():
+            return
+        args = ["clean", "--results", str(self.root), "--method", label, "--yes"]
+        dataset = None
+        if d is not None:
+            results = load_or_none(self.root)
+            names = {run.dataset for run in (results.runs if results else [])
+                     if _dataset_dir(run.pairs["a_path"].iloc[0]) == self.datasets[d]
+                     and len(run.pairs)} if results else set()
+            dataset = next(iter(names), None)
+            if dataset is not None:
+                args += ["--dataset", dataset]
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 0, result.output
+        had = any(k[0] == label and dataset in (None, k[1]) for k in self.known)
+        if had:
+            assert "dropped" in result.output, result.output
+        self.dropped.add((label, dataset))
+
+    # -- what must hold after every step ----------------------------------------------------
+
+    @invariant()
+    def store_is_fresh_unique_and_complete(self) -> None:
+        assert not integrity_problems(self.root)
+        results = load_or_none(self.root)
+        current: dict[tuple, tuple[tuple[str, str | None], ...]] = {}
+        if results is not None:
+            assert not duplicated_keys(results), duplicated_keys(results)
+            skip = {(run.method, run.dataset) for run in results.runs if len(run.pairs)
+                    and (run.method, _dataset_dir(run.pairs["a_path"].iloc[0])) in self.stale}
+            problems = wrong_scores(results, skip)
+            assert not problems, "\n".join(problems)
+            current = _score_files(results)
+        lost = [key for key, files in self.known.items()
+                if key not in current and not self._may_vanish(key, files)]
+        assert not lost, f"{len(lost)} stored score(s) lost, e.g. {lost[:3]}"
+        if self.unchanged is not None:
+            pd.testing.assert_series_equal(score_values(results), self.unchanged[0])
+            pd.testing.assert_frame_equal(_pair_table(results), self.unchanged[1])
+        self.known, self.dropped, self.unchanged = current, set(), None
+
+    def _may_vanish(self, key: tuple, files: tuple[tuple[str, str | None], ...]) -> bool:
+        """Whether a score may be gone: ``clean`` dropped its run, or one of its images
+        changed since it was seen."""
+        method, dataset = key[0], key[1]
+        if (method, None) in self.dropped or (method, dataset) in self.dropped:
+            return True
+        return any(file_digest(path) != digest for path, digest in files)
+
+
+def _dataset_dir(a_path: str) -> Path:
+    """The dataset folder of a source image path ``<folder>/ir/<pair>.png``."""
+    return Path(a_path).resolve().parents[1]
+
+
+def _pair_table(results) -> pd.DataFrame:
+    """The pairs the store reports, without timings (sorted, for before/after comparisons)."""
+    if results is None:
+        return pd.DataFrame(columns=[*PAIR_KEY, "status"])
+    table = results.pairs[[*PAIR_KEY, "status", "fused_path"]]
+    return table.sort_values(list(PAIR_KEY)).reset_index(drop=True)
+
+
+def _score_files(results) -> dict[tuple, tuple[tuple[str, str | None], ...]]:
+    """Every reported score key -> the (path, sha256) of the three images of its pair."""
+    pairs = results.pairs.drop_duplicates(list(PAIR_KEY)).set_index(list(PAIR_KEY))
+    digests: dict[str, str | None] = {}
+    out = {}
+    for row in results.scores[list(SCORE_KEY)].itertuples(index=False):
+        info = pairs.loc[tuple(row[:4])]
+        files = tuple((str(p), digests.setdefault(str(p), file_digest(p)))
+                      for p in (info["a_path"], info["b_path"], info["fused_path"]))
+        out[tuple(row)] = files
+    return out
+
+
+StoreMachine.TestCase.settings = settings(
+    max_examples=_soak_examples() or 8,
+    stateful_step_count=40 if _soak_examples() else 8,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+TestStoreStateMachine = StoreMachine.TestCase
