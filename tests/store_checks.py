@@ -208,3 +208,25 @@ def wait_for_new_png(root: Path, before: int, proc: subprocess.Popen, limit: flo
 def count_pngs(root: Path) -> int:
     """How many ``*.png`` files lie under ``root`` (0 if it does not exist)."""
     return sum(1 for _ in Path(root).rglob("*.png")) if Path(root).exists() else 0
+
+
+def stale_fused_images(results: Results, methods: Sequence[str],
+                       skip: set[tuple[str, str]] = frozenset()) -> list[str]:
+    """Every ok pair of a run of a deterministic built-in method (``methods``) whose fused
+    image is not what the method makes of the pair's current sources (e.g. a fused PNG kept
+    after its sources changed: its fused-image-only scores would still look right)."""
+    from fusionbench.fusion import fuse_images
+    from fusionbench.registry import Registry
+
+    registry = Registry.builtin()
+    problems = []
+    ok = results.pairs[(results.pairs["status"] == "ok") & results.pairs["method"].isin(methods)]
+    for row in ok.itertuples(index=False):
+        if (row.method, row.dataset) in skip:
+            continue
+        a, b = read_image(row.a_path), read_image(row.b_path)
+        expected = fuse_images(registry.get(row.method).load(), a, b, name=row.method)
+        if not np.array_equal(read_image(row.fused_path), expected):
+            problems.append(f"{row.method} {row.dataset}/{row.subset} {row.pair}: "
+                            f"{row.fused_path} is not the method's output for its sources")
+    return problems

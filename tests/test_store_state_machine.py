@@ -13,8 +13,9 @@ After every step (store read through ``load_results`` only, see ``tests/store_ch
 
 * every ``*.sqlite`` under the root passes ``PRAGMA integrity_check``;
 * no score key (method, dataset, subset, pair, metric, convention) or pair key appears twice;
-* every reported score equals ``score_many`` on the images its pair names now (to 1e-12), and
-  no score belongs to a pair whose status is not ok. Runs whose files were changed behind the
+* every reported score equals ``score_many`` on the images its pair names now (to 1e-12), no
+  score belongs to a pair whose status is not ok, and the fused image of every ok pair of a
+  ``run`` is the method's output for the pair's current sources. Runs whose files were changed behind the
   store's back are checked again after the next command on them (the store is told nothing in
   between);
 * no score present before is missing, unless ``clean`` dropped its run or one of its three
@@ -36,7 +37,7 @@ from pathlib import Path
 
 import pandas as pd
 from click.testing import CliRunner
-from hypothesis import HealthCheck, event, settings
+from hypothesis import HealthCheck, Phase, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
@@ -53,6 +54,7 @@ from store_checks import (
     random_image,
     save_png,
     score_values,
+    stale_fused_images,
     start_child,
     wait_for_new_png,
     write_fused_folder,
@@ -66,8 +68,8 @@ METHODS = ("average", "maximum")
 EVAL_NAME = "mine"
 #: Metric selections of a step: another profile or metric set adds scores to a run.
 SCORINGS = (
-    ("--profile", "standard", "--metrics", "EN,SD"),
-    ("--profile", "tang2022", "--metrics", "EN,MI"),
+    ("--profile", "standard", "--metrics", "EN,MI"),
+    ("--profile", "tang2022", "--metrics", "SD,VIF"),
     ("--profile", "standard", "--profile", "tang2022"),
     ("--profile", "vifb", "--metrics", "EN,PSNR"),
 )
@@ -95,7 +97,10 @@ class StoreMachine(RuleBasedStateMachine):
                                           seed=100 + 10 * d + k) for k in range(2)]
                       for d in range(2)]
         self.seeds = itertools.count(10_000)
-        #: every score key seen after the last step -> (path, sha256) of its three images
+        #: the last run/eval command (arguments, run label, dataset index), for `rerun`
+        self.last: tuple[list[str], str, int] = ([], "", 0)
+        #: every score key seen after the last step -> (path, sha256) of its three images when
+        #: the store last answered it correctly
         self.known: dict[tuple, tuple[tuple[str, str | None], ...]] = {}
         #: (run label, dataset folder) whose files changed since the last command on it
         self.stale: set[tuple[str, Path]] = set()
@@ -110,9 +115,15 @@ class StoreMachine(RuleBasedStateMachine):
     # -- steps -----------------------------------------------------------------------------
 
     def _invoke(self, args: list[str], label: str, d: int) -> None:
+        self.last = (args, label, d)
         result = CliRunner().invoke(cli, [*args, "--workers", "1", "--out", str(self.root)])
         assert result.exit_code == 0, f"fusionbench {' '.join(args)}:\n{result.output}"
         self.stale.discard((label, self.datasets[d]))
+
+    @rule()
+    def rerun(self) -> None:
+        """The last ``run``/``eval`` (or killed run) again, exactly."""
+        self._invoke(*self.last)
 
     @initialize(method=st.sampled_from(METHODS), d=st.integers(0, 1),
                 scoring=st.sampled_from(SCORINGS))
@@ -140,6 +151,7 @@ class StoreMachine(RuleBasedStateMachine):
         """SIGKILL a real ``fusionbench run`` child process (its whole process group)."""
         args = ["run", "--method", method, "--dataset", str(self.datasets[d]), *scoring,
                 "--workers", "1", "--out", str(self.root)]
+        self.last = (args[:-4], method, d)
         log = self.tmp / "child.log"
         before = count_pngs(self.root)
         proc = start_child(args, log)
@@ -227,22 +239,31 @@ class StoreMachine(RuleBasedStateMachine):
             assert not duplicated_keys(results), duplicated_keys(results)
             skip = {(run.method, run.dataset) for run in results.runs if len(run.pairs)
                     and (run.method, _dataset_dir(run.pairs["a_path"].iloc[0])) in self.stale}
-            problems = wrong_scores(results, skip)
+            problems = wrong_scores(results, skip) + stale_fused_images(results, METHODS, skip)
             assert not problems, "\n".join(problems)
             current = _score_files(results)
+            # a stale run's scores keep the images they were last vouched for with
+            current.update({key: self.known[key] for key in current
+                            if key[:2] in skip and key in self.known})
+        now_named = _pair_files(results)
         lost = [key for key, files in self.known.items()
-                if key not in current and not self._may_vanish(key, files)]
+                if key not in current and not self._may_vanish(key, files, now_named)]
         assert not lost, f"{len(lost)} stored score(s) lost, e.g. {lost[:3]}"
         if self.unchanged is not None:
             pd.testing.assert_series_equal(score_values(results), self.unchanged[0])
             pd.testing.assert_frame_equal(_pair_table(results), self.unchanged[1])
         self.known, self.dropped, self.unchanged = current, set(), None
 
-    def _may_vanish(self, key: tuple, files: tuple[tuple[str, str | None], ...]) -> bool:
-        """Whether a score may be gone: ``clean`` dropped its run, or one of its images
-        changed since it was seen."""
+    def _may_vanish(self, key: tuple, files: tuple[tuple[str, str | None], ...],
+                    now_named: dict[tuple, tuple[str, ...]]) -> bool:
+        """Whether a score may be gone: ``clean`` dropped its run, one of its images changed
+        since it was seen, or its run's pair now names other images (an eval of another
+        folder under the same name)."""
         method, dataset = key[0], key[1]
         if (method, None) in self.dropped or (method, dataset) in self.dropped:
+            return True
+        paths = tuple(path for path, _ in files)
+        if now_named.get(key[:4], paths) != paths:
             return True
         return any(file_digest(path) != digest for path, digest in files)
 
@@ -260,17 +281,20 @@ def _pair_table(results) -> pd.DataFrame:
     return table.sort_values(list(PAIR_KEY)).reset_index(drop=True)
 
 
+def _pair_files(results) -> dict[tuple, tuple[str, ...]]:
+    """Every reported pair key -> the paths of its source and fused images."""
+    if results is None:
+        return {}
+    table = results.pairs[[*PAIR_KEY, "a_path", "b_path", "fused_path"]].astype(str)
+    return {tuple(row[:4]): tuple(row[4:]) for row in table.itertuples(index=False)}
+
+
 def _score_files(results) -> dict[tuple, tuple[tuple[str, str | None], ...]]:
     """Every reported score key -> the (path, sha256) of the three images of its pair."""
-    pairs = results.pairs.drop_duplicates(list(PAIR_KEY)).set_index(list(PAIR_KEY))
-    digests: dict[str, str | None] = {}
-    out = {}
-    for row in results.scores[list(SCORE_KEY)].itertuples(index=False):
-        info = pairs.loc[tuple(row[:4])]
-        files = tuple((str(p), digests.setdefault(str(p), file_digest(p)))
-                      for p in (info["a_path"], info["b_path"], info["fused_path"]))
-        out[tuple(row)] = files
-    return out
+    named = _pair_files(results)
+    digests = {path: file_digest(path) for paths in named.values() for path in paths}
+    return {tuple(row): tuple((path, digests[path]) for path in named[tuple(row[:4])])
+            for row in results.scores[list(SCORE_KEY)].itertuples(index=False)}
 
 
 StoreMachine.TestCase.settings = settings(
@@ -280,5 +304,7 @@ StoreMachine.TestCase.settings = settings(
     database=None,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    # shrinking a failing sequence of real commands takes many minutes: only when soaking
+    phases=tuple(Phase) if _soak_examples() else (Phase.explicit, Phase.generate),
 )
 TestStoreStateMachine = StoreMachine.TestCase
