@@ -15,9 +15,9 @@ After every step (store read through ``load_results`` only, see ``tests/store_ch
 * no score key (method, dataset, subset, pair, metric, convention) or pair key appears twice;
 * every reported score equals ``score_many`` on the images its pair names now (to 1e-12), no
   score belongs to a pair whose status is not ok, and the fused image of every ok pair of a
-  ``run`` is the method's output for the pair's current sources. Runs whose files were changed behind the
-  store's back are checked again after the next command on them (the store is told nothing in
-  between);
+  ``run`` is the method's output for the pair's current sources. Runs whose files were
+  changed behind the store's back are checked again after the next command on them (the
+  store is told nothing in between);
 * no score present before is missing, unless ``clean`` dropped its run or one of its three
   image files changed since;
 * an edited or duplicated export changes nothing the store reports.
@@ -40,8 +40,6 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, Phase, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
-
-from fusionbench.cli import cli
 from store_checks import (
     PAIR_KEY,
     SCORE_KEY,
@@ -61,6 +59,8 @@ from store_checks import (
     write_pairs,
     wrong_scores,
 )
+
+from fusionbench.cli import cli
 
 SIZE, N_PAIRS = 32, 3
 PAIRS = tuple(f"p{i}" for i in range(N_PAIRS))
@@ -298,8 +298,8 @@ def _score_files(results) -> dict[tuple, tuple[tuple[str, str | None], ...]]:
 
 
 StoreMachine.TestCase.settings = settings(
-    max_examples=_soak_examples() or 8,
-    stateful_step_count=40 if _soak_examples() else 8,
+    max_examples=_soak_examples() or 10,
+    stateful_step_count=40 if _soak_examples() else 10,
     derandomize=True,
     database=None,
     deadline=None,
