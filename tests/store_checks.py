@@ -81,10 +81,13 @@ def file_digest(path: str | Path) -> str | None:
 
 def load_or_none(root: Path) -> Results | None:
     """``load_results(root)``, or ``None`` when the root holds no run (yet, or any more)."""
+    if not Path(root).exists():
+        return None
     try:
         return load_results(root)
     except ReportError as exc:
-        if not root.exists() or "no runs found" in str(exc) or "does not exist" in str(exc):
+        message = str(exc).lower()
+        if any(words in message for words in ("no run", "no result", "does not exist")):
             return None
         raise
 

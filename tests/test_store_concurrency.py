@@ -84,7 +84,7 @@ def test_two_runs_into_one_root_at_once_equal_serial_runs(
         assert "Traceback" not in text, text
         if code == EXIT_LOCKED:
             errors = [line for line in text.splitlines() if line.startswith("error:")]
-            assert len(errors) == 1 and "another" in errors[0], text
+            assert len(errors) == 1 and str(out) in errors[0], text  # names where
             _serial(method, dataset, out)  # the run that waited its turn
     assert codes.count(EXIT_LOCKED) < 2, outputs
 

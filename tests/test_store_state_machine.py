@@ -145,13 +145,15 @@ class StoreMachine(RuleBasedStateMachine):
                       str(self.datasets[d]), "--name", EVAL_NAME, *scoring], EVAL_NAME, d)
 
     @rule(method=st.sampled_from(METHODS), d=st.integers(0, 1),
-          scoring=st.sampled_from(SCORINGS), when=st.sampled_from(KILL_AT))
-    def killed_run(self, method: str, d: int, scoring: tuple[str, ...],
-                   when: str | float) -> None:
-        """SIGKILL a real ``fusionbench run`` child process (its whole process group)."""
-        args = ["run", "--method", method, "--dataset", str(self.datasets[d]), *scoring,
-                "--workers", "1", "--out", str(self.root)]
-        self.last = (args[:-4], method, d)
+          scoring=st.sampled_from(SCORINGS), when=st.sampled_from(KILL_AT),
+          workers=st.sampled_from(("1", "2")))
+    def killed_run(self, method: str, d: int, scoring: tuple[str, ...], when: str | float,
+                   workers: str) -> None:
+        """SIGKILL a real ``fusionbench run`` child process (its whole process group: with
+        ``--workers 2`` its pool too)."""
+        args = ["run", "--method", method, "--dataset", str(self.datasets[d]), *scoring]
+        self.last = (args, method, d)
+        args += ["--workers", workers, "--out", str(self.root)]
         log = self.tmp / "child.log"
         before = count_pngs(self.root)
         proc = start_child(args, log)
