@@ -104,6 +104,8 @@ class StoreMachine(RuleBasedStateMachine):
         self.known: dict[tuple, tuple[tuple[str, str | None], ...]] = {}
         #: (run label, dataset folder) whose files changed since the last command on it
         self.stale: set[tuple[str, Path]] = set()
+        #: (dataset index, pair, side) of source images not of the pair's size
+        self.odd_sized: set[tuple[int, str, str]] = set()
         #: (run label, stored dataset name or None) that `clean` dropped in this step
         self.dropped: set[tuple[str, str | None]] = set()
         #: the store's answers before a step that must change none of them
@@ -117,8 +119,16 @@ class StoreMachine(RuleBasedStateMachine):
     def _invoke(self, args: list[str], label: str, d: int) -> None:
         self.last = (args, label, d)
         result = CliRunner().invoke(cli, [*args, "--workers", "1", "--out", str(self.root)])
-        assert result.exit_code == 0, f"fusionbench {' '.join(args)}:\n{result.output}"
+        expected = self._exit_code(d)
+        event(f"{args[0]} expecting exit {expected}")
+        assert result.exit_code == expected, (f"fusionbench {' '.join(args)}: exit "
+                                              f"{result.exit_code}, not {expected}\n"
+                                              f"{result.output}")
         self.stale.discard((label, self.datasets[d]))
+
+    def _exit_code(self, d: int) -> int:
+        """0, or 3 while a pair of dataset ``d`` has sources of two sizes (it fails)."""
+        return 3 if any(k[0] == d for k in self.odd_sized) else 0
 
     @rule()
     def rerun(self) -> None:
@@ -167,26 +177,38 @@ class StoreMachine(RuleBasedStateMachine):
         finished = proc.poll()
         kill_group(proc)
         event(f"child run {'had finished' if finished is not None else 'killed'} ({when})")
-        assert finished in (None, 0), f"child run failed ({finished}):\n{log.read_text()}"
-        if finished == 0:
+        assert finished in (None, self._exit_code(d)), (f"child run ended with {finished}:\n"
+                                                        f"{log.read_text()}")
+        if finished is not None:
             self.stale.discard((method, self.datasets[d]))
 
-    @rule(d=st.integers(0, 1), pair=st.sampled_from(PAIRS), side=st.sampled_from(("ir", "vi")))
-    def change_source(self, d: int, pair: str, side: str) -> None:
-        save_png(self.datasets[d] / side / f"{pair}.png", random_image(SIZE, next(self.seeds)))
+    @rule(d=st.integers(0, 1), pair=st.sampled_from(PAIRS), side=st.sampled_from(("ir", "vi")),
+          size=st.sampled_from((SIZE, SIZE, SIZE + 8)))
+    def change_source(self, d: int, pair: str, side: str, size: int) -> None:
+        """New pixels for one source image; at another size its pair fails (sizes differ)
+        until a later change gives it the pair's size back."""
+        save_png(self.datasets[d] / side / f"{pair}.png", random_image(size, next(self.seeds)))
+        if size == SIZE:
+            self.odd_sized.discard((d, pair, side))
+        else:
+            self.odd_sized.add((d, pair, side))
         self.stale |= {(label, self.datasets[d]) for label in (*METHODS, EVAL_NAME)}
 
-    @rule(which=st.integers(0, 1000))
-    def change_fused(self, which: int) -> None:
+    @rule(which=st.integers(0, 1000), delete=st.booleans())
+    def change_fused(self, which: int, delete: bool) -> None:
         """Overwrite the fused image of one stored ok pair (in the results tree for a run, in
-        the fused folder for an eval)."""
+        the fused folder for an eval), or delete it when the results tree holds it."""
         results = load_or_none(self.root)
         ok = results.pairs[results.pairs["status"] == "ok"] if results is not None else None
         if ok is None or not len(ok):
             event("change_fused: nothing stored yet")
             return
         path = ok["fused_path"].iloc[which % len(ok)]
-        save_png(Path(path), random_image(SIZE, next(self.seeds)))
+        if delete and Path(path).resolve().is_relative_to(self.root.resolve()):
+            event("change_fused: deleted")
+            Path(path).unlink()
+        else:
+            save_png(Path(path), random_image(SIZE, next(self.seeds)))
         users = ok[ok["fused_path"] == path]
         self.stale |= {(m, _dataset_dir(a)) for m, a in zip(users["method"], users["a_path"],
                                                            strict=True)}
