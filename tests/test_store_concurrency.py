@@ -23,6 +23,7 @@ from store_checks import (
     load_or_none,
     score_values,
     start_child,
+    wait_for_new_png,
     write_pairs,
     wrong_scores,
 )
@@ -100,3 +101,31 @@ def test_two_runs_into_one_root_at_once_equal_serial_runs(
     got, reference = _fused_images(out), _fused_images(serial_root)
     assert sorted(got) == sorted(k for k in reference if k[0] in wanted)
     assert all(np.array_equal(got[key], reference[key]) for key in got)
+
+
+def test_clean_while_a_run_writes_leaves_the_run_whole_or_gone(
+        dataset: Path, serial_root: Path, tmp_path: Path) -> None:
+    """``clean`` started while a run is storing its pairs waits, fails cleanly (exit 5) or
+    drops the run: in the end the run is either stored whole (as a serial run stores it) or
+    not at all, never a part of it reported as done."""
+    out = tmp_path / "results"
+    run = start_child(_run_args("average", dataset, out), tmp_path / "run.log")
+    wait_for_new_png(out, 0, run, limit=120)
+    assert run.poll() is None, "the run ended before clean started: nothing was tested"
+    cleaned = subprocess.run(fusionbench_command("clean", "--results", str(out), "--method",
+                                                 "average", "--yes"),
+                             capture_output=True, text=True, env=child_env(), timeout=300,
+                             check=False)
+    code = run.wait(timeout=300)
+    text = (tmp_path / "run.log").read_text()
+    assert code in (0, EXIT_LOCKED) and "Traceback" not in text, f"run: exit {code}\n{text}"
+    assert cleaned.returncode in (0, EXIT_LOCKED), cleaned.stdout + cleaned.stderr
+    assert "Traceback" not in cleaned.stderr, cleaned.stderr
+    assert not integrity_problems(out)
+    stored = load_or_none(out)
+    if stored is None or not len(stored.pairs):
+        return  # dropped whole
+    assert not duplicated_keys(stored) and not wrong_scores(stored)
+    expected = score_values(load_or_none(serial_root))
+    pd.testing.assert_series_equal(score_values(stored), expected[
+        expected.index.get_level_values("method") == "average"])
