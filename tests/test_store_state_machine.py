@@ -28,6 +28,7 @@ Bounded for CI (derandomized, about a minute on the 2-core development machine);
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import shutil
@@ -36,6 +37,7 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, Phase, event, settings
 from hypothesis import strategies as st
@@ -61,10 +63,12 @@ from store_checks import (
 )
 
 from fusionbench.cli import cli
+from fusionbench.registry import Registry
 
 SIZE, N_PAIRS = 32, 3
 PAIRS = tuple(f"p{i}" for i in range(N_PAIRS))
 METHODS = ("average", "maximum")
+NETWORK = "clfnet"
 EVAL_NAME = "mine"
 #: Metric selections of a step: another profile or metric set adds scores to a run.
 SCORINGS = (
@@ -97,13 +101,22 @@ class StoreMachine(RuleBasedStateMachine):
                                           seed=100 + 10 * d + k) for k in range(2)]
                       for d in range(2)]
         self.seeds = itertools.count(10_000)
-        #: the last run/eval command (arguments, run label, dataset index), for `rerun`
-        self.last: tuple[list[str], str, int] = ([], "", 0)
+        #: the last run/eval command (arguments, dataset index, run label: None for a network,
+        #: whose label the store gives from its weights), for `rerun`
+        self.last: tuple[list[str], int, str | None] = ([], 0, None)
+        #: two weights files of the network, and a copy of every version they had, by sha256
+        self.weights = [self.tmp / f"weights-{k}.pt" for k in range(2)]
+        self.weights_versions: dict[str, Path] = {}
+        for k in range(2):
+            self._write_weights(k)
         #: every score key seen after the last step -> (path, sha256) of its three images when
         #: the store last answered it correctly
         self.known: dict[tuple, tuple[tuple[str, str | None], ...]] = {}
         #: (run label, dataset folder) whose files changed since the last command on it
         self.stale: set[tuple[str, Path]] = set()
+        #: score keys one of whose images changed on disk since the store last answered them
+        #: correctly: they may vanish (even when the image was later made again identical)
+        self.invalidated: set[tuple] = set()
         #: (dataset index, pair, side) of source images not of the pair's size
         self.odd_sized: set[tuple[int, str, str]] = set()
         #: (run label, stored dataset name or None) that `clean` dropped in this step
@@ -116,14 +129,23 @@ class StoreMachine(RuleBasedStateMachine):
 
     # -- steps -----------------------------------------------------------------------------
 
-    def _invoke(self, args: list[str], label: str, d: int) -> None:
-        self.last = (args, label, d)
+    def _invoke(self, args: list[str], d: int, label: str | None) -> None:
+        self.last = (args, d, label)
         result = CliRunner().invoke(cli, [*args, "--workers", "1", "--out", str(self.root)])
         expected = self._exit_code(d)
         event(f"{args[0]} expecting exit {expected}")
         assert result.exit_code == expected, (f"fusionbench {' '.join(args)}: exit "
                                               f"{result.exit_code}, not {expected}\n"
                                               f"{result.output}")
+        self._ran(args, d, label)
+
+    def _ran(self, args: list[str], d: int, label: str | None) -> None:
+        """A command on a run finished: its answers must be fresh again."""
+        if label is None:  # a network run: the store names it from the weights' sha256
+            sha = file_digest(args[args.index("--weights") + 1])
+            results = load_or_none(self.root)
+            label = next((run.method for run in (results.runs if results else [])
+                          if run.manifest.get("weights_sha256") == sha), None)
         self.stale.discard((label, self.datasets[d]))
 
     def _exit_code(self, d: int) -> int:
@@ -145,14 +167,37 @@ class StoreMachine(RuleBasedStateMachine):
           scoring=st.sampled_from(SCORINGS))
     def run(self, method: str, d: int, scoring: tuple[str, ...]) -> None:
         self._invoke(["run", "--method", method, "--dataset", str(self.datasets[d]), *scoring],
-                     method, d)
+                     d, method)
+
+    @rule(k=st.integers(0, 1), d=st.integers(0, 1), scoring=st.sampled_from(SCORINGS))
+    def run_network(self, k: int, d: int, scoring: tuple[str, ...]) -> None:
+        """CLF-Net on the CPU with one of two weights files (``--weights``)."""
+        self._invoke(["run", "--method", NETWORK, "--weights", str(self.weights[k]),
+                      "--device", "cpu", "--dataset", str(self.datasets[d]), *scoring], d, None)
+
+    @rule(k=st.integers(0, 1))
+    def change_weights(self, k: int) -> None:
+        """Other weights under the same path (a retrained checkpoint)."""
+        self._write_weights(k)
+
+    def _write_weights(self, k: int) -> None:
+        import torch
+
+        generator = torch.Generator().manual_seed(next(self.seeds))
+        state = {name: (t * (1 + 0.2 * torch.rand(t.shape, generator=generator))
+                        if t.is_floating_point() else t) for name, t in _shipped_weights().items()}
+        torch.save(state, self.weights[k])
+        sha = file_digest(self.weights[k])
+        self.weights_versions[sha] = self.tmp / "weights-versions" / f"{sha}.pt"
+        self.weights_versions[sha].parent.mkdir(exist_ok=True)
+        shutil.copyfile(self.weights[k], self.weights_versions[sha])
 
     @rule(d=st.integers(0, 1), folder=st.integers(0, 1), scoring=st.sampled_from(SCORINGS))
     def eval(self, d: int, folder: int, scoring: tuple[str, ...]) -> None:
         """Score a fused folder under one name; the other folder under the same name stands for
         other weights (other fused images, same run name)."""
         self._invoke(["eval", "--fused", str(self.fused[d][folder]), "--dataset",
-                      str(self.datasets[d]), "--name", EVAL_NAME, *scoring], EVAL_NAME, d)
+                      str(self.datasets[d]), "--name", EVAL_NAME, *scoring], d, EVAL_NAME)
 
     @rule(method=st.sampled_from(METHODS), d=st.integers(0, 1),
           scoring=st.sampled_from(SCORINGS), when=st.sampled_from(KILL_AT),
@@ -162,7 +207,7 @@ class StoreMachine(RuleBasedStateMachine):
         """SIGKILL a real ``fusionbench run`` child process (its whole process group: with
         ``--workers 2`` its pool too)."""
         args = ["run", "--method", method, "--dataset", str(self.datasets[d]), *scoring]
-        self.last = (args, method, d)
+        self.last = (args, d, method)
         args += ["--workers", workers, "--out", str(self.root)]
         log = self.tmp / "child.log"
         before = count_pngs(self.root)
@@ -180,19 +225,24 @@ class StoreMachine(RuleBasedStateMachine):
         assert finished in (None, self._exit_code(d)), (f"child run ended with {finished}:\n"
                                                         f"{log.read_text()}")
         if finished is not None:
-            self.stale.discard((method, self.datasets[d]))
+            self._ran(args, d, method)
 
     @rule(d=st.integers(0, 1), pair=st.sampled_from(PAIRS), side=st.sampled_from(("ir", "vi")),
           size=st.sampled_from((SIZE, SIZE, SIZE + 8)))
     def change_source(self, d: int, pair: str, side: str, size: int) -> None:
         """New pixels for one source image; at another size its pair fails (sizes differ)
         until a later change gives it the pair's size back."""
-        save_png(self.datasets[d] / side / f"{pair}.png", random_image(size, next(self.seeds)))
+        path = self.datasets[d] / side / f"{pair}.png"
+        save_png(path, random_image(size, next(self.seeds)))
+        self._invalidate(path)
         if size == SIZE:
             self.odd_sized.discard((d, pair, side))
         else:
             self.odd_sized.add((d, pair, side))
-        self.stale |= {(label, self.datasets[d]) for label in (*METHODS, EVAL_NAME)}
+        results = load_or_none(self.root)
+        self.stale |= {(run.method, self.datasets[d]) for run in (results.runs if results else [])
+                       if len(run.pairs) and _dataset_dir(run.pairs["a_path"].iloc[0])
+                       == self.datasets[d]}
 
     @rule(which=st.integers(0, 1000), delete=st.booleans())
     def change_fused(self, which: int, delete: bool) -> None:
@@ -204,14 +254,20 @@ class StoreMachine(RuleBasedStateMachine):
             event("change_fused: nothing stored yet")
             return
         path = ok["fused_path"].iloc[which % len(ok)]
+        self._invalidate(Path(path))
         if delete and Path(path).resolve().is_relative_to(self.root.resolve()):
             event("change_fused: deleted")
-            Path(path).unlink()
+            Path(path).unlink(missing_ok=True)
         else:
             save_png(Path(path), random_image(SIZE, next(self.seeds)))
         users = ok[ok["fused_path"] == path]
         self.stale |= {(m, _dataset_dir(a)) for m, a in zip(users["method"], users["a_path"],
                                                            strict=True)}
+
+    def _invalidate(self, changed: Path) -> None:
+        """Every known score whose pair names ``changed`` may vanish from now on."""
+        self.invalidated |= {key for key, files in self.known.items()
+                             if any(Path(p).resolve() == changed.resolve() for p, _ in files)}
 
     @rule(how=st.sampled_from(("edit", "duplicate")))
     def tamper_with_exports(self, how: str) -> None:
@@ -230,11 +286,18 @@ class StoreMachine(RuleBasedStateMachine):
                         table[column] = value
             table.to_csv(path, index=False)
 
-    @rule(label=st.sampled_from((*METHODS, EVAL_NAME)), d=st.one_of(st.none(), st.integers(0, 1)))
+    @rule(label=st.sampled_from((*METHODS, EVAL_NAME, NETWORK)),
+          d=st.one_of(st.none(), st.integers(0, 1)))
     def clean(self, label: str, d: int | None) -> None:
-        """``clean --yes`` one run label (optionally of one dataset): the only way to drop."""
+        """``clean --yes`` one run label (optionally of one dataset): the only way to drop.
+        For the network: the first of its stored labels."""
         if not self.root.exists():
             return
+        if label == NETWORK:
+            labels = sorted(k[0] for k in self.known if k[0].startswith(f"{NETWORK}@"))
+            if not labels:
+                return
+            label = labels[0]
         args = ["clean", "--results", str(self.root), "--method", label, "--yes"]
         dataset = None
         if d is not None:
@@ -259,11 +322,13 @@ class StoreMachine(RuleBasedStateMachine):
         assert not integrity_problems(self.root)
         results = load_or_none(self.root)
         current: dict[tuple, tuple[tuple[str, str | None], ...]] = {}
+        skip: set[tuple[str, str]] = set()
         if results is not None:
             assert not duplicated_keys(results), duplicated_keys(results)
             skip = {(run.method, run.dataset) for run in results.runs if len(run.pairs)
                     and (run.method, _dataset_dir(run.pairs["a_path"].iloc[0])) in self.stale}
-            problems = wrong_scores(results, skip) + stale_fused_images(results, METHODS, skip)
+            problems = wrong_scores(results, skip)
+            problems += stale_fused_images(results, self._fusers(results), skip)
             assert not problems, "\n".join(problems)
             current = _score_files(results)
             # a stale run's scores keep the images they were last vouched for with
@@ -277,6 +342,17 @@ class StoreMachine(RuleBasedStateMachine):
             pd.testing.assert_series_equal(score_values(results), self.unchanged[0])
             pd.testing.assert_frame_equal(_pair_table(results), self.unchanged[1])
         self.known, self.dropped, self.unchanged = current, set(), None
+        self.invalidated = {key for key in self.invalidated if key in current and key[:2] in skip}
+
+    def _fusers(self, results) -> dict[str, object]:
+        """The fusion callable behind each stored run label (classic methods, and the network
+        with the weights its manifest names by sha256)."""
+        fusers: dict[str, object] = dict(_classic_fusers())
+        for run in results.runs:
+            sha = run.manifest.get("weights_sha256")
+            if run.manifest.get("method_name") == NETWORK and sha in self.weights_versions:
+                fusers[run.method] = _network(self.weights_versions[sha])
+        return fusers
 
     def _may_vanish(self, key: tuple, files: tuple[tuple[str, str | None], ...],
                     now_named: dict[tuple, tuple[str, ...]]) -> bool:
@@ -286,10 +362,33 @@ class StoreMachine(RuleBasedStateMachine):
         method, dataset = key[0], key[1]
         if (method, None) in self.dropped or (method, dataset) in self.dropped:
             return True
+        if key in self.invalidated:
+            return True
         paths = tuple(path for path, _ in files)
         if now_named.get(key[:4], paths) != paths:
             return True
         return any(file_digest(path) != digest for path, digest in files)
+
+
+@functools.cache
+def _shipped_weights() -> dict:
+    """The network's shipped weights (a state dict), the base of the test's other weights."""
+    import torch
+
+    card = Registry.builtin().get(NETWORK)
+    path = Path(card.card_path).parent / "weights" / "clfnet_tno-train.pt"
+    return torch.load(path, weights_only=True, map_location="cpu")
+
+
+@functools.cache
+def _classic_fusers() -> dict[str, object]:
+    return {name: Registry.builtin().get(name).load() for name in METHODS}
+
+
+@functools.cache
+def _network(weights: Path) -> object:
+    """The network loaded on the CPU with ``weights`` (a file named by its sha256)."""
+    return Registry.builtin().get(NETWORK).load(device="cpu", weights=str(weights))
 
 
 def _dataset_dir(a_path: str) -> Path:
@@ -319,6 +418,37 @@ def _score_files(results) -> dict[tuple, tuple[tuple[str, str | None], ...]]:
     digests = {path: file_digest(path) for paths in named.values() for path in paths}
     return {tuple(row): tuple((path, digests[path]) for path in named[tuple(row[:4])])
             for row in results.scores[list(SCORE_KEY)].itertuples(index=False)}
+
+
+@pytest.mark.xfail(strict=True, reason="bug on main (found by the state machine): a run's "
+                   "fused PNG deleted or overwritten behind the store's back is made again "
+                   "byte-identical by the next run, yet that run drops the pair's scores of the "
+                   "other profiles (same three images: nothing should be lost)")
+@pytest.mark.parametrize("tamper", ["delete", "overwrite"])
+def test_a_remade_identical_fused_image_keeps_the_other_profiles_scores(
+        tamper: str, tmp_path: Path) -> None:
+    dataset = write_pairs(tmp_path / "data", n=2, size=SIZE, seed=3)
+    out = tmp_path / "results"
+
+    def run(*scoring: str) -> None:
+        result = CliRunner().invoke(cli, ["run", "--method", "average", "--dataset",
+                                          str(dataset), *scoring, "--workers", "1", "--out",
+                                          str(out)])
+        assert result.exit_code == 0, result.output
+
+    run("--profile", "standard", "--metrics", "EN,MI")
+    before = score_values(load_or_none(out))
+    fused = Path(load_or_none(out).pairs["fused_path"].iloc[0])
+    original = fused.read_bytes()
+    if tamper == "delete":
+        fused.unlink()
+    else:
+        save_png(fused, random_image(SIZE, 99))
+    run("--profile", "tang2022", "--metrics", "SD")
+    assert fused.read_bytes() == original  # made again, identical
+    after = score_values(load_or_none(out))
+    assert set(before.index) <= set(after.index), sorted(set(before.index) - set(after.index))
+    pd.testing.assert_series_equal(after.loc[before.index], before)
 
 
 StoreMachine.TestCase.settings = settings(
