@@ -452,7 +452,7 @@ def test_a_remade_identical_fused_image_keeps_the_other_profiles_scores(
 
 
 StoreMachine.TestCase.settings = settings(
-    max_examples=_soak_examples() or 10,
+    max_examples=_soak_examples() or 8,
     stateful_step_count=40 if _soak_examples() else 10,
     derandomize=True,
     database=None,
