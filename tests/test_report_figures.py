@@ -59,6 +59,8 @@ def test_cli_writes_figures_and_grids(tmp_path: Path) -> None:
         "--pairs", "p1,p3", "--zoom", "5,5,20,10", "--no-progress"])
     assert result.exit_code == 0, result.output
     assets = sorted(p.name for p in (out / "assets").iterdir())
+    assert assets[0] == ".figure-inputs.json"  # what each figure was drawn from (render.py)
+    assets = assets[1:]
     assert assets == ["box_toy__all__standard__main.png", "box_toy__all__standard__main.svg",
                       "grid_toy__all__p1.png", "grid_toy__all__p3.png"]
     for name in assets:

@@ -118,10 +118,46 @@ def test_progress_goes_to_stderr(tmp_path: Path) -> None:
 
     root = make_results(tmp_path / "res")
     result = CliRunner().invoke(cli, ["report", "--results", str(root), "--out",
-                                                 str(tmp_path / "out"), "--no-figures"])
+                                                 str(tmp_path / "out"), "--progress"])
     assert result.exit_code == 0, result.output
-    assert "report:" in result.stderr and "step" in result.stderr
+    # one step per table (main and shared of one profile), box plot, 2 grids, 5 output files
+    assert "report:" in result.stderr and "/10 [" in result.stderr
     assert "report:" not in result.stdout
+    # by default the bar is shown only on a terminal (CliRunner's stderr is not one)
+    quiet = CliRunner().invoke(cli, ["report", "--results", str(root), "--out",
+                                                str(tmp_path / "out2")])
+    assert quiet.exit_code == 0, quiet.output
+    assert "report:" not in quiet.stderr
+
+
+def test_progress_counts_every_table_figure_and_file(tmp_path: Path, monkeypatch) -> None:
+    import threading
+
+    from fusionbench.report import build
+
+    bars = []
+
+    class Counter:
+        def __init__(self, total: int, enabled: bool | None) -> None:
+            self.total, self.n, self.lock = total, 0, threading.Lock()
+            bars.append(self)
+
+        def update(self, n: int = 1) -> None:  # called from the figure workers' callbacks too
+            with self.lock:
+                self.n += n
+
+        def __enter__(self) -> Counter:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            pass
+
+    monkeypatch.setattr(build, "_progress", Counter)
+    root = make_results(tmp_path / "res")
+    for workers in (0, 2):
+        _build(root, tmp_path / f"out{workers}", workers=workers, figures=True)
+    # 2 tables (main, shared), 1 box plot, 2 grids, md + tex + csv + json + html
+    assert [(b.total, b.n) for b in bars] == [(10, 10), (10, 10)]
 
 
 def test_code_spans_have_no_backslashes(tmp_path: Path) -> None:

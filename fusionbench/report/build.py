@@ -34,6 +34,7 @@ from fusionbench.report.load import Results, Run, load_results
 from fusionbench.report.output import write_csv, write_json
 from fusionbench.report.paper import PaperTable, compare, default_paper_scores
 from fusionbench.report.presets import Preset
+from fusionbench.report.render import FigureJob, FigureRenderer
 from fusionbench.report.selection import (
     Selection,
     Unmeasured,
@@ -281,11 +282,18 @@ def _table_notes(plan: _Plan, runs: Sequence[Run], synthetic: bool) -> list[str]
     return notes
 
 
-def _group(plan: _Plan, results: Results, selection: Selection, assets: Path, *, digits: int,
-           figures: bool, svg: bool, zoom: Sequence[int] | None, step) -> GroupBlock:
-    from fusionbench.report.figures import box_plots
-    from fusionbench.report.grids import draw_grid
+@dataclass
+class _GroupTables:
+    """A group's summary tables (before their tests), each with its scores and asset name."""
 
+    plan: _Plan
+    tables: list[tuple[SummaryTable, pd.DataFrame, str]]
+    notes: list[str]
+    synthetic: bool
+
+
+def _group_tables(plan: _Plan, results: Results, selection: Selection, *,
+                  digits: int) -> _GroupTables:
     scores = results.scores
     methods = [r.method for r in plan.runs]
     labels = {m: lab.text for m, lab in plan.labels.items()}
@@ -296,7 +304,7 @@ def _group(plan: _Plan, results: Results, selection: Selection, assets: Path, *,
     if selection.profiles is not None:
         conventions = [c for c in selection.profiles if c in conventions]
     notes = list(plan.notes)
-    blocks = []
+    out = []
     all_pairs = {str(p) for r in plan.runs for p in r.pairs["pair"]}
     for conv in conventions:
         wide = wide_scores(group_scores, plan.dataset, plan.subset, conv)
@@ -310,29 +318,53 @@ def _group(plan: _Plan, results: Results, selection: Selection, assets: Path, *,
         shown = {r.method for r in tables[0].rows}
         notes += [f"{labels[m]}: no scores under convention {conv}" for m in methods
                   if m not in shown]
-        for table in tables:
-            name = slug(f"{plan.dataset}__{plan.subset}__{conv}__{table.scope}")
-            block = TableBlock(table, f"table-{name}", significance(table, wide))
-            if figures and table.scope == "main":
-                paths = box_plots(table, wide, assets / f"box_{name}", svg=svg,
-                                  names={m: lab.display for m, lab in plan.labels.items()})
-                block.figures = [f"assets/{p.name}" for p in paths]
-            blocks.append(block)
+        out += [(table, wide, slug(f"{plan.dataset}__{plan.subset}__{conv}__{table.scope}"))
+                for table in tables]
+    return _GroupTables(plan, out, notes, synthetic)
+
+
+def _figure_jobs(group: _GroupTables, assets: Path, *, svg: bool,
+                 zoom: Sequence[int] | None) -> dict[str, FigureJob]:
+    """The box plot of each main table and the grid of each chosen pair, by asset name."""
+    from fusionbench.report.figures import box_plot_paths, box_plots, plotted_metrics
+    from fusionbench.report.grids import draw_grid, grid_inputs, pair_view
+
+    plan = group.plan
+    names = {m: lab.display for m, lab in plan.labels.items()}
+    jobs = {}
+    for table, wide, name in group.tables:
+        if table.scope == "main" and plotted_metrics(table, wide):
+            stem = assets / f"box_{name}"
+            jobs[name] = FigureJob(box_plots, (table, wide, stem),
+                                   tuple(box_plot_paths(stem, svg)),
+                                   kwargs={"svg": svg, "names": names})
+    for pair in plan.grid_pairs:
+        out = assets / f"grid_{slug(f'{plan.dataset}__{plan.subset}__{pair}')}.png"
+        runs = pair_view(plan.grid_runs, pair)
+        jobs[f"grid {pair}"] = FigureJob(draw_grid, (runs, pair, out, zoom, names), (out,),
+                                         tuple(grid_inputs(runs, pair)))
+    return jobs
+
+
+def _group(group: _GroupTables, jobs: dict[str, FigureJob], step) -> GroupBlock:
+    plan = group.plan
+    blocks = []
+    for table, wide, name in group.tables:
+        block = TableBlock(table, f"table-{name}", significance(table, wide))
+        if name in jobs:
+            block.figures = [f"assets/{p.name}" for p in jobs[name].outputs]
+        blocks.append(block)
         step()
+    notes = list(group.notes)
     if plan.runs and not blocks:
         notes.append("no scores in any run of this subset (every pair failed or nothing was "
                      "scored)")
-    grids = []
-    for pair in plan.grid_pairs:
-        out = assets / f"grid_{slug(f'{plan.dataset}__{plan.subset}__{pair}')}.png"
-        draw_grid(plan.grid_runs, pair, out, zoom,
-                  {m: lab.display for m, lab in plan.labels.items()})
-        grids.append((pair, f"assets/{out.name}"))
-        step()
+    grids = [(pair, f"assets/{jobs[f'grid {pair}'].outputs[0].name}")
+             for pair in plan.grid_pairs]
     runs = [_run_block(r, plan.labels[r.method]) for r in plan.runs]
     notes += [line for run in runs for line in run.warning_notes]
     return GroupBlock(plan.dataset, plan.subset, slug(f"{plan.dataset}__{plan.subset}"),
-                      plan.n_pairs, blocks, grids, runs, notes, synthetic)
+                      plan.n_pairs, blocks, grids, runs, notes, group.synthetic)
 
 
 def _paper(results: Results, plans: Sequence[_Plan], selection: Selection,
@@ -353,9 +385,12 @@ def _paper(results: Results, plans: Sequence[_Plan], selection: Selection,
     return tables, str(paper_path), status
 
 
-def _progress(total: int, enabled: bool):
+def _progress(total: int, enabled: bool | None):
+    """The progress bar on stderr; ``enabled=None``: shown when stderr is a terminal."""
     from tqdm import tqdm
 
+    if enabled is None:
+        enabled = sys.stderr.isatty()
     return tqdm(total=total, desc="report", unit="step", file=sys.stderr, disable=not enabled,
                 leave=False)
 
@@ -365,7 +400,7 @@ def build_report(results_root: str | Path, out_dir: str | Path, *,
                  paper_scores: str | Path | None = None, grid_pairs: Sequence[str] | None = None,
                  zoom: Sequence[int] | None = None, std: bool = True, digits: int = 4,
                  figures: bool = True, selection: Selection | None = None, svg: bool = True,
-                 progress: bool = False) -> Path:
+                 progress: bool | None = False, workers: int | None = None) -> Path:
     """Write the report and return ``out_dir/index.html`` (or ``out_dir`` without html).
 
     ``paper_scores``: the CLF-Net paper's scores CSV; ``None`` looks beside the data root and
@@ -374,7 +409,11 @@ def build_report(results_root: str | Path, out_dir: str | Path, *,
     ``(x, y, w, h)`` of the inset region (default: central box). ``figures=False`` skips plots
     and grids; ``svg=False`` writes the box plots as PNG only. ``selection``: methods, metrics,
     profiles and dataset subset to show (see :class:`~fusionbench.report.selection.Selection`).
-    ``progress`` shows a progress bar on stderr.
+    ``progress`` shows a progress bar on stderr (``None``: when stderr is a terminal), one step
+    per table, figure and output file. Figures are drawn by ``workers`` processes beside the
+    rest (default :func:`~fusionbench.report.render.default_workers`; 0: in this process), and
+    a figure whose exact inputs are unchanged since the last report into ``out_dir`` is kept
+    (:mod:`fusionbench.report.render`).
     """
     formats = _check_formats(formats)
     if digits < 0 or digits > 12:
@@ -387,11 +426,16 @@ def build_report(results_root: str | Path, out_dir: str | Path, *,
     out_dir = Path(out_dir)
     assets = out_dir / "assets"
     assets.mkdir(parents=True, exist_ok=True)
-    n_conv = max(1, len(set(results.scores["convention"])))
-    total = sum(n_conv + len(p.grid_pairs) for p in plans) + 1
-    with _progress(total, progress) as bar:
-        groups = [_group(p, results, selection, assets, digits=digits, figures=figures,
-                         svg=svg, zoom=zoom, step=bar.update) for p in plans]
+    tables = [_group_tables(p, results, selection, digits=digits) for p in plans]
+    jobs = [_figure_jobs(g, assets, svg=svg, zoom=zoom) if figures else {} for g in tables]
+    n_outputs = 1 + sum(f in formats for f in ("md", "tex", "csv", "html"))
+    total = sum(len(g.tables) + len(j) for g, j in zip(tables, jobs, strict=True)) + n_outputs
+    with _progress(total, progress) as bar, \
+            FigureRenderer(assets, workers, done=bar.update) as renderer:
+        for group_jobs in jobs:
+            for job in group_jobs.values():
+                renderer.submit(job)
+        groups = [_group(g, j, bar.update) for g, j in zip(tables, jobs, strict=True)]
         paper_tables, paper_path, paper_status = _paper(results, plans, selection, paper_scores)
         context = {
             "groups": groups, "std": std, "digits": digits, "root": str(results.root),
@@ -405,14 +449,17 @@ def build_report(results_root: str | Path, out_dir: str | Path, *,
             if fmt_name in formats:
                 text = _squeeze(render_template(env, template, context))
                 (out_dir / f"tables.{fmt_name}").write_text(text, encoding="utf-8")
+                bar.update()
         if "csv" in formats:
             write_csv(groups, paper_tables, out_dir)
+            bar.update()
         write_json(groups, paper_tables, context, selection, out_dir / "report.json")
+        bar.update()
         index = out_dir / "index.html"
         if "html" in formats:
             index.write_text(render_template(env, "report.html.j2", context),
                              encoding="utf-8")
-        bar.update()
+            bar.update()
     return index if "html" in formats else out_dir
 
 

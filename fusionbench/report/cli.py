@@ -45,13 +45,14 @@ FORMAT_CHOICES = ("md", "tex", "html", "csv")
               help="Decimals shown (ranking uses the shown values).")
 @click.option("--no-figures", is_flag=True, help="Skip box plots and grids (faster).")
 @click.option("--no-svg", is_flag=True, help="Box plots as PNG only (faster).")
-@click.option("--progress/--no-progress", default=True, show_default=True,
-              help="Progress bar on stderr.")
+@click.option("--progress/--no-progress", default=None,
+              help="Progress bar on stderr, one step per table, figure and output file "
+                   "(default: when stderr is a terminal).")
 def report_command(results: str, out: str, formats: tuple[str, ...], preset: str | None,
                    methods: str | None, metrics: str | None, profiles: tuple[str, ...],
                    template_dir: str | None, paper_scores: str | None, pairs: tuple[str, ...],
                    zoom: str | None, std: bool, digits: int, no_figures: bool, no_svg: bool,
-                   progress: bool) -> None:
+                   progress: bool | None) -> None:
     """Write the report (Markdown, LaTeX, HTML, CSV, JSON, box plots, grids) into --out."""
     from fusionbench.errors import UsageError
     from fusionbench.report.build import build_report

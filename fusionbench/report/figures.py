@@ -50,9 +50,21 @@ def _short(name: str, limit: int = 24) -> str:
     return name if len(name) <= limit else name[: limit - 1] + "…"
 
 
+def plotted_metrics(table: SummaryTable, wide: pd.DataFrame) -> list:
+    """The table's columns that get a panel: those some listed method has scores of."""
+    return [c for c in table.columns
+            if any((r.method, c.name) in wide.columns for r in table.rows if r.n)]
+
+
+def box_plot_paths(stem: Path, svg: bool = True) -> list[Path]:
+    """The files :func:`box_plots` writes for ``stem`` (when there is something to plot)."""
+    return [stem.parent / (stem.name + ext) for ext in (".png", ".svg")[: 2 if svg else 1]]
+
+
 def box_plots(table: SummaryTable, wide: pd.DataFrame, stem: Path, *, svg: bool = True,
               names: dict[str, str] | None = None) -> list[Path]:
-    """Write ``stem.png`` (and ``stem.svg``); return the paths (empty when nothing to plot).
+    """Write ``stem.png`` (and ``stem.svg``); return the paths (empty when nothing to plot,
+    :func:`plotted_metrics`).
 
     ``wide`` is :func:`fusionbench.report.tables.wide_scores` of the table's subset and
     convention; each box holds every finite score of that method (its own pairs). ``names``:
@@ -63,18 +75,16 @@ def box_plots(table: SummaryTable, wide: pd.DataFrame, stem: Path, *, svg: bool 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    metrics = [c for c in table.columns
-               if any((r.method, c.name) in wide.columns for r in table.rows if r.n)]
+    metrics = plotted_metrics(table, wide)
     if not metrics:
         return []
     with matplotlib.rc_context({"text.parse_math": False, "svg.hashsalt": "fusionbench",
                                 "hatch.linewidth": 0.6}):
         fig = _draw(plt, table, wide, metrics, names or {})
         stem.parent.mkdir(parents=True, exist_ok=True)
-        paths = [stem.parent / (stem.name + ".png")]
+        paths = box_plot_paths(stem, svg)
         fig.savefig(paths[0], dpi=100, metadata={"Software": None})
         if svg:
-            paths.append(stem.parent / (stem.name + ".svg"))
             fig.savefig(paths[1], metadata={"Date": None})
         plt.close(fig)
     return paths

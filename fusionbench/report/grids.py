@@ -15,6 +15,7 @@ so it cannot remove the grids of the whole subset. Drawn with Pillow (fast, no m
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -121,25 +122,45 @@ def source_paths(runs: Sequence[Run], pair: str) -> tuple[str, str] | None:
     return None
 
 
-def grid_tiles(runs: Sequence[Run], pair: str,
-               labels: dict[str, str] | None = None) -> list[Tile]:
-    """``(label, image or None, problem or None)`` for both sources then each method."""
-    labels = labels or {}
+def _tile_specs(runs: Sequence[Run], pair: str,
+                labels: dict[str, str]) -> list[tuple[str, str | None, str | None]]:
+    """``(label, image path or None, problem or None)`` for both sources then each method."""
     sources = source_paths(runs, pair)
     if sources is None:
         raise UsageError(f"pair {pair!r}: no run lists its source paths")
-    tiles = [_tile(f"{Path(p).parent.name or role} (source)", p, None)
-             for p, role in zip(sources, ("a", "b"), strict=True)]
+    specs: list[tuple[str, str | None, str | None]] = [
+        (f"{Path(p).parent.name or role} (source)", p, None)
+        for p, role in zip(sources, ("a", "b"), strict=True)]
     for run in runs:
         label = labels.get(run.method, run.method)
         rows = run.pairs[run.pairs["pair"] == pair].to_dict("records")
         if not rows:
-            tiles.append(_tile(label, None, "not run on this pair"))
+            specs.append((label, None, "not run on this pair"))
         elif rows[0]["status"] != "ok" or not rows[0]["fused_path"]:
-            tiles.append(_tile(label, None, f"{rows[0]['status']}: {rows[0]['reason']}"))
+            specs.append((label, None, f"{rows[0]['status']}: {rows[0]['reason']}"))
         else:
-            tiles.append(_tile(label, rows[0]["fused_path"], None))
-    return tiles
+            specs.append((label, str(rows[0]["fused_path"]), None))
+    return specs
+
+
+def grid_tiles(runs: Sequence[Run], pair: str,
+               labels: dict[str, str] | None = None) -> list[Tile]:
+    """``(label, image or None, problem or None)`` for both sources then each method."""
+    return [_tile(*spec) for spec in _tile_specs(runs, pair, labels or {})]
+
+
+def grid_inputs(runs: Sequence[Run], pair: str) -> list[str]:
+    """The image files the grid of ``pair`` reads (sources, then each fused image)."""
+    return [path for _, path, problem in _tile_specs(runs, pair, {})
+            if path is not None and problem is None]
+
+
+def pair_view(runs: Sequence[Run], pair: str) -> list[Run]:
+    """``runs`` cut down to what the grid of ``pair`` reads: each run's row(s) of that pair
+    (a small thing to hand to a worker process)."""
+    return [replace(run, scores=run.scores.iloc[:0], manifest={},
+                    pairs=run.pairs[run.pairs["pair"] == pair].reset_index(drop=True))
+            for run in runs]
 
 
 def image_size(path: str) -> tuple[int, int] | None:
