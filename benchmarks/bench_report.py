@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -30,13 +31,23 @@ def _load() -> str:
     return " ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
-def time_report(results: Path, extra: list[str], out: Path) -> float:
-    """Wall seconds of one ``fusionbench report`` process."""
+def run_report(results: Path, extra: list[str], out: Path,
+               env: dict[str, str] | None = None) -> tuple[float, float]:
+    """``(wall, CPU)`` seconds of one ``fusionbench report`` process (``env``: its
+    environment); CPU is user + system of the process and the workers it waited for."""
     cmd = [sys.executable, "-m", "fusionbench", "report", "--results", str(results),
            "--out", str(out), "--no-progress", *extra]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def time_report(results: Path, extra: list[str], out: Path) -> float:
+    """Wall seconds of one ``fusionbench report`` process."""
+    return run_report(results, extra, out)[0]
 
 
 def main() -> None:

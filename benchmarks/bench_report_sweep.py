@@ -7,13 +7,16 @@ holds no runs (minutes of CPU), then reused::
 
     .venv/bin/python benchmarks/bench_report_sweep.py --results /tmp/report-sweep-statetest
 
-* **cold**: the first ``report`` on a fresh copy of the results root (nothing a previous
-  report or run left in it, a new output folder), in a fresh process;
-* **warm**: ``report`` again on the same copy into the same output folder, ``--repeat`` times.
+* **cold**: ``report`` on a fresh copy of the results root into a new output folder (every
+  figure drawn), in a fresh process;
+* **warm**: ``report`` again on the same copy into the same output folder (figures whose exact
+  inputs are unchanged are kept, :mod:`fusionbench.report.render`).
 
 Each is timed in full outputs and with ``--no-figures``, one fresh process per call (imports
-included, as a user pays them). ``uptime`` is printed beside every figure: the machine is
-shared, compare figures of one run as ratios. Results are written down in
+included, as a user pays them), ``--repeat`` rounds. ``--baseline SRC`` (a source tree of
+another commit, e.g. ``git archive main | tar -x -C /tmp/base``) times that code too, on
+``PYTHONPATH``, alternated call by call with this tree's, so that the ratio of the two holds up
+on a shared machine. ``uptime`` is printed beside every figure. Results are written down in
 ``benchmarks/REPORT_SPEED.md``.
 """
 
@@ -30,7 +33,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_report import time_report  # noqa: E402 (the one timing of a report process)
+from bench_report import run_report  # noqa: E402 (the one timing of a report process)
 
 VARIANTS = {"all outputs": [], "--no-figures": ["--no-figures"]}
 
@@ -70,31 +73,61 @@ def describe(root: Path) -> str:
             f"{len(results.scores)} score rows")
 
 
+def _env(source: Path | None) -> dict[str, str] | None:
+    """The environment that runs ``fusionbench`` from ``source`` (None: this tree)."""
+    if source is None:
+        return None
+    return {**os.environ, "PYTHONPATH": str(source.resolve())}
+
+
+def _summary(times: list[float]) -> str:
+    return (f"min {min(times):.2f} s, median {statistics.median(times):.2f} s "
+            f"({', '.join(f'{t:.2f}' for t in times)})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--results", type=Path, required=True,
                         help="Results root of the TNO sweep (made when it holds no runs).")
-    parser.add_argument("--repeat", type=int, default=3, help="Warm reports per variant.")
+    parser.add_argument("--repeat", type=int, default=3, help="Rounds per variant.")
     parser.add_argument("--workers", type=int, default=2, help="Workers for making the sweep.")
+    parser.add_argument("--baseline", type=Path, default=None,
+                        help="Source tree of the code to compare with (alternated).")
     args = parser.parse_args()
     if not has_runs(args.results):
         make_sweep(args.results, args.workers)
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
           f"{platform.platform()}; python {platform.python_version()}")
     print(f"sweep: {args.results}: {describe(args.results)}")
+    codes = {"this tree": None} | ({"baseline": args.baseline} if args.baseline else {})
+    results = args.results.resolve()
     with tempfile.TemporaryDirectory() as tmp:
+        os.chdir(tmp)  # so that `-m fusionbench` does not find a checkout in the working dir
         for name, extra in VARIANTS.items():
-            copy = Path(tmp) / f"results-{len(extra)}"
-            shutil.copytree(args.results, copy)
-            out = Path(tmp) / f"report-{len(extra)}"
+            times: dict[tuple[str, str], list[float]] = {}
+            cpus: dict[tuple[str, str], list[float]] = {}
             load = uptime()
-            cold = time_report(copy, extra, out)
-            print(f"| {name} | cold | {cold:.2f} s | {load} |", flush=True)
-            load = uptime()
-            warm = [time_report(copy, extra, out) for _ in range(args.repeat)]
-            print(f"| {name} | warm | min {min(warm):.2f} s, median "
-                  f"{statistics.median(warm):.2f} s ({', '.join(f'{t:.2f}' for t in warm)}) "
-                  f"| {load} |", flush=True)
+            for i in range(args.repeat):
+                for code, source in codes.items():
+                    copy = Path(tmp) / f"results-{code}-{len(extra)}-{i}"
+                    shutil.copytree(results, copy)
+                    out = Path(tmp) / f"report-{code}-{len(extra)}-{i}"
+                    for kind in ("cold", "warm"):
+                        wall, cpu = run_report(copy, extra, out, _env(source))
+                        times.setdefault((code, kind), []).append(wall)
+                        cpus.setdefault((code, kind), []).append(cpu)
+                    shutil.rmtree(copy)
+            for (code, kind), values in times.items():
+                print(f"| {name} | {code} | {kind} | {_summary(values)} | CPU "
+                      f"{_summary(cpus[(code, kind)])} | {load} |", flush=True)
+            if args.baseline:
+                for kind in ("cold", "warm"):
+                    ratio = (statistics.median(times[("this tree", kind)])
+                             / statistics.median(times[("baseline", kind)]))
+                    cpu = (statistics.median(cpus[("this tree", kind)])
+                           / statistics.median(cpus[("baseline", kind)]))
+                    print(f"| {name} | this tree / baseline | {kind} | {ratio:.2f} | CPU "
+                          f"{cpu:.2f} | (ratios of medians) |", flush=True)
     print(f"after: {uptime()}")
 
 

@@ -84,15 +84,17 @@ def job_key(job: FigureJob, code: str = "") -> str:
 
 
 def default_workers() -> int:
-    """Worker processes for drawing: one per usable core, at most 4; 0 (draw here) on a
-    single core or where processes cannot be forked."""
+    """Worker processes for drawing: the cores left idle by the load average (rounded, at most
+    4); 0 (draw here) when none is, on one core or where processes cannot be forked. On a busy
+    machine more processes only add work (every process imports the drawing libraries)."""
     if "fork" not in multiprocessing.get_all_start_methods() or sys.platform == "darwin":
         return 0
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         cores = os.cpu_count() or 1
-    return 0 if cores < 2 else min(cores, 4)
+    idle = round(cores - os.getloadavg()[0])
+    return 0 if cores < 2 else max(0, min(idle, cores, 4))
 
 
 def _run(job: FigureJob) -> None:
