@@ -24,12 +24,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from fusionbench.errors import FusionbenchError
 from fusionbench.store import PAIR_COLUMNS, SCORE_COLUMNS, STORE_FILE, Store
 from fusionbench.store.legacy import refuse_legacy_layout
-from fusionbench.store.tables import current_versions
+from fusionbench.store.tables import ScoreColumns, current_versions, score_columns
 
 RUN_FILES = ("scores.csv", "pairs.csv", "manifest.json")
 
@@ -168,37 +169,66 @@ def load_run(folder: str | Path, root: str | Path | None = None) -> Run:
     return Run(dataset, subset, method, folder, scores, pairs, manifest)
 
 
-def _store_frames(store: Store) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """All pairs and all shown scores of a store, each row with its ``run_id``: the scores of
-    every run's ``run_metrics`` at each profile's current engine version (vectorised: a
-    million rows in about a second, ``benchmarks/bench_store_load.py``)."""
-    pair_cols = ["pair_id", "run_id", *PAIR_COLUMNS[3:], "warnings"]
-    pairs = pd.DataFrame.from_records(store.pair_table(), columns=pair_cols)
+def _pair_frame(store: Store) -> pd.DataFrame:
+    """Every stored pair with its ``pair_id`` and ``run_id``, sorted by run and pair."""
+    pairs = pd.DataFrame.from_records(store.pair_table(), columns=[
+        "pair_id", "run_id", *PAIR_COLUMNS[3:], "warnings"])
     pairs["seconds"] = pairs["seconds"].astype(float)
     pairs["warnings"] = [" | ".join(json.loads(w)) if w != "[]" else "" for w in pairs["warnings"]]
-    raw = pd.DataFrame.from_records(store.score_table(current_versions()), columns=[
-        "pair_id", "convention", "metric", "value", "reason"])
-    raw["value"] = raw["value"].astype(float)
-    raw = raw.merge(pairs[["pair_id", "run_id", "pair"]], on="pair_id", how="inner")
-    wanted = pd.DataFrame.from_records(store.metric_table(),
-                                       columns=["run_id", "convention", "metric"])
-    scores = raw.merge(wanted, on=["run_id", "convention", "metric"], how="inner")
-    scores = scores.sort_values(["run_id", "pair", "convention", "metric"], kind="stable")
-    return scores, pairs
+    return pairs
+
+
+def _shown_scores(store: Store, pairs: pd.DataFrame) -> tuple[ScoreColumns, np.ndarray,
+                                                               list[tuple[str, str]]]:
+    """The scores every run shows (its ``run_metrics`` at each profile's current engine
+    version), sorted by run, pair, profile, metric; with each score's row in ``pairs`` and the
+    ``(profile, metric)`` its code indexes. Vectorised on integer codes: a million rows in
+    about a second (``benchmarks/bench_store_load.py``)."""
+    metrics = store.metric_table()
+    wanted = sorted({(profile, metric) for _, profile, metric in metrics})
+    code = {item: i for i, item in enumerate(wanted)}
+    cols = score_columns(store, wanted, current_versions())
+    row = pd.Index(pairs["pair_id"]).get_indexer(cols.pair_id)  # -1: a pair added since
+    run_of = pairs["run_id"].to_numpy(np.int64)[row]
+    shown = np.array([run * len(wanted) + code[(p, m)] for run, p, m in metrics], dtype=np.int64)
+    keep = np.flatnonzero((row >= 0) & np.isin(run_of * len(wanted) + cols.code, shown))
+    keep = keep[np.lexsort((cols.code[keep], row[keep]))]  # pairs are in (run, pair) order
+    shown_cols = ScoreColumns(cols.pair_id[keep], cols.code[keep], cols.value[keep],
+                              cols.reason[keep])
+    return shown_cols, row[keep], wanted
+
+
+def _repeat(value: str, n: int) -> np.ndarray:
+    """``value`` ``n`` times in an object array (a quarter of ``np.full``'s time).
+
+    >>> _repeat("a", 2)
+    array(['a', 'a'], dtype=object)
+    """
+    out = np.empty(n, dtype=object)
+    out[:] = value
+    return out
 
 
 def _frames_from_store(store: Store) -> list[Run]:
     """Every run of the store with its tables (one bulk read for all runs)."""
-    scores, pairs = _store_frames(store)
-    score_groups = dict(tuple(scores.groupby("run_id", sort=False))) if len(scores) else {}
+    pairs = _pair_frame(store)
+    scores, rows, wanted = _shown_scores(store, pairs)
+    run_of = pairs["run_id"].to_numpy(np.int64)[rows]  # ascending: scores are in run order
+    pair_names = pairs["pair"].to_numpy(object)[rows]
+    conventions = np.array([p for p, _ in wanted], dtype=object)[scores.code]
+    metric_names = np.array([m for _, m in wanted], dtype=object)[scores.code]
     pair_groups = dict(tuple(pairs.groupby("run_id", sort=False))) if len(pairs) else {}
     runs = []
     for row in store.runs():
         ident = {"method": row.method, "dataset": row.dataset, "subset": row.subset}
-        run_scores = score_groups.get(row.id, scores.iloc[:0])
+        start, stop = np.searchsorted(run_of, [row.id, row.id + 1])
+        part = slice(int(start), int(stop))
+        run_scores = pd.DataFrame({
+            **{key: _repeat(value, stop - start) for key, value in ident.items()},
+            "pair": pair_names[part], "metric": metric_names[part],
+            "convention": conventions[part], "value": scores.value[part],
+            "reason": scores.reason[part]})[[*SCORE_COLUMNS, "reason"]]
         run_pairs = pair_groups.get(row.id, pairs.iloc[:0])
-        run_scores = run_scores.assign(**ident)[[*SCORE_COLUMNS, "reason"]].reset_index(
-            drop=True)
         run_pairs = run_pairs.assign(**ident)[[*PAIR_COLUMNS, "warnings"]].reset_index(
             drop=True)
         folder = store.root / row.dataset / row.subset / row.method

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -181,18 +181,33 @@ class Store:
         return self._query("SELECT rowid, run_id, pair, status, reason, fused_path, a_path, "
                            "b_path, seconds, warnings FROM pairs ORDER BY run_id, pair")
 
-    def score_table(self, versions: Mapping[str, str]) -> list[tuple]:
-        """``(pair_id, profile, metric, value, reason)`` of every score of every ``ok`` pair
-        at each profile's ``versions[profile]``, unfiltered by the runs' metrics (the bulk read
-        behind ``load_results``, which filters with pandas; value ``None`` for NaN)."""
+    def score_table(self, versions: Mapping[str, str],
+                    wanted: Sequence[tuple[str, str]]) -> list[tuple]:
+        """``(pair_id, code, value, reason)`` of every score of every ``ok`` pair at each
+        profile's ``versions[profile]``, where ``code`` is the index of the score's
+        ``(profile, metric)`` in ``wanted`` (-1 when it is not there), unfiltered by the runs'
+        metrics (the bulk read behind ``load_results``, which filters with numpy; small integer
+        codes instead of two strings per row make the read of a million rows ~30 % cheaper;
+        value ``None`` for NaN)."""
         if not versions:
             return []
+        by_profile: dict[str, list[tuple[str, int]]] = {}
+        for code, (profile, metric) in enumerate(wanted):
+            by_profile.setdefault(profile, []).append((metric, code))
+        code_sql, code_args = "-1", []
+        if by_profile:
+            parts = []
+            for profile, metrics in by_profile.items():
+                parts.append("WHEN ? THEN CASE s.metric "
+                             + " ".join("WHEN ? THEN ?" for _ in metrics) + " ELSE -1 END")
+                code_args += [profile, *(x for item in metrics for x in item)]
+            code_sql = "CASE s.profile " + " ".join(parts) + " ELSE -1 END"
         cases = " ".join("WHEN ? THEN ?" for _ in versions)
         return self._query(
-            "SELECT p.rowid, s.profile, s.metric, s.value, s.reason "
+            f"SELECT p.rowid, {code_sql}, s.value, s.reason "
             "FROM pairs p JOIN scores s ON s.a = p.a AND s.b = p.b AND s.f = p.f "
             f"WHERE p.status = 'ok' AND s.version = CASE s.profile {cases} END",
-            [x for item in versions.items() for x in item])
+            [*code_args, *(x for item in versions.items() for x in item)])
 
     def metric_table(self) -> list[tuple]:
         """``(run_id, profile, metric)`` of every run."""

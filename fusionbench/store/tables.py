@@ -6,6 +6,12 @@ there is one answer to "what are this run's scores".
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
 from fusionbench.store.database import RunRow, Store
 from fusionbench.store.model import PAIR_COLUMNS
 
@@ -35,3 +41,38 @@ def pair_rows(store: Store, run: RunRow) -> list[dict]:
     return [{**key, **{c: getattr(rec, c) for c in PAIR_COLUMNS if c not in key},
              "warnings": " | ".join(rec.warnings)}
             for _, rec in sorted(records.items())]
+
+
+@dataclass(frozen=True)
+class ScoreColumns:
+    """Scores of many pairs as numpy columns (one entry per score): the pair's row id in the
+    store, the index of its ``(profile, metric)`` in the ``wanted`` list it was read with, the
+    value (NaN for a NaN score) and the reason a value is NaN ("" otherwise)."""
+
+    pair_id: np.ndarray
+    code: np.ndarray
+    value: np.ndarray
+    reason: np.ndarray
+
+
+def score_columns(store: Store, wanted: Sequence[tuple[str, str]],
+                  versions: dict[str, str] | None = None) -> ScoreColumns:
+    """Every score of every ``ok`` pair whose ``(profile, metric)`` is in ``wanted``, at each
+    profile's current engine version, as :class:`ScoreColumns` (store order)."""
+    versions = current_versions() if versions is None else versions
+    rows = store.score_table(versions, wanted)
+    if not rows:
+        empty = np.array([], dtype=np.int64)
+        return ScoreColumns(empty, empty, np.array([], dtype=float),
+                            np.array([], dtype=object))
+    n = len(rows)  # one pass per column (np.fromiter): 5x faster than zip(*rows) here
+    columns = ScoreColumns(
+        np.fromiter((r[0] for r in rows), np.int64, n),
+        np.fromiter((r[1] for r in rows), np.int64, n),
+        np.fromiter((math.nan if r[2] is None else r[2] for r in rows), float, n),
+        np.fromiter((r[3] for r in rows), object, n))
+    keep = columns.code >= 0
+    if keep.all():
+        return columns
+    return ScoreColumns(columns.pair_id[keep], columns.code[keep], columns.value[keep],
+                        columns.reason[keep])
