@@ -14,6 +14,7 @@ fails because the disk is full, permission is denied or the file system is read-
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 from collections.abc import Callable, Iterator
@@ -91,6 +92,12 @@ def link_new_file(path: Path, build: Callable[[Path], None]) -> bool:
             os.link(tmp, path)
         except FileExistsError:
             return False
+        except OSError as exc:  # a file system without hard links (FAT, some network mounts)
+            if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOSYS, errno.EXDEV):
+                raise
+            if path.exists():
+                return False
+            os.replace(tmp, path)  # the small race left here only exists on such systems
         return True
     except OSError as exc:
         if is_output_os_error(exc):
