@@ -11,7 +11,8 @@ import os
 import sys
 import traceback
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,9 +33,7 @@ from fusionbench.executor_options import ExecutorChoice, executor_options
 from fusionbench.matching import RENAME_FORMAT
 
 if TYPE_CHECKING:
-    from contextlib import AbstractContextManager
-
-    from fusionbench.commands import ScoringResult
+    from fusionbench.commands import Event, ScoringResult
     from fusionbench.presenting import Line
 
 #: Commands whose implementation lives in modules that are imported only when used.
@@ -107,24 +106,20 @@ _LAZY_HELP = {
     "regress": "Compare stored results with a committed reference; fail on regressions.",
 }
 
+
 def echo_lines(lines: Sequence[Line]) -> None:
     """Print the lines of a :mod:`fusionbench.presenting` function, each to its stream."""
     for line in lines:
         click.echo(line.text, err=line.err)
 
 
-def progress_bar(label: str, total: int) -> AbstractContextManager[Callable[[int], Any]]:
-    """A progress bar on stderr for ``total`` pairs (the commands' ``progress``)."""
-    from contextlib import contextmanager
-
+@contextmanager
+def progress_bar(label: str, total: int) -> Iterator[Callable[[int], Any]]:
+    """A progress bar on stderr for ``total`` pairs (the ``progress`` of ``run``/``eval``)."""
     from tqdm import tqdm
 
-    @contextmanager
-    def bar() -> Any:
-        with tqdm(total=total, desc=label, unit="pair", leave=True, dynamic_ncols=True) as shown:
-            yield shown.update
-
-    return bar()
+    with tqdm(total=total, desc=label, unit="pair", leave=True, dynamic_ncols=True) as bar:
+        yield bar.update
 
 
 def scoring_exit(result: ScoringResult) -> int:
@@ -132,10 +127,11 @@ def scoring_exit(result: ScoringResult) -> int:
     return EXIT_PAIRS_FAILED if result.any_failed else 0
 
 
-def _show_events() -> Callable[[Any], None]:
+def show_event(event: Event) -> None:
+    """Print one step ``run`` or ``eval`` reported, as it happens (their ``on_event``)."""
     from fusionbench.presenting import format_event
 
-    return lambda event: echo_lines(format_event(event))
+    echo_lines(format_event(event))
 
 
 data_root_option = click.option(
@@ -195,7 +191,7 @@ def run(method_names: str, dataset: str, subset: str | None, out: Path, data_roo
 
     result = run_command(method_names, dataset, subset, out, data_root, device, weights,
                          metrics, profiles, workers, executor, force=force,
-                         progress=progress_bar, on_event=_show_events())
+                         progress=progress_bar, on_event=show_event)
     sys.exit(scoring_exit(result))
 
 
@@ -219,7 +215,7 @@ def eval_(fused: Path, dataset: str, name: str, subset: str | None, pattern: str
 
     result = eval_command(fused, dataset, name, subset, pattern, out, data_root, metrics,
                           profiles, workers, rename_file, force=force, progress=progress_bar,
-                          on_event=_show_events())
+                          on_event=show_event)
     sys.exit(scoring_exit(result))
 
 

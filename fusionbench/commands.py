@@ -124,7 +124,7 @@ class RunDone:
 
     summary: RunSummary
     profiles: tuple[str, ...]
-    scores: pd.DataFrame = field(repr=False)
+    scores: pd.DataFrame = field(repr=False, compare=False)
 
 
 Event = MethodsSkipped | PairingChecked | RunSkipped | FusedMatched | RunDone
