@@ -312,9 +312,8 @@ def verify(root: Path, fix: bool) -> None:
 
     problems = verify_store(root, fix=fix)
     echo_lines(format_verify(problems, root))
-    unfixed = [p for p in problems if not (fix and p.problem.startswith("export rewritten"))]
-    if unfixed:
-        sys.exit(1)
+    if any(not found.fixed for found in problems):
+        sys.exit(EXIT_INPUT)
 
 
 @cli.command(name="metrics")

@@ -226,3 +226,16 @@ def test_a_card_with_a_paper_name_carries_the_papers_rows(data_root: Path) -> No
 def test_module_examples(name: str) -> None:
     result = doctest.testmod(importlib.import_module(name))
     assert result.attempted > 0 and result.failed == 0, result
+
+
+def test_verify_says_which_problems_its_fix_put_right(dataset: Path, tmp_path: Path) -> None:
+    from fusionbench.store.verify import verify
+
+    out = tmp_path / "res"
+    paths = _run(dataset, out).runs[0].summary.paths
+    paths.scores_csv.write_text(paths.scores_csv.read_text() + "edited\n")
+    (found,) = verify(out)
+    assert found.path == paths.scores_csv and not found.fixed
+    (rewritten,) = verify(out, fix=True)
+    assert rewritten.path == paths.scores_csv and rewritten.fixed
+    assert verify(out) == []
