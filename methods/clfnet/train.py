@@ -42,11 +42,13 @@ import torch
 from tqdm import tqdm
 
 from fusionbench.errors import FusionbenchError, UsageError
+from fusionbench.weights import WeightsError, check_sha256
 
 from .checkpoint import (
     atomic_torch_save,
     checkpoint_from_weights,
     config_differences,
+    expand_file,
     read_checkpoint,
 )
 from .data import load_patches
@@ -199,6 +201,36 @@ class StopSignal:
         finally:
             for sig, handler in self._previous.items():
                 signal.signal(sig, handler)
+
+
+def start_from_checkpoint(out: Path, checkpoint: Path, log: Path | None = None, *,
+                          sha256: str | None = None, where: str = "") -> None:
+    """Put a run's checkpoint (and its per-step log) into ``out``, so that a ``resume=True`` run
+    there continues it; both may be xz-compressed (how a run is shipped). With ``sha256`` the
+    checkpoint file must hash to it (as stated in ``where``). An ``out`` that already holds a
+    checkpoint is a UsageError (nothing is overwritten); a file that is not a checkpoint is a
+    WeightsError naming it.
+    """
+    out = Path(out)
+    check_output_folder(out)
+    target = out / CHECKPOINT_NAME
+    if target.exists():
+        raise UsageError(f"{target} exists: continue it with --resume --out {out}, or choose "
+                         "another --out (nothing was overwritten)")
+    if sha256 is not None:
+        if not Path(checkpoint).is_file():
+            raise WeightsError(f"{checkpoint}: checkpoint file not found")
+        check_sha256(checkpoint, sha256, where)
+    expand_file(checkpoint, target)
+    try:
+        read_checkpoint(target)
+    except WeightsError as exc:
+        target.unlink()
+        raise WeightsError(f"{checkpoint}: {exc}") from exc
+    if log is not None:
+        expand_file(log, out / LOG_NAME)
+    else:
+        (out / LOG_NAME).unlink(missing_ok=True)
 
 
 @dataclass
