@@ -61,7 +61,7 @@ def test_weights_and_synthetic_data_are_in_every_caption(tmp_path: Path) -> None
     assert [t["table"] for t in report["tables"]] == ["main", "shared"]
     for table in report["tables"]:
         assert "SYNTHETIC DATA" in table["caption"]
-        assert "5.2 of the paper's 20 epochs" in table["caption"]
+        assert TRAINING in table["caption"]
     md = (out / "tables.md").read_text()
     tex = (out / "tables.tex").read_text()
     assert md.count("SYNTHETIC DATA: these images are generated") == 2
