@@ -17,7 +17,7 @@ from fusionbench.methods.clfnet import fuser
 from fusionbench.methods.clfnet.cli import train_command
 from fusionbench.methods.clfnet.ship import ShipError, ship_run
 from fusionbench.methods.clfnet.train import TrainConfig, start_from_checkpoint, train
-from fusionbench.weights import WeightsError, weights_sha256
+from fusionbench.weights import WeightsError, read_state_dict, weights_sha256
 
 CARD = """name = "clfnet-test"
 weights = "weights/w.pt"
@@ -151,6 +151,28 @@ def test_ship_refuses_a_run_whose_files_disagree(pairs: Path, card: Path,
     with pytest.raises(ShipError, match="checkpoint.pt: missing"):
         ship_run(run, card)
     assert read_card(card)["weights_steps"] == 0  # the card is untouched
+
+
+def test_the_shipped_weights_continue_from_their_own_checkpoint(data_root: Path,
+                                                                 tmp_path: Path) -> None:
+    """The repository's own files: the card's checkpoint is the shipped weights' run, at the
+    card's step count, and one more step of it runs on the CPU on the tno-train pairs."""
+    run = fuser.shipped_run()
+    weights, _ = fuser.shipped_weights()
+    steps = fuser.shipped_weights_steps()
+    out = tmp_path / "shipped"
+    start_from_checkpoint(out, run.checkpoint, run.log, sha256=run.checkpoint_sha256,
+                          where=str(fuser.CARD_PATH))
+    state = torch.load(out / "checkpoint.pt", weights_only=True)
+    assert state["step"] == steps
+    shipped = read_state_dict(weights)
+    assert all(torch.equal(shipped[k], state["net"][k]) for k in shipped)
+    assert set(state) >= {"opt_net", "opt_head", "rng", "head"} and state["opt_net"]["state"]
+    assert _log(out)[-1]["step"] == steps
+    result = train(TrainConfig(data=[data_root / "tno-train"], out=out, device="cpu",
+                               resume=True, max_steps=steps + 1, progress=False))
+    assert (result.step, result.stopped_by) == (steps + 1, "max_steps")
+    assert _log(out)[-1]["step"] == steps + 1 and np.isfinite(_log(out)[-1]["loss"])
 
 
 def test_resume_from_into_a_folder_with_a_checkpoint_is_refused(pairs: Path,
