@@ -51,22 +51,26 @@ def _filter(x: np.ndarray, w: np.ndarray, mode: str) -> np.ndarray:
     return ndimage.correlate1d(y, w, axis=1, mode=mode)
 
 
-def ssim_matlab(x: np.ndarray, y: np.ndarray, *, dynamic_range: float = 1.0) -> float:
+def ssim_matlab(x: np.ndarray, y: np.ndarray, *, dynamic_range: float = 1.0,
+                border: str = "nearest") -> float:
     """MATLAB ``ssim(x, y)``: ((2 mx my + C1)(2 sxy + C2)) / ((mx^2 + my^2 + C1)(sx + sy + C2))
     with C1 = (0.01 L)^2, C2 = (0.03 L)^2, L = ``dynamic_range``, Gaussian-weighted moments
-    (11 x 11, sigma 1.5, replicated borders), averaged over every pixel.
+    (11 x 11, sigma 1.5, replicated borders), averaged over every pixel. ``border="valid"``:
+    only the windows inside the image (Wang's ``ssim_index``, as VIFB calls it with L = 255).
 
     >>> x = np.arange(144.0).reshape(12, 12)
     >>> ssim_matlab(x, x)
     1.0
+    >>> round(ssim_matlab(x, x[::-1], dynamic_range=255.0, border="valid"), 6)  # rows reversed
+    -0.810797
     """
     w = gaussian_window_1d(11, 1.5)
-    mx, my = _filter(x, w, "nearest"), _filter(y, w, "nearest")
+    mx, my = _filter(x, w, border), _filter(y, w, border)
     mxy = mx * my
     mx2, my2 = mx * mx, my * my
-    sx = _filter(x * x, w, "nearest") - mx2
-    sy = _filter(y * y, w, "nearest") - my2
-    sxy = _filter(x * y, w, "nearest") - mxy
+    sx = _filter(x * x, w, border) - mx2
+    sy = _filter(y * y, w, border) - my2
+    sxy = _filter(x * y, w, border) - mxy
     c1, c2 = (0.01 * dynamic_range) ** 2, (0.03 * dynamic_range) ** 2
     ssim_map = ((2 * mxy + c1) * (2 * sxy + c2)) / ((mx2 + my2 + c1) * (sx + sy + c2))
     return float(np.mean(ssim_map))
@@ -98,6 +102,25 @@ def ssim_skimage(x: np.ndarray, y: np.ndarray) -> float:
     two = np.float32(2.0)
     s = ((two * ux * uy + c1) * (two * vxy + c2)) / ((ux ** 2 + uy ** 2 + c1) * (vx + vy + c2))
     return float(s[pad:-pad, pad:-pad].mean(dtype=np.float64))
+
+
+def ssim(f: np.ndarray, a: np.ndarray, b: np.ndarray, *, form: str = "matlab",
+         combine: str = "sum", dynamic_range: float = 1.0, border: str = "nearest") -> float:
+    """SSIM of F against both sources: ``combine="sum"`` ssim(F, A) + ssim(F, B) (VIFB,
+    CDDFuse; up to 2) or ``"mean"`` 0.5 ssim(F, A) + 0.5 ssim(F, B) (Tang 2023); ``form``
+    :func:`ssim_matlab` (with ``dynamic_range`` and ``border``) or ``"skimage"``
+    (:func:`ssim_skimage`).
+
+    >>> x = np.arange(144.0).reshape(12, 12)
+    >>> ssim(x, x, x), ssim(x, x, x, combine="mean"), round(ssim(x, x, x, form="skimage"), 6)
+    (2.0, 1.0, 2.0)
+    """
+    if form == "skimage":
+        s_a, s_b = ssim_skimage(f, a), ssim_skimage(f, b)
+    else:
+        s_a = ssim_matlab(f, a, dynamic_range=dynamic_range, border=border)
+        s_b = ssim_matlab(f, b, dynamic_range=dynamic_range, border=border)
+    return 0.5 * s_a + 0.5 * s_b if combine == "mean" else s_a + s_b
 
 
 #: MEF-SSIM constants of mef_ssim.m / analysis_ms_ssim.m.
