@@ -6,7 +6,9 @@
 ``RUN/checkpoint.pt`` (compacted by :func:`~.checkpoint.compact_checkpoint`) and ``RUN/log.jsonl``
 xz-compressed to the card's ``checkpoint`` and ``training_log`` files (so ``fusionbench train
 --resume-from shipped`` continues the run on any machine), and rewrites the card's
-``weights_sha256``, ``weights_steps`` and ``checkpoint_sha256`` lines. The
+``weights_sha256``, ``weights_steps`` and ``checkpoint_sha256`` lines, and the
+``weights_sha256`` line of every other card beside it that names the same ``weights`` file (the
+``clfnet-authors-output`` variant), so that every variant's stored results are redone. The
 prose (``weights_training``, ``description``, README) stays for a person to write.
 
 It refuses a run whose weights are not its checkpoint's generator, or whose log does not end at
@@ -96,7 +98,22 @@ def ship_run(run: str | Path, card: Path = CARD_PATH) -> Shipped:
                       weights_sha256(checkpoint), steps)
     _set_card_values(card, {"weights_sha256": shipped.weights_sha256, "weights_steps": steps,
                             "checkpoint_sha256": shipped.checkpoint_sha256})
+    for variant in sibling_cards(card):
+        _set_card_values(variant, {"weights_sha256": shipped.weights_sha256})
     return shipped
+
+
+def sibling_cards(card: Path) -> list[Path]:
+    """The other cards in ``card``'s folder that name the same ``weights`` file (variants of
+    the method that share its weights).
+
+    >>> [p.name for p in sibling_cards(CARD_PATH)]
+    ['authors-output.toml']
+    """
+    weights = read_card(card).get("weights")
+    return [other for other in sorted(card.parent.glob("*.toml"))
+            if other != card and weights is not None
+            and read_card(other).get("weights") == weights]
 
 
 def main(argv: list[str] | None = None) -> int:

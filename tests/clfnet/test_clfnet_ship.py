@@ -180,3 +180,17 @@ def test_resume_from_into_a_folder_with_a_checkpoint_is_refused(pairs: Path,
     train(_tiny(pairs, tmp_path / "run", max_steps=1))
     with pytest.raises(UsageError, match="exists"):
         start_from_checkpoint(tmp_path / "run", tmp_path / "run" / "checkpoint.pt")
+
+
+def test_ship_rewrites_the_sha256_of_variant_cards_on_the_same_weights(
+        pairs: Path, card: Path, tmp_path: Path) -> None:
+    variant = card.parent / "variant.toml"
+    variant.write_text('name = "clfnet-test-variant"\nweights = "weights/w.pt"\n'
+                       'weights_sha256 = ""\npostprocess = ["minmax"]\n')
+    other = card.parent / "other.toml"
+    other.write_text('name = "other"\nweights = "weights/other.pt"\nweights_sha256 = "ab"\n')
+    train(_tiny(pairs, tmp_path / "run", max_steps=1))
+    shipped = ship_run(tmp_path / "run", card)
+    assert read_card(variant)["weights_sha256"] == shipped.weights_sha256 != ""
+    assert read_card(variant)["postprocess"] == ["minmax"]
+    assert read_card(other)["weights_sha256"] == "ab"  # other weights: left alone
