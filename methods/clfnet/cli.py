@@ -123,7 +123,7 @@ def train_command(
         if resume or init_from is not None:
             raise click.UsageError("--resume-from starts from a shipped checkpoint; it cannot be "
                                    "combined with --resume or --init-from")
-        _start_from(resume_from, Path(out))
+        put_checkpoint(resume_from, Path(out))
         resume = True
     config = TrainConfig(
         data=list(roots), out=out, epochs=epochs, batch_size=batch_size, lr=lr,
@@ -147,8 +147,9 @@ def train_command(
         raise SystemExit(SIGNAL_EXIT[result.stopped_by])
 
 
-def _start_from(resume_from: str, out: Path) -> None:
-    """Put the ``--resume-from`` checkpoint (and, for 'shipped', its log) into ``out``."""
+def put_checkpoint(resume_from: str, out: Path) -> None:
+    """Put the ``--resume-from`` checkpoint into ``out``: ``'shipped'`` (the card's checkpoint,
+    sha256-checked, and its log) or a checkpoint file; a ``resume=True`` run there continues it."""
     from .train import start_from_checkpoint
 
     if resume_from == "shipped":

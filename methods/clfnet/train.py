@@ -267,6 +267,16 @@ def _resume_state(config: TrainConfig, ckpt_path: Path, steps_per_epoch: int,
     return state
 
 
+def resume_check(config: TrainConfig) -> dict[str, int]:
+    """Check, without training, that ``config`` can resume the checkpoint in its ``out`` (the
+    same UsageError as :func:`train` otherwise, naming each difference); returns the
+    checkpoint's ``step`` and the schedule's ``schedule_steps``."""
+    patches, pair_names = load_patches(config.data, config.patch_size, config.patch_stride)
+    steps_per_epoch = math.ceil(patches.shape[0] / config.batch_size)
+    state = _resume_state(config, Path(config.out) / CHECKPOINT_NAME, steps_per_epoch, pair_names)
+    return {"step": int(state["step"]), "schedule_steps": steps_per_epoch * config.epochs}
+
+
 @dataclass(frozen=True)
 class InitFromWeights:
     """Start a run from generator weights alone, counting ``step`` steps as already done.
