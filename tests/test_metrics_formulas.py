@@ -126,6 +126,20 @@ def test_fmi_kernel_compiled_equals_plain_python(feature: str) -> None:
     assert compiled == pytest.approx(plain, rel=1e-13)
 
 
+@pytest.mark.parametrize("feature", feature_mi.FEATURES)
+@pytest.mark.parametrize("seed", [4, 5])
+def test_fmi_kernel_matches_the_literal_loop_of_analysis_fmi_m(feature: str, seed: int) -> None:
+    """The kernel (joint entropy's independent part in closed form) against the literal
+    transcription of the original's loop (every cell, every sum in order), with flat and
+    equal windows (the original's special cases)."""
+    import fmi_literal
+
+    f, a, b = _images(seed, shape=(20, 17))
+    f[:6, :6] = a[:6, :6]  # F equal to A in some windows (the FMI = 1 shortcut)
+    feats = [np.ascontiguousarray(feature_mi.feature_image(x, feature)) for x in (a, b, f)]
+    assert fmi_map_sum(*feats) == pytest.approx(fmi_literal.fmi_map_sum(*feats), rel=1e-12)
+
+
 def test_fmi_uniform_windows_follow_the_rounding_of_the_original() -> None:
     """Two uniform 3 x 3 pdfs: mean(pdf) = sum/9 is 1/9 plus one ulp, so the centred pdfs are
     rounding noise with a nonzero product, the correlation is exactly 1 and the original's
