@@ -15,7 +15,8 @@ from fusionbench.metrics import histogram as H
 from fusionbench.metrics import spatial as S
 from fusionbench.metrics import visual_fidelity as V
 
-MODULES = ["_compiled", "_inputs", "_pixel_kernels", "_vif_kernels", "engine", "histogram",
+MODULES = ["_compiled", "_inputs", "_pixel_kernels", "_pixel_numpy", "_vif_kernels", "_vif_numpy",
+           "engine", "histogram",
            "profiles", "spatial", "visual_fidelity", "warmup"]
 u8_images = arrays(np.uint8, st.tuples(st.integers(2, 12), st.integers(2, 12)))
 
