@@ -205,10 +205,12 @@ def _nfmi_of_pdfs(s_pdf: np.ndarray, s_cdf: np.ndarray, s_mean: float, s_sd: flo
 
 
 @jit
-def _load(img: np.ndarray, r: int, c: int, out: np.ndarray) -> None:
+def _load(img_t: np.ndarray, r: int, c: int, out: np.ndarray) -> None:
+    """The 3 x 3 window at (r, c) in column-major order, from the transposed image (the
+    windows are visited down each column: this keeps the reads sequential in memory)."""
     for cc in range(3):
         for rr in range(3):
-            out[3 * cc + rr] = img[r + rr, c + cc]
+            out[3 * cc + rr] = img_t[c + cc, r + rr]
 
 
 @jit
@@ -223,6 +225,7 @@ def _equal(x: np.ndarray, y: np.ndarray) -> bool:
 def fmi_map_sum(a: np.ndarray, b: np.ndarray, f: np.ndarray) -> float:
     """Sum over the 'valid' 3 x 3 windows of (FMI(A,F) + FMI(B,F)) / 2 of feature images."""
     m, n = a.shape
+    a_t, b_t, f_t = np.ascontiguousarray(a.T), np.ascontiguousarray(b.T), np.ascontiguousarray(f.T)
     wa = np.empty(L)
     wb = np.empty(L)
     wf = np.empty(L)
@@ -234,9 +237,9 @@ def fmi_map_sum(a: np.ndarray, b: np.ndarray, f: np.ndarray) -> float:
     total = 0.0
     for c in range(n - 2):
         for r in range(m - 2):
-            _load(a, r, c, wa)
-            _load(b, r, c, wb)
-            _load(f, r, c, wf)
+            _load(a_t, r, c, wa)
+            _load(b_t, r, c, wb)
+            _load(f_t, r, c, wf)
             f_ready = False  # F's statistics, once normalised (the same for A and B)
             f_mean = f_sd = f_ent = 0.0
             total_pair = 0.0

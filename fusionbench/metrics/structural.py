@@ -27,6 +27,8 @@ import math
 import numpy as np
 from scipy import ndimage
 
+from fusionbench.metrics._compiled import filter_kernels
+
 EPS = float(np.finfo(float).eps)
 
 
@@ -42,11 +44,14 @@ def gaussian_window_1d(size: int, sigma: float) -> np.ndarray:
 
 
 def _filter(x: np.ndarray, w: np.ndarray, mode: str) -> np.ndarray:
-    """Separable correlation with ``w`` along both axes; ``mode='valid'`` crops the border."""
+    """Separable correlation with the symmetric ``w`` along axis 0, then axis 1, rounded as
+    ``scipy.ndimage.correlate1d``; ``mode='valid'`` computes only the uncropped outputs
+    (compiled: :mod:`~fusionbench.metrics._filter_kernels`)."""
     if mode == "valid":
         r = len(w) // 2
-        y = ndimage.correlate1d(x, w, axis=0, mode="constant")[r:x.shape[0] - r]
-        return ndimage.correlate1d(y, w, axis=1, mode="constant")[:, r:x.shape[1] - r]
+        out = np.empty((x.shape[0] - 2 * r, x.shape[1] - 2 * r))
+        filter_kernels().correlate_valid(np.ascontiguousarray(x, dtype=np.float64), w, out)
+        return out
     y = ndimage.correlate1d(x, w, axis=0, mode=mode)
     return ndimage.correlate1d(y, w, axis=1, mode=mode)
 
@@ -134,12 +139,13 @@ def _mef_quality_map(seq: np.ndarray, f: np.ndarray) -> np.ndarray:
     mu = np.stack([bx(s) for s in seq])
     box_sq = np.stack([bx(s * s) for s in seq])
     var = box_sq - mu * mu
-    ed = np.sqrt(np.maximum(n * n * var, 0.0)) + 0.001
+    norms = np.sqrt(np.maximum(n * n * var, 0.0))  # ||x_k - mu_k|| over the window
+    ed = norms + 0.001
     # consistency R = ||sum_k x_k - mean|| / sum_k ||x_k - mu_k|| over the window
     total = seq.sum(axis=0)
     total_var = bx(total * total) - bx(total) ** 2
     numerator = np.sqrt(np.maximum(n * n * total_var, 0.0))
-    denominator = np.sqrt(np.maximum(n * n * var, 0.0)).sum(axis=0)
+    denominator = norms.sum(axis=0)
     r = (numerator + EPS) / (denominator + EPS)
     r[r > 1] = 1 - EPS
     r[r < 0] = EPS
@@ -155,15 +161,19 @@ def _mef_quality_map(seq: np.ndarray, f: np.ndarray) -> np.ndarray:
     box_var = np.zeros_like(max_ed)
     g_var = np.zeros_like(max_ed)
     g_cov_f = np.zeros_like(max_ed)
+    cross: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}  # (i, j) = (j, i) exactly
     for i in range(k):
         g_cov_f += alpha[i] * (gs(seq[i] * f) - g_mu[i] * g_f)
         for j in range(k):
             if i == j:
                 b_ij = var[i]
                 g_ij = gs(seq[i] * seq[i]) - g_mu[i] * g_mu[i]
+            elif (j, i) in cross:
+                b_ij, g_ij = cross[j, i]
             else:
                 b_ij = bx(seq[i] * seq[j]) - mu[i] * mu[j]
                 g_ij = gs(seq[i] * seq[j]) - g_mu[i] * g_mu[j]
+                cross[i, j] = b_ij, g_ij
             box_var += alpha[i] * alpha[j] * b_ij
             g_var += alpha[i] * alpha[j] * g_ij
     norm = np.sqrt(np.maximum(n * n * box_var, 0.0))
