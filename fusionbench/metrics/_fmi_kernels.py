@@ -97,11 +97,6 @@ def _lower(x: float, y: float) -> float:
     return 0.5 * (x + y - 1 + abs(x + y - 1))
 
 
-@jit
-def _bound(upper: bool, x: float, y: float) -> float:
-    return _upper(x, y) if upper else _lower(x, y)
-
-
 #: Cells of the joint pdf whose Frechet-bound mass is at most this in magnitude are rounding
 #: noise of the bound differences (|noise| < ~1e-15): there the joint pdf is the independent
 #: part (1 - phi) f_i s_j, whose entropy terms are summed in closed form (see
@@ -120,8 +115,8 @@ def _nfmi(s: np.ndarray, f: np.ndarray, work: np.ndarray) -> float:
     f_log = np.empty(L)
     f_ent = _log_pdf(f_pdf, f_log)
     return _nfmi_of_pdfs(s_pdf, s_cdf, s_mean, s_sd, f_pdf, f_cdf, f_mean, f_sd,
-                         np.empty(L), f_log, f_ent, work[4:4 + L], np.empty(L * L, np.int64),
-                         np.empty(L * L))
+                         np.empty(L), f_log, f_ent, np.zeros((L + 1, L + 1)),
+                         np.empty(L * L, np.int64), np.empty(L * L))
 
 
 @jit
@@ -142,30 +137,42 @@ def _nfmi_of_pdfs(s_pdf: np.ndarray, s_cdf: np.ndarray, s_mean: float, s_sd: flo
         ff += ft * ft
     c = 0.0 if cross == 0 else cross / math.sqrt(ss * ff)
     upper = c >= 0
-    # the Frechet bound at every (i, j), as the original evaluates it
+    # The Frechet bound at every (i, j) as the original evaluates it, in bound[i + 1, j + 1]
+    # (row and column 0 stay 0: subtracting or adding them changes nothing, so every cell's
+    # mass is the original's expression without branches); the cells with mass (a staircase of
+    # at most 2 L - 1; elsewhere the mass is rounding noise, < ~1e-15) listed without branches
+    # on the data (a mispredicted branch per cell costs more than the arithmetic).
+    cov = 0.0
+    n_cells = 0
     for i in range(L):
+        x = f_cdf[i]
+        if upper:
+            for j in range(L):
+                bound[i + 1, j + 1] = _upper(x, s_cdf[j])
+        else:
+            for j in range(L):
+                bound[i + 1, j + 1] = _lower(x, s_cdf[j])
+        # the original adds the 162 terms of cov in one chain; here row by row (the same
+        # terms, all of one sign: the sums differ by a few ulps)
+        row = 0.0
         for j in range(L):
-            bound[i, j] = _bound(upper, f_cdf[i], s_cdf[j])
+            row += bound[i + 1, j + 1] - x * s_cdf[j]
+        cov += row
+        for j in range(L):
+            up = ((bound[i + 1, j + 1] - bound[i, j + 1]) - bound[i + 1, j]) + bound[i, j]
+            cells[n_cells] = i * L + j
+            masses[n_cells] = up
+            n_cells += abs(up) > NOISE
     if (upper and c == 0) or s_sd == 0 or f_sd == 0:
         phi = 0.0
     else:
-        # the original adds the 162 terms in one chain; here row by row (the same terms, all
-        # of one sign: the sums differ by a few ulps)
-        cov = 0.0
-        for i in range(L):
-            row = 0.0
-            for j in range(L):
-                row += bound[i, j] - f_cdf[i] * s_cdf[j]
-            cov += row
         phi = c / (cov / (f_sd * s_sd))
     s_ent = _log_pdf(s_pdf, s_log)
     # Joint entropy: sum of -p log2|p| over the cells with p != 0, where
-    # p = phi * up + (1 - phi) f_i s_j and up is the Frechet bound's mass in cell (i, j). That
-    # mass lies on a staircase of at most 2 L - 1 cells; elsewhere up is rounding noise
-    # (|up| < ~1e-15) and p = q = (1 - phi) f_i s_j, whose terms
-    # -q (log2|1 - phi| + log2 f_i + log2 s_j) sum over all cells to the closed form below.
-    # The cells with |up| > NOISE are then computed as the original does (after taking out
-    # their closed-form terms): ~17 logarithms instead of 81.
+    # p = phi * up + (1 - phi) f_i s_j and up is the bound's mass in cell (i, j). Off the
+    # staircase p = q = (1 - phi) f_i s_j, whose terms -q (log2|1 - phi| + log2 f_i + log2 s_j)
+    # sum over all cells to the closed form below; the staircase cells are then computed as
+    # the original does, after taking out their closed-form terms: ~17 logarithms, not 81.
     k = 1 - phi
     joint = 0.0
     log_k = 0.0
@@ -177,21 +184,6 @@ def _nfmi_of_pdfs(s_pdf: np.ndarray, s_cdf: np.ndarray, s_mean: float, s_sd: flo
             f_mass += f_pdf[i]
             s_mass += s_pdf[i]
         joint = -k * (log_k * f_mass * s_mass - s_mass * f_ent - f_mass * s_ent)
-    # the cells' masses as the original computes them; the staircase cells listed without
-    # branches on the data (a mispredicted branch per cell costs more than the arithmetic)
-    n_cells = 0
-    for i in range(L):
-        for j in range(L):
-            up = bound[i, j]
-            if i > 0:
-                up -= bound[i - 1, j]
-            if j > 0:
-                up -= bound[i, j - 1]
-            if i > 0 and j > 0:
-                up += bound[i - 1, j - 1]
-            cells[n_cells] = i * L + j
-            masses[n_cells] = up
-            n_cells += abs(up) > NOISE
     for t in range(n_cells):
         i, j = cells[t] // L, cells[t] % L
         q = k * f_pdf[i] * s_pdf[j]
@@ -205,12 +197,10 @@ def _nfmi_of_pdfs(s_pdf: np.ndarray, s_cdf: np.ndarray, s_mean: float, s_sd: flo
 
 
 @jit
-def _load(img_t: np.ndarray, r: int, c: int, out: np.ndarray) -> None:
-    """The 3 x 3 window at (r, c) in column-major order, from the transposed image (the
-    windows are visited down each column: this keeps the reads sequential in memory)."""
+def _load(img: np.ndarray, r: int, c: int, out: np.ndarray) -> None:
     for cc in range(3):
         for rr in range(3):
-            out[3 * cc + rr] = img_t[c + cc, r + rr]
+            out[3 * cc + rr] = img[r + rr, c + cc]
 
 
 @jit
@@ -222,41 +212,56 @@ def _equal(x: np.ndarray, y: np.ndarray) -> bool:
 
 
 @jit
+def _f_statistics(wf: np.ndarray, pdfs: np.ndarray, logs: np.ndarray) -> tuple[float, ...]:
+    """Normalise F's window and return its (mean, sd, entropy), its pdf and cdf into
+    ``pdfs[2:4]`` and log2 pdf into ``logs[1]``."""
+    _normalise(wf)
+    f_mean, f_sd = _pdf_stats(wf, pdfs[2], pdfs[3])
+    return f_mean, f_sd, _log_pdf(pdfs[2], logs[1])
+
+
+@jit
+def _source_fmi(ws: np.ndarray, f_stats: tuple[float, ...], pdfs: np.ndarray,
+                logs: np.ndarray, bound: np.ndarray, cells: np.ndarray,
+                masses: np.ndarray) -> float:
+    """FMI of one source window ``ws`` (normalised here) against F's, whose statistics
+    :func:`_f_statistics` computed."""
+    _normalise(ws)
+    s_mean, s_sd = _pdf_stats(ws, pdfs[0], pdfs[1])
+    return _nfmi_of_pdfs(pdfs[0], pdfs[1], s_mean, s_sd, pdfs[2], pdfs[3], f_stats[0],
+                         f_stats[1], logs[0], logs[1], f_stats[2], bound, cells, masses)
+
+
+@jit
 def fmi_map_sum(a: np.ndarray, b: np.ndarray, f: np.ndarray) -> float:
     """Sum over the 'valid' 3 x 3 windows of (FMI(A,F) + FMI(B,F)) / 2 of feature images."""
     m, n = a.shape
-    a_t, b_t, f_t = np.ascontiguousarray(a.T), np.ascontiguousarray(b.T), np.ascontiguousarray(f.T)
     wa = np.empty(L)
     wb = np.empty(L)
     wf = np.empty(L)
     pdfs = np.empty((4, L))  # pdf and cdf of the source, then of F
     logs = np.empty((2, L))
-    bound = np.empty((L, L))
+    bound = np.zeros((L + 1, L + 1))  # row and column 0 stay 0
     cells = np.empty(L * L, np.int64)
     masses = np.empty(L * L)
     total = 0.0
     for c in range(n - 2):
         for r in range(m - 2):
-            _load(a_t, r, c, wa)
-            _load(b_t, r, c, wb)
-            _load(f_t, r, c, wf)
-            f_ready = False  # F's statistics, once normalised (the same for A and B)
-            f_mean = f_sd = f_ent = 0.0
-            total_pair = 0.0
-            for ws in (wa, wb):
-                if _equal(ws, wf):
-                    total_pair += 1.0
-                    continue
-                _normalise(ws)
-                if not f_ready:
-                    # normalising F again (for B) leaves it unchanged: min 0 and max 1 exactly
-                    _normalise(wf)
-                    f_mean, f_sd = _pdf_stats(wf, pdfs[2], pdfs[3])
-                    f_ent = _log_pdf(pdfs[2], logs[1])
-                    f_ready = True
-                s_mean, s_sd = _pdf_stats(ws, pdfs[0], pdfs[1])
-                total_pair += _nfmi_of_pdfs(pdfs[0], pdfs[1], s_mean, s_sd, pdfs[2], pdfs[3],
-                                            f_mean, f_sd, logs[0], logs[1], f_ent, bound,
-                                            cells, masses)
-            total += total_pair / 2
+            _load(a, r, c, wa)
+            _load(b, r, c, wb)
+            _load(f, r, c, wf)
+            f_stats = (0.0, 0.0, 0.0)
+            a_equal = _equal(wa, wf)
+            if a_equal:
+                fmi_af = 1.0
+            else:
+                f_stats = _f_statistics(wf, pdfs, logs)
+                fmi_af = _source_fmi(wa, f_stats, pdfs, logs, bound, cells, masses)
+            if _equal(wb, wf):  # F's window normalised if A's was not equal (the original)
+                fmi_bf = 1.0
+            else:
+                if a_equal:  # F not normalised yet (normalising it twice changes nothing)
+                    f_stats = _f_statistics(wf, pdfs, logs)
+                fmi_bf = _source_fmi(wb, f_stats, pdfs, logs, bound, cells, masses)
+            total += (fmi_af + fmi_bf) / 2
     return total
