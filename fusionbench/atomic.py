@@ -25,13 +25,15 @@ from fusionbench.errors import OutputError, is_output_os_error
 
 
 def _create_temporary(path: Path) -> tuple[int, Path]:
-    """A new, exclusively created ``.<name>.<random>.tmp`` beside ``path`` (mode 0o666 & ~umask).
+    """A new, exclusively created ``.<name>.<pid>-<random>.tmp`` beside ``path`` (mode
+    0o666 & ~umask). The process id lets :func:`remove_stale_temporaries` tell a killed
+    writer's leftovers from a live one's file.
 
     ``os.open`` lets the kernel apply the umask, unlike ``tempfile.mkstemp`` (always 0600).
     """
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     while True:
-        tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+        tmp = path.parent / f".{path.name}.{os.getpid()}-{secrets.token_hex(6)}.tmp"
         try:
             return os.open(tmp, flags, 0o666), tmp
         except FileExistsError:
@@ -76,3 +78,41 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically (see :func:`atomic_file`)."""
     with atomic_file(path, "wb") as fh:
         fh.write(data)
+
+
+def _writer_alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a zombie, killed but not yet reaped, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's live process
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc (not Linux): trust the signal check
+    return stat.rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
+
+
+def remove_stale_temporaries(folder: Path) -> int:
+    """Delete the ``.*.tmp`` files in ``folder`` whose writing process is gone (a run killed
+    with SIGKILL leaves them); a live process's temporaries are left alone. Returns how many
+    were removed.
+
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / ".x.png.999999999-ab.tmp").write_text("half")  # no such process
+    >>> remove_stale_temporaries(d), list(d.iterdir())
+    (1, [])
+    """
+    removed = 0
+    if not Path(folder).is_dir():
+        return 0
+    for tmp in Path(folder).glob(".*.tmp"):
+        pid_part = tmp.name[:-len(".tmp")].rsplit(".", 1)[-1].split("-", 1)[0]
+        if pid_part.isdigit() and _writer_alive(int(pid_part)):
+            continue
+        tmp.unlink(missing_ok=True)
+        removed += 1
+    return removed

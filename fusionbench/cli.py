@@ -28,6 +28,7 @@ from fusionbench.errors import (
     is_output_os_error,
 )
 from fusionbench.executor_options import ExecutorChoice, executor_options
+from fusionbench.matching import RENAME_FORMAT
 
 #: Commands whose implementation lives in modules that are imported only when used.
 LAZY_COMMANDS = {
@@ -118,6 +119,8 @@ def scoring_options(func: Callable[..., Any]) -> Callable[..., Any]:
                      help="Metric convention(s); repeatable (default: standard and tang2022)."),
         click.option("--workers", type=int, default=None,
                      help="Parallel processes (default: all cores; 1 for network methods)."),
+        click.option("--force", is_flag=True, default=False,
+                     help="First drop everything stored for this run (says what it dropped)."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -147,12 +150,13 @@ def cli(debug: bool) -> None:
 @executor_options
 def run(method_names: str, dataset: str, subset: str | None, out: Path, data_root: Path | None,
         device: str | None, weights: Path | None, metrics: str | None,
-        profiles: tuple[str, ...], workers: int | None, executor: ExecutorChoice) -> None:
+        profiles: tuple[str, ...], workers: int | None, force: bool,
+        executor: ExecutorChoice) -> None:
     """Fuse every pair of a dataset with a method, score, and store the results."""
     from fusionbench.commands import run_command
 
     code = run_command(method_names, dataset, subset, out, data_root, device, weights,
-                       metrics, profiles, workers, executor)
+                       metrics, profiles, workers, executor, force=force)
     sys.exit(code)
 
 
@@ -164,15 +168,18 @@ def run(method_names: str, dataset: str, subset: str | None, out: Path, data_roo
 @click.option("--subset", default=None, help="Subset of the dataset.")
 @click.option("--pattern", default="{pair}.*", show_default=True,
               help="File name rule of a pair's fused image.")
+@click.option("--rename", "rename_file", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help=f"Rename table for files not named by pair (e.g. Tang's "
+              f"numbered 01.png ...): {RENAME_FORMAT}.")
 @scoring_options
-def eval_(fused: Path, dataset: str, name: str, subset: str | None, pattern: str, out: Path,
-          data_root: Path | None, metrics: str | None, profiles: tuple[str, ...],
-          workers: int | None) -> None:
+def eval_(fused: Path, dataset: str, name: str, subset: str | None, pattern: str,
+          rename_file: Path | None, out: Path, data_root: Path | None, metrics: str | None,
+          profiles: tuple[str, ...], workers: int | None, force: bool) -> None:
     """Score a folder of fused images (e.g. published outputs) without running anything."""
     from fusionbench.commands import eval_command
 
     sys.exit(eval_command(fused, dataset, name, subset, pattern, out, data_root, metrics,
-                          profiles, workers))
+                          profiles, workers, rename_file, force=force))
 
 
 @cli.group(invoke_without_command=True)
@@ -230,7 +237,7 @@ def datasets_check(ctx: click.Context, name: str, subset: str | None) -> None:
 def clean(root: Path, dataset: str | None, subset: str | None, method: str | None,
           yes: bool) -> None:
     """Drop stored runs (the only way results are removed); says what it dropped."""
-    from fusionbench.results import drop_runs
+    from fusionbench.store.clean import drop_runs
 
     dropped = drop_runs(root, dataset=dataset, subset=subset, method=method, dry_run=not yes)
     verb = "dropped" if yes else "would drop (pass --yes to delete)"
@@ -238,6 +245,44 @@ def clean(root: Path, dataset: str | None, subset: str | None, method: str | Non
         click.echo(f"{verb}: {run.path} ({run.n_pairs} pairs, {run.n_scores} scores)")
     if not dropped:
         click.echo(f"no stored run under {root} matches")
+
+
+results_option = click.option(
+    "--results", "root", type=click.Path(file_okay=False, path_type=Path),
+    default=Path("results"), show_default=True, help="Results root.")
+
+
+@cli.command(name="import")
+@results_option
+def import_(root: Path) -> None:
+    """Move results of the earlier per-pair JSON layout into the store, once."""
+    from fusionbench.store.legacy import import_legacy
+
+    done = import_legacy(root)
+    click.echo(f"imported {len(done.runs)} run(s), {done.pairs} pairs, {done.scores} scores "
+               f"(+{done.cached_scores} cached scores) into {root}")
+    for path, why in sorted(done.skipped.items()):
+        click.echo(f"  skipped record {path}: {why}", err=True)
+    if done.unscored:
+        click.echo(f"  {len(done.unscored)} pair(s) had no image hashes; stored as failed, "
+                   f"the next run computes them: {', '.join(done.unscored[:5])}", err=True)
+
+
+@cli.command()
+@results_option
+@click.option("--fix", is_flag=True, help="Rewrite exports that no longer match the store.")
+def verify(root: Path, fix: bool) -> None:
+    """Check the store and every file beside it; exit 1 when something disagrees."""
+    from fusionbench.store.verify import verify as verify_store
+
+    problems = verify_store(root, fix=fix)
+    for found in problems:
+        click.echo(f"{found.path}: {found.problem}")
+    if not problems:
+        click.echo(f"{root}: the store and every file beside it agree")
+    unfixed = [p for p in problems if not (fix and p.problem.startswith("export rewritten"))]
+    if unfixed:
+        sys.exit(1)
 
 
 @cli.command(name="metrics")

@@ -5,14 +5,28 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from fusionbench.data import Dataset, Subset, check_subset, dataset_cards, resolve_data_root
 from fusionbench.data import resolve_dataset as _resolve_dataset
-from fusionbench.errors import EXIT_PAIRS_FAILED, FusionbenchError, MethodError, UsageError
+from fusionbench.errors import (
+    EXIT_PAIRS_FAILED,
+    FusionbenchError,
+    MethodError,
+    NothingToScoreError,
+    UsageError,
+)
 from fusionbench.executor_options import ExecutorChoice
 from fusionbench.executors import Executor
+from fusionbench.matching import (
+    match_fused,
+    no_match_hint,
+    pair_slot_values,
+    read_rename,
+    suggest,
+)
 from fusionbench.options import (
     check_method_list,
     check_metrics,
@@ -25,9 +39,13 @@ from fusionbench.runner import (
     DEFAULT_PROFILES,
     RunConfig,
     RunSummary,
-    published_file,
     run_method,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from fusionbench.store import RunPaths
 
 
 def _subsets(dataset: Dataset, subset: str | None) -> list[Subset]:
@@ -49,8 +67,13 @@ def covers(method: Method, dataset: Dataset, subset: Subset) -> bool:
 def _select_methods(registry: Registry, names: str, dataset: Dataset) -> list[Method]:
     chosen = check_method_list(names)
     if [n.lower() for n in chosen] == ["all"]:
-        return [m for m in registry
+        kept = [m for m in registry
                 if any(covers(m, dataset, s) for s in dataset.available_subsets())]
+        left = [m.name for m in registry if m not in kept]
+        if left:
+            click.echo(f"--method all: skipped {len(left)} method(s) without published outputs "
+                       f"for {dataset.name}: {', '.join(left)}", err=True)
+        return kept
     return [registry.get(n) for n in chosen]
 
 
@@ -75,7 +98,7 @@ def _config(metrics: str | None, profiles: tuple[str, ...], workers: int | None,
 
 def _run_with_bar(method: Method, dataset: Dataset, subset: Subset, out: Path,
                   config: RunConfig, data_root: Path | None,
-                  executor: Executor | None = None) -> RunSummary:
+                  executor: Executor | None = None, force: bool = False) -> RunSummary:
     from tqdm import tqdm
 
     n = len(dataset.pairs(subset))
@@ -83,13 +106,14 @@ def _run_with_bar(method: Method, dataset: Dataset, subset: Subset, out: Path,
                                                   else "")
     with tqdm(total=n, desc=label, unit="pair", leave=True, dynamic_ncols=True) as bar:
         return run_method(method, dataset, subset, out, config, data_root=data_root,
-                          progress=bar.update, executor=executor)
+                          progress=bar.update, executor=executor, force=force)
 
 
 def _print_summary(summary: RunSummary, profiles: tuple[str, ...]) -> None:
-    import pandas as pd
-
     paths = summary.paths
+    if summary.dropped is not None:
+        click.echo(f"dropped (--force): {paths.run_dir} ({summary.dropped[0]} pairs, "
+                   f"{summary.dropped[1]} scores)", err=True)
     click.echo(f"{paths.method} | {paths.dataset}/{paths.subset}: {len(summary.ok)} of "
                f"{summary.n_pairs} pairs scored ({summary.skipped} already done), "
                f"{len(summary.failed)} failed, {len(summary.missing)} not covered -> "
@@ -108,7 +132,7 @@ def _print_summary(summary: RunSummary, profiles: tuple[str, ...]) -> None:
         click.echo(f"  published outputs cover {covered} of {summary.n_pairs} pairs; not covered "
                    f"({len(summary.missing)}, status 'missing' in {paths.pairs_csv.name}, not "
                    f"averaged): {shown}{more}")
-    scores = pd.read_csv(paths.scores_csv)
+    scores = _stored_scores(paths)
     if scores.empty:
         return
     table = scores.pivot_table(index="convention", columns="metric", values="value",
@@ -118,8 +142,53 @@ def _print_summary(summary: RunSummary, profiles: tuple[str, ...]) -> None:
     rows = [p for p in profiles if p in table.index]
     cols = [m for m in PAPER_METRICS if m in table.columns]
     cols += sorted(c for c in table.columns if c not in cols)
-    click.echo(f"mean over {len(summary.ok)} pairs (convention in the first column):")
+    n_scored = scores["pair"].nunique()
+    click.echo(f"mean over {n_scored} scored pairs (convention in the first column; NaN "
+               "values are listed below and left out of their mean):")
     click.echo(table.loc[rows, cols].to_string(float_format=lambda v: f"{v:.4f}"))
+    for line in nan_lines(scores):
+        click.echo(f"  {line}", err=True)
+
+
+def _stored_scores(paths: RunPaths) -> pd.DataFrame:
+    """The run's score rows as the store holds them (never read back from the export)."""
+    import pandas as pd
+
+    from fusionbench.store import SCORE_COLUMNS, Store
+    from fusionbench.store.tables import score_rows
+
+    with Store.create(paths.root) as store:
+        run = store.run(paths.dataset, paths.subset, paths.method)
+        rows = score_rows(store, run) if run is not None else []
+    return pd.DataFrame(rows, columns=[*SCORE_COLUMNS, "reason"])
+
+
+def nan_lines(scores: pd.DataFrame, limit: int = 5) -> list[str]:
+    """One line per (convention, metric) with NaN or inf values: how many of how many pairs,
+    which pairs and why (the report's :func:`~fusionbench.report.tables.count_note`), e.g.
+    ``VIF (standard): n = 41 of 42; 1 NaN: p7 (VIF is NaN: ...)``.
+
+    >>> import pandas as pd
+    >>> rows = pd.DataFrame({"convention": ["s", "s"], "metric": ["VIF", "VIF"],
+    ...                      "pair": ["p1", "p2"], "value": [0.5, float("nan")],
+    ...                      "reason": ["", "VIF is NaN: source a is constant (0/0)"]})
+    >>> nan_lines(rows)
+    ['VIF (s): n = 1 of 2; 1 NaN: p2 (VIF is NaN: source a is constant (0/0))']
+    """
+    import numpy as np
+
+    from fusionbench.report.tables import NonFinite, count_note
+
+    out = []
+    for (convention, metric), group in scores.groupby(["convention", "metric"], sort=True):
+        bad = group[~np.isfinite(group["value"].to_numpy(dtype=float))]
+        if bad.empty:
+            continue
+        nonfinite = [NonFinite(f"{r.pair} ({r.reason or 'no reason recorded'})", r.value)
+                     for r in bad.itertuples()]
+        out.append(f"{metric} ({convention}): "
+                   f"{count_note(len(group) - len(bad), nonfinite, shown=limit)}")
+    return out
 
 
 def _report_pairing(dataset: Dataset, sub: Subset) -> None:
@@ -136,8 +205,9 @@ def _report_pairing(dataset: Dataset, sub: Subset) -> None:
 def run_command(method_names: str, dataset_name: str, subset: str | None, out: Path,
                 data_root: Path | None, device: str | None, weights: Path | None,
                 metrics: str | None, profiles: tuple[str, ...], workers: int | None,
-                executor: ExecutorChoice | None = None) -> int:
-    """``fusionbench run``: returns the exit code (3 when some pairs failed)."""
+                executor: ExecutorChoice | None = None, *, force: bool = False) -> int:
+    """``fusionbench run``: returns the exit code (3 when some pairs failed); ``force`` drops
+    each run's stored results first."""
     _check_scoring_options(metrics, profiles, workers)
     if executor is not None:
         executor.check()
@@ -164,7 +234,8 @@ def run_command(method_names: str, dataset_name: str, subset: str | None, out: P
                     click.echo(f"{method.name}: skipped on {dataset.name}/{sub.name} (no "
                                "published outputs there)", err=True)
                     continue
-                summary = _run_with_bar(method, dataset, sub, out, config, data_root, remote)
+                summary = _run_with_bar(method, dataset, sub, out, config, data_root, remote,
+                                        force)
                 _print_summary(summary, config.profiles)
                 any_failed |= bool(summary.failed)
     finally:
@@ -173,9 +244,43 @@ def run_command(method_names: str, dataset_name: str, subset: str | None, out: P
     return EXIT_PAIRS_FAILED if any_failed else 0
 
 
+def _match_fused_folder(fused: Path, dataset: Dataset, sub: Subset, pattern: str,
+                        rename_file: Path | None) -> dict[str, str]:
+    """Match the files of ``fused`` to the subset's pairs before any scoring: the rename
+    table (validated, line by line), then no match at all is a
+    :class:`~fusionbench.errors.NothingToScoreError` with the likely ``--pattern`` or
+    ``--rename``; a partial match names the pairs left without a file."""
+    pairs = [p.name for p in dataset.pairs(sub)]
+    where = dataset.name if sub.name == "all" else f"{dataset.name}/{sub.name}"
+    rename: dict[str, str] = {}
+    if rename_file is not None:
+        rename = read_rename(rename_file, pair_slot_values(fused, pattern), pairs, strict=True,
+                             where=where)
+    match = match_fused(fused, pairs, pattern, rename)
+    search = [fused, *(d for d in (dataset.base, dataset.subset_dir(sub)) if d is not None)]
+    if not match.found:
+        raise NothingToScoreError(no_match_hint(fused, pairs, pattern, search, rename_file))
+    if match.missing or match.ambiguous or match.case_matched or match.unused:
+        click.echo(f"  {match.summary()}", err=True)
+    if match.missing:
+        click.echo(f"  no fused file for {len(match.missing)} pair(s): "
+                   f"{', '.join(match.missing)}", err=True)
+        hint = None if rename else suggest(fused, pairs, pattern, search)
+        if hint is not None:
+            click.echo(f"  try {hint.message()}", err=True)
+    for pair, files in match.ambiguous.items():
+        click.echo(f"  several files for pair {pair} (it fails): "
+                   f"{', '.join(p.name for p in files)}", err=True)
+    if match.unused:
+        click.echo(f"  image file(s) matching no pair: "
+                   f"{', '.join(p.name for p in match.unused)}", err=True)
+    return rename
+
+
 def eval_command(fused: Path, dataset_name: str, name: str, subset: str | None, pattern: str,
                  out: Path, data_root: Path | None, metrics: str | None,
-                 profiles: tuple[str, ...], workers: int | None) -> int:
+                 profiles: tuple[str, ...], workers: int | None,
+                 rename_file: Path | None = None, *, force: bool = False) -> int:
     """``fusionbench eval``: score a folder of fused images as a published method."""
     _check_scoring_options(metrics, profiles, workers)
     check_name(name, "--name")
@@ -187,12 +292,16 @@ def eval_command(fused: Path, dataset_name: str, name: str, subset: str | None, 
     if len(subs) != 1:
         raise FusionbenchError(f"dataset {dataset.name!r} has several subsets; pass --subset")
     sub = subs[0]
+    _report_pairing(dataset, sub)
+    rename = _match_fused_folder(fused, dataset, sub, pattern, rename_file)
     key = dataset.name if sub.name == "all" else f"{dataset.name}/{sub.name}"
+    origin = f"fusionbench eval --fused {fused}" + (f" --rename {rename_file}"
+                                                    if rename_file else "")
     method = Method(name=name, kind="published", title=name, citation="", modalities=(),
                     outputs={key: str(fused.resolve())}, file_pattern=pattern,
-                    card_path=f"fusionbench eval --fused {fused}")
+                    file_rename=rename, card_path=origin)
     config = _config(metrics, profiles, workers, network=False)
-    summary = _run_with_bar(method, dataset, sub, out, config, data_root)
+    summary = _run_with_bar(method, dataset, sub, out, config, data_root, force=force)
     _print_summary(summary, config.profiles)
     return EXIT_PAIRS_FAILED if summary.failed else 0
 
@@ -227,7 +336,7 @@ def _coverage(method: Method, root: Path | None,
             count = sum(1 for p in folder.iterdir() if p.is_file())
             parts.append(f"{key} ({count} files)")
         else:
-            covered = sum(1 for n in names if published_file(folder, method.file_pattern, n))
+            covered = len(match_fused(folder, sorted(names), method.file_pattern).found)
             parts.append(f"{key} {covered}/{len(names)} pairs")
     return ", ".join(parts) or "no outputs distributed here (see the card's description)"
 

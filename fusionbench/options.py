@@ -100,3 +100,17 @@ def check_pattern(pattern: str) -> None:
     if "/" in pattern or "\\" in pattern:
         raise UsageError(f"--pattern {pattern!r} names a file, not a path: no '/' or '\\' "
                          f"{example}")
+
+
+def check_tolerance(value: float | None, option: str) -> None:
+    """A tolerance option (``--rtol``, ``--atol``) is absent, finite and not negative.
+
+    >>> check_tolerance(-1e-6, "--rtol")
+    Traceback (most recent call last):
+    ...
+    fusionbench.errors.UsageError: --rtol must be a finite number >= 0, got -1e-06
+    """
+    import math
+
+    if value is not None and (value < 0 or not math.isfinite(value)):
+        raise UsageError(f"{option} must be a finite number >= 0, got {value:g}")

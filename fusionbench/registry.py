@@ -64,6 +64,8 @@ class Method:
     params: dict[str, Any] = field(default_factory=dict)
     outputs: dict[str, str] = field(default_factory=dict)
     file_pattern: str = "{pair}.*"
+    #: value of ``{pair}`` in a file name -> pair name (``eval --rename``; empty: the pair name)
+    file_rename: dict[str, str] = field(default_factory=dict)
     description: str = ""
     paper_scores: dict[str, Any] = field(default_factory=dict)
     card_path: str = ""

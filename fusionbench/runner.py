@@ -1,14 +1,17 @@
 """Running a method over a dataset: fuse (or locate published outputs), score, store.
 
-Each pair ends as one record (``ok``, ``failed`` with the reason, or ``missing`` for a published
-method that does not cover it). One bad pair never stops the others; finished pairs are
-skipped on a re-run; ``workers > 1`` spreads pairs over processes with identical results.
+Each pair ends as one row of the store (``ok``, ``failed`` with the reason, or ``missing`` for a
+published method that does not cover it). One bad pair never stops the others; finished pairs
+are skipped on a re-run; ``workers > 1`` (or a Dask cluster) spreads pairs over processes with
+identical results. Workers only compute (and read known scores); this process is the one that
+writes the store (:mod:`fusionbench.store`), one transaction per pair.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import platform
 import subprocess
@@ -16,7 +19,7 @@ import sys
 import time
 import traceback
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
@@ -24,20 +27,25 @@ from pathlib import Path
 from typing import Any
 
 from fusionbench import __version__
-from fusionbench.atomic import atomic_write_text
+from fusionbench.atomic import remove_stale_temporaries
 from fusionbench.data import Dataset, Pair, Subset, load_pair, resolve_data_root
-from fusionbench.errors import FusionbenchError, MethodError, OutputError
+from fusionbench.errors import FusionbenchError, MethodError, MetricWarning, OutputError
 from fusionbench.executors import Executor, WorkerSetup, local_executor
-from fusionbench.imageio import is_image_file, read_image, write_image
+from fusionbench.imageio import read_image, write_image
+from fusionbench.matching import find_fused_file
 from fusionbench.registry import Method
-from fusionbench.results import (
+from fusionbench.store import (
     STATUS_FAILED,
     STATUS_MISSING,
     STATUS_OK,
+    ImageKey,
     PairRecord,
     RunPaths,
+    Store,
 )
-from fusionbench.score_cache import CACHE_FILE, ImageKey, ScoreCache
+from fusionbench.store.clean import drop_run_results
+from fusionbench.store.exports import write_exports
+from fusionbench.store.legacy import refuse_legacy_layout
 from fusionbench.weights import weights_sha256
 
 DEFAULT_PROFILES: tuple[str, ...] = ("standard", "tang2022")
@@ -57,6 +65,8 @@ class RunConfig:
     weights_sha256: str | None = None
     #: what one task of a network method needs of a worker (Dask resources, e.g. GPU=1)
     resources: tuple[tuple[str, float], ...] = ()
+    #: :func:`method_identity` of the run (set by :func:`run_method`)
+    identity: str = ""
 
 
 @dataclass
@@ -72,16 +82,8 @@ class RunSummary:
     #: pairs whose stored record no longer matched their files (sources, fused image or
     #: weights changed since they were scored): redone from scratch
     changed: list[str] = field(default_factory=list)
-
-
-def published_file(folder: Path, pattern: str, pair: str) -> Path | None:
-    """The published fused file of ``pair`` in ``folder`` (``pattern`` like ``{pair}.*``)."""
-    matches = sorted(p for p in folder.glob(pattern.format(pair=pair))
-                     if p.is_file() and is_image_file(p))
-    if len(matches) > 1:
-        raise MethodError(f"{folder}: several files match pair {pair!r}: "
-                          f"{', '.join(m.name for m in matches)}")
-    return matches[0] if matches else None
+    #: (pairs, scores) that ``force`` dropped before the run
+    dropped: tuple[int, int] | None = None
 
 
 def input_fingerprint(*files: Path | None, extra: str = "") -> str:
@@ -98,15 +100,33 @@ def input_fingerprint(*files: Path | None, extra: str = "") -> str:
     return digest.hexdigest()
 
 
+def method_identity(method: Method, config: RunConfig) -> str:
+    """sha256 of what makes a method's fused images: its card's entry point, parameters and
+    other non-descriptive fields (post-processing, the shipped weights' sha256, a version) and
+    the sha256 of ``--weights``. Part of every pair's fingerprint, so a changed card or new
+    shipped weights redo the pairs even under the same run name.
+
+    >>> m = Method(name="net", kind="network", title="", citation="", modalities=())
+    >>> method_identity(m, RunConfig()) == method_identity(m, RunConfig(weights_sha256="ab"))
+    False
+    """
+    described = {"name": method.name, "kind": method.kind, "entry": method.entry,
+                 "params": method.params, "file_pattern": method.file_pattern,
+                 "extra": method.extra, "weights": config.weights_sha256}
+    text = json.dumps(described, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def _pair_fingerprint(pair: Pair, published_dir: Path | None, pattern: str,
-                      weights_sha256: str | None, own_fused: Path) -> str:
-    """The fingerprint a record of ``pair`` must carry to be reused: the sources, the fused
-    file (published, or the one this run wrote, ``own_fused``) and the weights."""
+                      identity: str, own_fused: Path,
+                      rename: Mapping[str, str] | None = None) -> str:
+    """The fingerprint a stored pair must carry to be reused: the sources, the fused file
+    (published, or the one this run wrote, ``own_fused``) and the method's identity."""
     if published_dir is not None:
-        fused = published_file(published_dir, pattern, pair.name)
+        fused = find_fused_file(published_dir, pattern, pair.name, rename)
     else:
         fused = own_fused if own_fused.is_file() else None
-    return input_fingerprint(pair.a, pair.b, fused, extra=weights_sha256 or "")
+    return input_fingerprint(pair.a, pair.b, fused, extra=identity)
 
 
 def run_label(method: Method, config: RunConfig) -> str:
@@ -122,44 +142,61 @@ def run_label(method: Method, config: RunConfig) -> str:
     return method.name
 
 
+def _metric_notes(caught: list[warnings.WarningMessage]) -> tuple[dict[str, str], list[str]]:
+    """The NaN reasons by metric and the other warnings' texts of one scoring."""
+    reasons: dict[str, str] = {}
+    others: list[str] = []
+    for w in caught:
+        msg = w.message
+        if isinstance(msg, MetricWarning) and msg.nan:
+            reasons.setdefault(msg.metric, str(msg))
+        elif str(msg) not in others:
+            others.append(str(msg))
+    return reasons, others
+
+
 def _score(fused: Any, a: Any, b: Any, config: RunConfig,
-           cache: ScoreCache | None) -> tuple[list[dict[str, Any]], ImageKey]:
+           store: Store | None) -> tuple[list[dict[str, Any]], ImageKey, list[str]]:
     """The scores of one triple under every profile of the run, each row with the profile's
-    engine version; profiles whose scores the cache knows for these decoded images are not
-    computed again."""
+    engine version and, for NaN, its reason; scores the store knows for these decoded images
+    are not computed again. Also returns the metrics' other warnings."""
     from fusionbench.metrics import get_profile, score_many  # profiles share intermediates
 
     key = ImageKey.of(a, b, fused)
-    by_profile: dict[str, dict[str, float]] = {}
+    known: dict[str, dict[str, tuple[float, str]]] = {}
     todo = []
     for profile in config.profiles:
         names = _profile_metrics(config, profile)
-        known = cache.lookup(key, profile, get_profile(profile).version, names) if cache else {}
-        if len(known) == len(names):
-            by_profile[profile] = {m: known[m] for m in names}
+        found = store.lookup(key, profile, get_profile(profile).version, names) if store else {}
+        if len(found) == len(names):
+            known[profile] = {m: found[m] for m in names}
         else:
             todo.append(profile)
+    notes: list[str] = []
     if todo:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            by_profile.update(score_many(fused, a, b, profiles=todo, metrics=config.metrics))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fresh = score_many(fused, a, b, profiles=todo, metrics=config.metrics)
+        reasons, notes = _metric_notes(caught)
+        for profile, values in fresh.items():
+            known[profile] = {m: (float(v), reasons.get(m, "NaN: no reason given")
+                                  if math.isnan(v) else "") for m, v in values.items()}
     rows = []
     for profile in config.profiles:
         version = get_profile(profile).version
-        rows += [{"metric": m, "convention": profile, "value": float(v), "version": version}
-                 for m, v in by_profile[profile].items()]
-    return rows, key
+        rows += [{"metric": m, "convention": profile, "value": v, "version": version,
+                  "reason": why} for m, (v, why) in known[profile].items()]
+    return rows, key, notes
 
 
-def _worker_cache(root: Path) -> ScoreCache | None:
-    """This process's read connection to the score cache of ``root`` (none if absent)."""
-    path = Path(root) / CACHE_FILE
-    if not path.is_file():
-        return None
-    cache = _WORKER.get("cache")
-    if cache is None or cache.path != path:
-        cache = _WORKER["cache"] = ScoreCache(path)
-    return cache
+def _worker_store(root: Path) -> Store | None:
+    """This process's read connection to the store of ``root`` (none if absent)."""
+    store = _WORKER.get("store")
+    if store is None or store.root != Path(root):
+        if store is not None:
+            store.close()
+        store = _WORKER["store"] = Store.open(Path(root))
+    return store
 
 
 _WORKER: dict[str, Any] = {}
@@ -187,7 +224,8 @@ def process_pair(method: Method, pair: Pair, paths: RunPaths, published_dir: Pat
     try:
         found = None
         if published_dir is not None:
-            found = published_file(published_dir, method.file_pattern, pair.name)
+            found = find_fused_file(published_dir, method.file_pattern, pair.name,
+                                    method.file_rename)
             if found is None:
                 record.status, record.reason = STATUS_MISSING, f"no file in {published_dir}"
                 return record
@@ -208,10 +246,11 @@ def process_pair(method: Method, pair: Pair, paths: RunPaths, published_dir: Pat
         if fused.shape[:2] != a.shape[:2]:
             raise MethodError(f"fused image is {fused.shape[1]}x{fused.shape[0]} but the "
                               f"sources are {a.shape[1]}x{a.shape[0]}")
-        record.scores, key = _score(fused, a, b, config, _worker_cache(paths.root))
+        record.scores, key, record.warnings = _score(fused, a, b, config,
+                                                     _worker_store(paths.root))
         record.images = {"a": key.a, "b": key.b, "f": key.f}
         record.fingerprint = input_fingerprint(pair.a, pair.b, Path(record.fused_path),
-                                               extra=config.weights_sha256 or "")
+                                               extra=config.identity)
     except OutputError:
         raise  # the results folder cannot be written: stop the run (exit 6), not a failed pair
     except FusionbenchError as exc:
@@ -263,41 +302,37 @@ def _expected_metrics(config: RunConfig) -> tuple[str, ...]:
 
 
 def _still_valid(record: PairRecord, pair: Pair, published_dir: Path | None,
-                 pattern: str, config_weights: str | None, own_fused: Path) -> bool:
-    """Whether the files behind a stored record are unchanged (a missing pair: still missing)."""
+                 pattern: str, identity: str, own_fused: Path,
+                 rename: Mapping[str, str] | None = None) -> bool:
+    """Whether the files behind a stored pair are unchanged (a missing pair: still missing)."""
     try:
         if record.status == STATUS_MISSING:
-            return published_dir is not None and published_file(
-                published_dir, pattern, pair.name) is None
+            return published_dir is not None and find_fused_file(
+                published_dir, pattern, pair.name, rename) is None
         return record.fingerprint == _pair_fingerprint(pair, published_dir, pattern,
-                                                       config_weights, own_fused)
+                                                       identity, own_fused, rename)
     except (OSError, FusionbenchError):
         return False
 
 
-def _is_complete(record: PairRecord, config: RunConfig) -> bool:
-    """Whether a stored record already holds every score this run would compute, each at its
-    profile's current engine version."""
+def _is_complete(store: Store, record: PairRecord, config: RunConfig) -> bool:
+    """Whether the store already holds every score this run would compute for the pair, each
+    at its profile's current engine version."""
     from fusionbench.metrics import get_profile
 
     if record.status == STATUS_MISSING:
         return True
-    return record.status == STATUS_OK and all(
-        record.covers(_profile_metrics(config, prof), prof, get_profile(prof).version)
-        for prof in config.profiles)
+    if record.status != STATUS_OK or record.key is None:
+        return False
+    for profile in config.profiles:
+        names = _profile_metrics(config, profile)
+        if len(store.lookup(record.key, profile, get_profile(profile).version, names)) < len(
+                names):
+            return False
+    return True
 
 
-def run_method(method: Method, dataset: Dataset, subset: Subset, out_root: Path,
-               config: RunConfig, *, data_root: Path | None = None,
-               progress: Callable[[int], Any] | None = None,
-               executor: Executor | None = None) -> RunSummary:
-    """Run one method on one dataset subset into ``out_root``; resumes finished pairs.
-
-    Stored scores are merged, never wiped: a pair whose files are unchanged keeps the scores of
-    other profiles and metrics it already has, and only what is missing is computed. A pair
-    whose files (or the weights behind its fused image) changed is redone from scratch.
-    """
-    pairs = dataset.pairs(subset)
+def _resolve_weights(method: Method, config: RunConfig) -> RunConfig:
     if config.weights and not method.is_published:
         weights = Path(config.weights)
         try:
@@ -305,42 +340,66 @@ def run_method(method: Method, dataset: Dataset, subset: Subset, out_root: Path,
         except OSError as exc:
             raise MethodError(f"{weights}: weights file cannot be read "
                               f"({exc.strerror or exc})") from exc
+    return replace(config, identity=method_identity(method, config))
+
+
+def _published_dir(method: Method, dataset: Dataset, subset: Subset,
+                   data_root: Path | None) -> Path | None:
+    if not method.is_published:
+        return None
+    rel = method.outputs_for(dataset.name, subset.name)
+    if rel is None:
+        raise MethodError(f"method {method.name!r} has no published outputs for dataset "
+                          f"{dataset.name!r}" + (f" subset {subset.name!r}"
+                                                 if subset.name != "all" else ""))
+    root = resolve_data_root(data_root) or Path(".")
+    published_dir = root / rel
+    if not published_dir.is_dir():
+        raise MethodError(f"{published_dir}: published outputs of {method.name!r} not found")
+    return published_dir
+
+
+def run_method(method: Method, dataset: Dataset, subset: Subset, out_root: Path,
+               config: RunConfig, *, data_root: Path | None = None,
+               progress: Callable[[int], Any] | None = None,
+               executor: Executor | None = None, force: bool = False) -> RunSummary:
+    """Run one method on one dataset subset into ``out_root``; resumes finished pairs.
+
+    Stored scores are merged, never wiped: a pair whose files are unchanged keeps the scores of
+    other profiles and metrics it already has, and only what is missing is computed. A pair
+    whose files (or the method or weights behind its fused image) changed is redone from
+    scratch. ``force`` first drops everything stored for this run (and says so in the summary).
+    """
+    pairs = dataset.pairs(subset)
+    config = _resolve_weights(method, config)
     paths = RunPaths(Path(out_root), dataset.name, subset.name, run_label(method, config))
-    published_dir = None
-    if method.is_published:
-        rel = method.outputs_for(dataset.name, subset.name)
-        if rel is None:
-            raise MethodError(f"method {method.name!r} has no published outputs for dataset "
-                              f"{dataset.name!r}" + (f" subset {subset.name!r}"
-                                                     if subset.name != "all" else ""))
-        root = resolve_data_root(data_root) or Path(".")
-        published_dir = root / rel
-        if not published_dir.is_dir():
-            raise MethodError(f"{published_dir}: published outputs of {method.name!r} not found")
+    published_dir = _published_dir(method, dataset, subset, data_root)
     summary = RunSummary(paths=paths, n_pairs=len(pairs))
-    wanted = _expected_metrics(config)
     started = datetime.now(UTC).isoformat(timespec="seconds")
-    cache = ScoreCache(Path(out_root) / CACHE_FILE)
-    with paths.lock():
-        _remove_stale_temporaries(paths)
-        cache.create()  # so that workers find the file
+    refuse_legacy_layout(Path(out_root))
+    with Store.create(Path(out_root)) as store:
+        if force:
+            summary.dropped = drop_run_results(store, paths)
+        run_id = store.run_id(paths.dataset, paths.subset, paths.method, create=True)
+        store.add_run_metrics(run_id, [(prof, m) for prof in config.profiles
+                                       for m in _profile_metrics(config, prof)])
+        for folder in (paths.run_dir, paths.fused_dir):
+            remove_stale_temporaries(folder)
+        stored = store.pairs(run_id)
         todo = []
-        kept: dict[str, PairRecord] = {}
         for pair in pairs:
-            rec = paths.read_record(pair.name)
+            rec = stored.get(pair.name)
             own_fused = paths.fused_dir / f"{pair.name}.png"
             valid = rec is not None and _still_valid(rec, pair, published_dir,
-                                                     method.file_pattern, config.weights_sha256,
-                                                     own_fused)
-            if rec is not None and valid and _is_complete(rec, config):
+                                                     method.file_pattern, config.identity,
+                                                     own_fused, method.file_rename)
+            if rec is not None and valid and _is_complete(store, rec, config):
                 _tally(summary, rec)
                 summary.skipped += 1
                 if progress:
                     progress(1)
                 continue
-            if rec is not None and valid:
-                kept[pair.name] = rec
-            elif rec is not None:
+            if rec is not None and not valid:
                 if rec.status != STATUS_FAILED:
                     summary.changed.append(pair.name)
                 if published_dir is None:  # a stale fused image of ours is made again
@@ -348,27 +407,15 @@ def run_method(method: Method, dataset: Dataset, subset: Subset, out_root: Path,
             todo.append(pair)
         try:
             for record in _execute(method, todo, paths, published_dir, config, executor):
-                record = _merge_scores(kept.get(record.pair), record)
-                _remember_scores(cache, record)
-                paths.write_record(record)
+                store.save_pair(run_id, record)
                 _tally(summary, record)
                 if progress:
                     progress(1)
         finally:
-            cache.close()
-            if "cache" in _WORKER:
-                _WORKER.pop("cache").close()
-            paths.write_tables()
-            _write_manifest(paths, method, dataset, subset, config, summary, started, wanted)
+            if "store" in _WORKER:
+                _WORKER.pop("store").close()
+            _finish(store, run_id, method, dataset, subset, config, summary, started)
     return summary
-
-
-def _remove_stale_temporaries(paths: RunPaths) -> None:
-    """Delete half-written ``.<name>.*.tmp`` files a killed run left (we hold the lock)."""
-    for folder in (paths.run_dir, paths.records_dir, paths.fused_dir):
-        if folder.is_dir():
-            for tmp in folder.glob(".*.tmp"):
-                tmp.unlink(missing_ok=True)
 
 
 def _execute(method: Method, todo: Sequence[Pair], paths: RunPaths, published_dir: Path | None,
@@ -391,34 +438,6 @@ def _lost_pair(pair: Pair, reason: str) -> PairRecord:
                       b_path=str(pair.b))
 
 
-def _remember_scores(cache: ScoreCache, record: PairRecord) -> None:
-    """Add a finished pair's scores to the content-addressed cache (this process writes)."""
-    if record.status != STATUS_OK or not record.images:
-        return
-    key = ImageKey(record.images["a"], record.images["b"], record.images["f"])
-    by_profile: dict[tuple[str, str], dict[str, float]] = {}
-    for s in record.scores:
-        by_profile.setdefault((s["convention"], s["version"]), {})[s["metric"]] = s["value"]
-    for (profile, version), values in by_profile.items():
-        cache.add(key, profile, version, values)
-
-
-def _merge_scores(previous: PairRecord | None, record: PairRecord) -> PairRecord:
-    """``record`` plus the scores of ``previous`` (same files) that it did not recompute."""
-    if previous is None or record.status != STATUS_OK or previous.status != STATUS_OK:
-        return record
-    if previous.fingerprint != record.fingerprint:
-        return record
-    from fusionbench.metrics import PROFILES
-
-    fresh = {(s["metric"], s["convention"]) for s in record.scores}
-    current = {name: prof.version for name, prof in PROFILES.items()}
-    kept = [s for s in previous.scores if (s["metric"], s["convention"]) not in fresh
-            and s.get("version") == current.get(s["convention"])]
-    record.scores = kept + record.scores
-    return record
-
-
 def _tally(summary: RunSummary, record: PairRecord) -> None:
     if record.status == STATUS_OK:
         summary.ok.append(record.pair)
@@ -428,22 +447,23 @@ def _tally(summary: RunSummary, record: PairRecord) -> None:
         summary.failed[record.pair] = record.reason
 
 
-def _write_manifest(paths: RunPaths, method: Method, dataset: Dataset, subset: Subset,
-                    config: RunConfig, summary: RunSummary, started: str,
-                    metrics: tuple[str, ...]) -> None:
-    records = paths.records()
-    stored_profiles = sorted({s["convention"] for r in records for s in r.scores})
-    stored_metrics = sorted({s["metric"] for r in records for s in r.scores})
+def _finish(store: Store, run_id: int, method: Method, dataset: Dataset, subset: Subset,
+            config: RunConfig, summary: RunSummary, started: str) -> None:
+    """Store the run's manifest and write its exports (also after an interruption)."""
+    stored = store.pairs(run_id)
+    wanted = store.run_metrics(run_id)
     manifest = {
-        "method": paths.method, "method_kind": method.kind, "method_card": method.card_path,
+        "method": summary.paths.method, "method_kind": method.kind,
+        "method_card": method.card_path, "method_identity": config.identity,
         "dataset": dataset.name, "subset": subset.name, "dataset_base": str(dataset.base),
         "synthetic_data": dataset.synthetic,
-        "profiles": stored_profiles, "metrics": stored_metrics,
-        "requested": {"profiles": list(config.profiles), "metrics": list(metrics)},
+        "profiles": sorted({p for p, _ in wanted}), "metrics": sorted({m for _, m in wanted}),
+        "requested": {"profiles": list(config.profiles),
+                      "metrics": list(_expected_metrics(config))},
         "options": {"device": config.device, "weights": config.weights,
                     "workers": config.workers},
-        "method_name": method.name, "weights": config.weights,
-        "weights_sha256": config.weights_sha256,
+        "method_name": method.name, "params": method.params, "weights": config.weights,
+        "weights_sha256": config.weights_sha256 or method.extra.get("weights_sha256"),
         "variant": "default" if config.weights_sha256 is None else config.weights_sha256[:8],
         "started": started, "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         "n_pairs": summary.n_pairs, "n_ok": len(summary.ok), "n_failed": len(summary.failed),
@@ -453,8 +473,10 @@ def _write_manifest(paths: RunPaths, method: Method, dataset: Dataset, subset: S
         "pairs_failed": dict(sorted(summary.failed.items())),
         "pairs_missing": sorted(summary.missing),
         "device": _WORKER.get("device") or config.device or "cpu",
-        "seconds_per_pair": {r.pair: r.seconds for r in records},
+        "seconds_per_pair": {name: rec.seconds for name, rec in sorted(stored.items())},
         "fusionbench_version": __version__, "git_revision": _git_revision(),
         "versions": _versions(), "platform": platform.platform(), "cpu_count": os.cpu_count(),
     }
-    atomic_write_text(paths.manifest, json.dumps(manifest, indent=1))
+    store.set_manifest(run_id, manifest)
+    run = store.run(dataset.name, subset.name, summary.paths.method)
+    write_exports(store, run, store.root)

@@ -7,11 +7,14 @@ no hint, and called ``marne_01.png`` "missing" for pair ``Marne_01``.
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
+import numpy as np
 import pytest
+from cli_exit import main_exit_code
 
-from fusionbench.errors import DatasetError, MethodError
+from fusionbench.errors import DatasetError, MethodError, NothingToScoreError
 from fusionbench.matching import (
     find_fused_file,
     match_fused,
@@ -19,6 +22,7 @@ from fusionbench.matching import (
     read_rename,
     suggest,
 )
+from fusionbench.report.load import load_results
 
 PAIRS = ["2_men_in_front_of_house", "APC_4", "Marne_01", "Road"]
 
@@ -119,3 +123,180 @@ def test_tang_numbered_tno_outputs_are_matched_with_names_csv(tmp_path: Path,
     assert not match.missing and not match.unused
     for row in names:  # each pair got exactly the file that holds its fused image
         assert match.found[row["scene"]].resolve().stem == row["scene"]
+
+
+# ------------------------------------------------------------------ through the CLI (`eval`)
+
+def _dataset(folder: Path, pairs: list[str]) -> Path:
+    """An ad-hoc dataset folder (ir/, vi/) of small gradient images, one pair per name."""
+    from fusionbench.imageio import write_image
+
+    ramp = np.linspace(20, 230, 24 * 32).reshape(24, 32).astype(np.uint8)
+    for role, image in (("ir", ramp), ("vi", ramp[::-1])):
+        (folder / role).mkdir(parents=True)
+        for pair in pairs:
+            write_image(folder / role / f"{pair}.png", image)
+    return folder
+
+
+def _fused(folder: Path, names_by_pair: dict[str, str], dataset: Path) -> Path:
+    """A folder of fused images: each pair's ir image saved under the given file name."""
+    folder.mkdir(parents=True)
+    for pair, name in names_by_pair.items():
+        (folder / name).write_bytes((dataset / "ir" / f"{pair}.png").read_bytes())
+    return folder
+
+
+def _eval(args: list[str], capsys: pytest.CaptureFixture) -> tuple[int, str]:
+    code = main_exit_code(["eval", "--name", "pub", "--metrics", "EN", "--profile",
+                           "standard", "--workers", "1", *args])
+    return code, capsys.readouterr().err
+
+
+def test_eval_of_a_numbered_folder_exits_1_and_suggests_the_rename_table(
+        tmp_path: Path, data_root: Path, capsys: pytest.CaptureFixture) -> None:
+    names = list(csv.DictReader(open(data_root / "tno" / "names.csv", newline="")))
+    folder = tmp_path / "tang"
+    folder.mkdir()
+    for row in names[:3]:  # Tang's layout: 01.png ... for the pairs named in names.csv
+        (folder / f"{row['tang_id']}.png").symlink_to(
+            data_root / "fused" / "tno" / "DenseFuse" / f"{row['scene']}.png")
+    out = tmp_path / "res"
+    code, err = _eval(["--fused", str(folder), "--dataset", "tno", "--out", str(out)], capsys)
+    assert code == NothingToScoreError("x").exit_code == 1, err
+    assert err.startswith(f"error: no file in {folder} matches a pair with pattern '{{pair}}.*'")
+    hint = re.search(r"; try --rename '(.+?)' matches 3 of 42 pairs \(maps the numbered", err)
+    assert hint, err
+    assert Path(hint.group(1)).resolve() == (data_root / "tno" / "names.csv").resolve()
+    assert "Traceback" not in err and not out.exists()  # nothing was scored or stored
+    # the suggested table, as is (columns tang_id and scene found from their values)
+    code, err = _eval(["--fused", str(folder), "--dataset", "tno", "--out", str(out),
+                       "--rename", hint.group(1)], capsys)
+    assert code == 0, err
+    assert "no fused file for 39 pair(s): " in err
+    pairs = load_results(out).pairs.set_index("pair")
+    assert (pairs["status"] == "ok").sum() == 3
+    for row in names[:3]:
+        assert pairs.loc[row["scene"], "status"] == "ok"
+        assert Path(pairs.loc[row["scene"], "fused_path"]).name == f"{row['tang_id']}.png"
+
+
+def test_eval_with_rename_scores_each_pair_from_its_file_and_names_the_unmatched(
+        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    dataset = _dataset(tmp_path / "ds", PAIRS)
+    # three of four pairs published under numbers; Road's number 4 has no file
+    fused = _fused(tmp_path / "fused", {PAIRS[0]: "1.png", PAIRS[1]: "2.png",
+                                        PAIRS[2]: "3.png"}, dataset)
+    table = tmp_path / "rename.csv"
+    table.write_text("file,pair\n01,2_men_in_front_of_house\n02,apc_4\n03,Marne_01\n04,Road\n")
+    out = tmp_path / "res"
+    code, err = _eval(["--fused", str(fused), "--dataset", str(dataset), "--out", str(out),
+                       "--rename", str(table)], capsys)
+    assert code == 0, err
+    assert f"3 of 4 pairs have a fused file in {fused}" in err
+    assert "no fused file for 1 pair(s): Road" in err
+    pairs = load_results(out).pairs.set_index("pair")
+    assert pairs.loc["Road", "status"] == "missing"
+    for number, pair in enumerate(PAIRS[:3], start=1):
+        assert pairs.loc[pair, "status"] == "ok"
+        assert Path(pairs.loc[pair, "fused_path"]).name == f"{number}.png"
+
+
+def test_eval_rename_applies_with_a_pattern(tmp_path: Path,
+                                            capsys: pytest.CaptureFixture) -> None:
+    dataset = _dataset(tmp_path / "ds", PAIRS[:2])
+    fused = _fused(tmp_path / "fused", {PAIRS[0]: "F_7_x.png", PAIRS[1]: "F_8_x.png"}, dataset)
+    table = tmp_path / "rename.csv"
+    table.write_text(f"file,pair\n7,{PAIRS[0]}\n8,{PAIRS[1]}\n")
+    out = tmp_path / "res"
+    code, err = _eval(["--fused", str(fused), "--dataset", str(dataset), "--out", str(out),
+                       "--rename", str(table), "--pattern", "F_{pair}_x.*"], capsys)
+    assert code == 0, err
+    pairs = load_results(out).pairs.set_index("pair")
+    assert Path(pairs.loc[PAIRS[1], "fused_path"]).name == "F_8_x.png"
+    assert set(pairs["status"]) == {"ok"}
+
+
+def test_eval_finds_a_file_differing_only_in_case(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture) -> None:
+    dataset = _dataset(tmp_path / "ds", ["Marne_01", "Road"])
+    fused = _fused(tmp_path / "fused", {"Marne_01": "marne_01.png", "Road": "Road.png"},
+                   dataset)
+    out = tmp_path / "res"
+    code, err = _eval(["--fused", str(fused), "--dataset", str(dataset), "--out", str(out)],
+                      capsys)
+    assert code == 0, err
+    assert "1 matched ignoring case" in err
+    pairs = load_results(out).pairs.set_index("pair")
+    assert pairs.loc["Marne_01", "status"] == "ok"
+    assert Path(pairs.loc["Marne_01", "fused_path"]).name == "marne_01.png"
+
+
+@pytest.mark.parametrize("text,line,problem", [
+    ("file,pair\n1,Road\n2\n", 3, "1 field(s) but the header has 2"),
+    ("file,pair\n1,Road\n2,Raod\n", 3, "'Raod' is not a pair of"),
+    ("file,pair\n1,Road\n01,APC_4\n", 3, "file '01' is already on line 2"),
+    ("file,pair\n1,Road\n\n2,road\n", 4, "pair 'Road' is already on line 2"),
+    ("file,pair\n1,Road\n,APC_4\n", 3, "empty 'file' value"),
+    ('file,pair\n1,Road\n"2,APC_4\n', 3, "1 field(s) but the header has 2"),
+])
+def test_bad_rename_table_is_refused_before_any_work_naming_the_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture, text: str, line: int,
+        problem: str) -> None:
+    dataset = _dataset(tmp_path / "ds", PAIRS)
+    fused = _fused(tmp_path / "fused", {PAIRS[0]: "1.png", "Road": "2.png"}, dataset)
+    table = tmp_path / "rename.csv"
+    table.write_text(text)
+    out = tmp_path / "res"
+    code, err = _eval(["--fused", str(fused), "--dataset", str(dataset), "--out", str(out),
+                       "--rename", str(table)], capsys)
+    assert code == 1, err
+    assert err.startswith(f"error: {table} line {line}: {problem}"), err
+    assert "Traceback" not in err and not out.exists()
+
+
+def test_missing_or_empty_rename_table_is_one_line(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture) -> None:
+    dataset = _dataset(tmp_path / "ds", PAIRS)
+    fused = _fused(tmp_path / "fused", {PAIRS[0]: "1.png"}, dataset)
+    base = ["--fused", str(fused), "--dataset", str(dataset), "--out", str(tmp_path / "r")]
+    code, err = _eval([*base, "--rename", str(tmp_path / "absent.csv")], capsys)
+    assert (code, err) == (1, f"error: {tmp_path / 'absent.csv'}: rename table not found\n")
+    (tmp_path / "empty.csv").write_text("\n")
+    code, err = _eval([*base, "--rename", str(tmp_path / "empty.csv")], capsys)
+    assert code == 1 and "the rename table is empty" in err
+    (tmp_path / "header.csv").write_text("file,pair\n")
+    code, err = _eval([*base, "--rename", str(tmp_path / "header.csv")], capsys)
+    assert code == 1 and "the rename table has a header but no lines" in err
+
+
+def test_eval_help_documents_the_rename_format(capsys: pytest.CaptureFixture) -> None:
+    assert main_exit_code(["eval", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--rename" in text and "a column 'file'" in text and "a column 'pair'" in text
+
+
+def test_eval_names_a_pair_with_several_files_and_fails_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    dataset = _dataset(tmp_path / "ds", ["APC_4", "Road"])
+    fused = _fused(tmp_path / "fused", {"APC_4": "APC_4.png", "Road": "Road.png"}, dataset)
+    (fused / "Road.jpg").write_bytes((fused / "Road.png").read_bytes())
+    out = tmp_path / "res"
+    code, err = _eval(["--fused", str(fused), "--dataset", str(dataset), "--out", str(out)],
+                      capsys)
+    assert code == 3, err  # some pairs failed
+    assert "several files for pair Road (it fails): Road.jpg, Road.png" in err
+    pairs = load_results(out).pairs.set_index("pair")
+    assert pairs.loc["APC_4", "status"] == "ok" and pairs.loc["Road", "status"] == "failed"
+    assert "several files match pair 'Road'" in pairs.loc["Road", "reason"]
+
+
+def test_eval_names_the_dataset_files_without_a_partner(tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture) -> None:
+    dataset = _dataset(tmp_path / "ds", ["Road"])
+    (dataset / "ir" / "lonely.png").write_bytes((dataset / "ir" / "Road.png").read_bytes())
+    fused = _fused(tmp_path / "fused", {"Road": "Road.png"}, dataset)
+    code, err = _eval(["--fused", str(fused), "--dataset", str(dataset), "--out",
+                       str(tmp_path / "res")], capsys)
+    assert code == 0, err
+    assert [line for line in err.splitlines() if "skipped file:" in line and "lonely.png" in line]

@@ -24,7 +24,6 @@ from fusionbench.metrics import (
 )
 from fusionbench.metrics._inputs import rgb2gray_opencv
 from fusionbench.metrics.catalog import METRICS, PAPER_METRICS
-from fusionbench.metrics.profiles import vifb_module_available
 
 RNG = np.random.default_rng(7)
 A = RNG.integers(0, 256, (48, 56), dtype=np.uint8)
@@ -165,7 +164,6 @@ def test_profiles_differ_where_the_spec_says() -> None:
     assert cdd["AG"] == pytest.approx(std["AG"] * (m - 1) * (n - 1) / (m * n), rel=1e-12)
 
 
-@pytest.mark.skipif(not vifb_module_available(), reason="fusionbench.metrics.vifb not present")
 def test_standard_offers_vifb_extras_and_vifb_profile_delegates() -> None:
     extras = ("CE", "EI", "PSNR", "RMSE", "SSIM", "Qabf", "Qcb", "Qcv")
     assert set(extras) <= set(profile_metrics("standard"))

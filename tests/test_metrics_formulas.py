@@ -152,3 +152,21 @@ def test_fmi_uniform_windows_follow_the_rounding_of_the_original() -> None:
 def test_ms_ssim_needs_44_pixels() -> None:
     f, a, b = _images(5, shape=(43, 60), flat=False)
     assert math.isnan(structural.mef_ms_ssim(np.stack([a, b]), f))
+
+
+def test_mef_ssim_below_one_window_is_nan_with_the_size_as_reason() -> None:
+    """An image smaller than the 11 x 11 window has no 'valid' output (MATLAB's mean of the
+    empty map is NaN): the engine says so; the compiled 'valid' filter once raised ValueError."""
+    import warnings
+
+    from fusionbench.metrics import score
+
+    f, a, b = (x.astype(np.uint8) for x in _images(6, shape=(10, 30), flat=False))
+    assert math.isnan(structural.mef_ssim(np.stack([a, b]), f))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        values = score(f, a, b, metrics=["SSIM", "MS_SSIM"], profile="tang2022")
+    assert math.isnan(values["SSIM"]) and math.isnan(values["MS_SSIM"])
+    messages = [str(w.message) for w in caught]
+    assert "SSIM is NaN: image 10x30 is smaller than the 11x11 that SSIM needs" in messages
+    assert "MS_SSIM is NaN: image 10x30 is smaller than the 44x44 that MS_SSIM needs" in messages

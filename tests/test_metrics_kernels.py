@@ -1,9 +1,7 @@
-"""Metric kernels against independent formulations (and the modules' doctests)."""
+"""Metric kernels against independent formulations (their doctests run in
+tests/test_metrics_doctests.py)."""
 
 from __future__ import annotations
-
-import doctest
-import importlib
 
 import numpy as np
 import pytest
@@ -15,18 +13,7 @@ from fusionbench.metrics import histogram as H
 from fusionbench.metrics import spatial as S
 from fusionbench.metrics import visual_fidelity as V
 
-MODULES = ["_compiled", "_filter_kernels", "_filter_numpy", "_inputs", "_pixel_kernels",
-           "_pixel_numpy", "_vif_kernels", "_vif_numpy",
-           "engine", "histogram",
-           "profiles", "spatial", "visual_fidelity", "warmup"]
 u8_images = arrays(np.uint8, st.tuples(st.integers(2, 12), st.integers(2, 12)))
-
-
-@pytest.mark.parametrize("name", MODULES)
-def test_doctests(name: str) -> None:
-    module = importlib.import_module(f"fusionbench.metrics.{name}")
-    result = doctest.testmod(module)
-    assert result.attempted > 0 and result.failed == 0
 
 
 @settings(max_examples=40, deadline=None)

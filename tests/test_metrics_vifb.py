@@ -1,6 +1,7 @@
 """Unit tests of the ``vifb`` metric convention (hand-checkable values, colour rule, errors).
 
 The calibration against VIFB's own per-image values is in ``test_metrics_vifb_reference.py``.
+Every value is scored by the one metrics engine under the ``vifb`` profile.
 """
 
 from __future__ import annotations
@@ -12,9 +13,28 @@ import numpy as np
 import pytest
 
 from fusionbench.errors import MetricError
-from fusionbench.metrics.vifb import VIFB_METRICS, score_vifb
+from fusionbench.metrics import PROFILES, score
 
-ALL = list(VIFB_METRICS)
+ALL = list(PROFILES["vifb"].metrics)
+
+
+def score_vifb(f, a, b, names):
+    return score(f, a, b, metrics=names, profile="vifb")
+
+
+class _Metric:
+    """``VIFB[name](F, A, B)``: one metric of the vifb profile (A, B unused by F-only ones)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __call__(self, f, a, b) -> float:
+        a = f if a is None else a
+        b = f if b is None else b
+        return score_vifb(f, a, b, [self.name])[self.name]
+
+
+VIFB_METRICS = {name: _Metric(name) for name in ALL}
 
 
 def _rand(shape, seed):
@@ -142,9 +162,9 @@ def test_gray_fused_image_scores_against_matlab_gray_of_colour_sources():
 
 def test_bad_input_gives_a_clear_error():
     x = np.zeros((8, 8), np.uint8)
-    with pytest.raises(MetricError, match="unknown metric"):
+    with pytest.raises(MetricError, match="not in profile 'vifb'"):
         score_vifb(x, x, x, ["VIF"])
-    with pytest.raises(MetricError, match="sizes differ"):
+    with pytest.raises(MetricError, match="size mismatch"):
         score_vifb(x, np.zeros((8, 9), np.uint8), x, ["EN"])
-    with pytest.raises(MetricError, match="shape"):
-        score_vifb(np.zeros((8, 8, 4), np.uint8), x, x, ["EN"])
+    with pytest.raises(MetricError, match="shape"):  # 4 channels are RGBA (alpha dropped)
+        score_vifb(np.zeros((8, 8, 2), np.uint8), x, x, ["EN"])

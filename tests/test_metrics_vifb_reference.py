@@ -8,7 +8,8 @@
   12 gray (``rgb2gray``) triples, full double precision.
 
 Images are read once each; all fused images of a pair are scored together
-(:func:`score_vifb_many`), which gives the same numbers as :func:`score_vifb` one by one.
+(:func:`score_batch`), which gives the same numbers as :func:`score` one by one
+(``tests/test_metrics_engine.py``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,13 @@ import pytest
 
 from fusionbench.colour import rgb2gray_matlab
 from fusionbench.imageio import read_image
-from fusionbench.metrics.vifb import VIFB_METRICS, score_vifb, score_vifb_many
+from fusionbench.metrics import PROFILES, score, score_batch, score_many
+
+VIFB_METRICS = PROFILES["vifb"].metrics
+
+
+def score_vifb(fused, a, b, names):
+    return score(fused, a, b, metrics=names, profile="vifb")
 
 pytestmark = [pytest.mark.data, pytest.mark.slow]
 
@@ -50,7 +57,8 @@ def vifb_rows(reference_dir: Path, data_root: Path) -> dict[str, list[tuple]]:
         b = read_image(data_root / "vifb" / "vi" / f"{pair}.jpg")
         order = sorted(methods)
         fused = [read_image(data_root / "fused" / "vifb" / m / f"{pair}.jpg") for m in order]
-        for method, scores in zip(order, score_vifb_many(fused, a, b, names), strict=True):
+        batch = score_batch(fused, a, b, profiles=["vifb"], metrics=names)
+        for method, scores in zip(order, [s["vifb"] for s in batch], strict=True):
             for name, ref in methods[method].items():
                 out[name].append((method, pair, ref, scores[name]))
     return out
@@ -68,18 +76,19 @@ def test_every_vifb_row_matches_to_5_significant_digits(vifb_rows, metric):
     assert not bad, f"{len(bad)} of {len(rows)} {metric} rows differ: " + "; ".join(bad[:10])
 
 
-def test_single_triple_api_matches_the_batch_api(vifb_rows, data_root):
-    # score_vifb (one triple, as the dispatcher calls it) must give the batch numbers exactly.
+def test_scoring_beside_other_profiles_gives_the_same_numbers(vifb_rows, data_root):
+    # score_many shares intermediates between profiles; standard scores the same 13 metrics on
+    # the gray images while vifb scores the colour channels, so nothing may leak between them.
     pair, method = "carShadow", "GTF"
-    got = score_vifb(
+    both = score_many(
         read_image(data_root / "fused" / "vifb" / method / f"{pair}.jpg"),
         read_image(data_root / "vifb" / "ir" / f"{pair}.jpg"),
         read_image(data_root / "vifb" / "vi" / f"{pair}.jpg"),
-        list(VIFB_METRICS),
+        profiles=["standard", "vifb"], metrics=list(VIFB_METRICS),
     )
     for name in VIFB_METRICS:
         batch = [v for m, p, _, v in vifb_rows[name] if (m, p) == (method, pair)]
-        assert batch == [got[name]], name
+        assert batch == [both["vifb"][name]], name
 
 
 def test_octave_vifb_rows_on_gray_images(reference_dir, data_root):
@@ -95,7 +104,7 @@ def test_octave_vifb_rows_on_gray_images(reference_dir, data_root):
                 rgb2gray_matlab(read_image(data_root / p)).astype(float)
                 for p in files.search(row["source"]).groups()
             )
-            value = VIFB_METRICS[row["metric"]](f, a, b)
+            value = score_vifb(f, a, b, [row["metric"]])[row["metric"]]
             ref = float(row["value"])
             assert value == pytest.approx(ref, rel=1e-10), (row["pair"], row["metric"])
             checked += 1

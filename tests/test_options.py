@@ -67,3 +67,14 @@ def test_eval_pattern_must_be_a_file_name_rule(tmp_path: Path, pattern: str, mes
     assert proc.returncode == 2, proc.stderr
     assert message in proc.stderr and "--pattern" in proc.stderr
     assert not out.exists()
+
+
+@pytest.mark.parametrize("extra", [["--rtol", "-1e-6"], ["--atol", "-1"], ["--rtol", "nan"]])
+def test_negative_or_nan_tolerance_is_usage_error_and_writes_nothing(tmp_path: Path,
+                                                                    extra: list[str]) -> None:
+    reference = tmp_path / "ref.csv"
+    proc = _cli(["regress", "--reference", str(reference), "--results", str(tmp_path / "r"),
+                 "--update", *extra], tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert "must be a finite number >= 0" in proc.stderr
+    assert not reference.exists()

@@ -19,6 +19,7 @@ from fusionbench.cards import CardError, read_card
 from fusionbench.cli import cli
 from fusionbench.data import dataset_cards
 from fusionbench.errors import FusionbenchError
+from fusionbench.matching import find_fused_file
 from fusionbench.paper import (
     PaperScore,
     format_paper_scores,
@@ -27,7 +28,7 @@ from fusionbench.paper import (
     paper_scores_path,
 )
 from fusionbench.registry import Registry, method_from_card
-from fusionbench.runner import RunConfig, published_file
+from fusionbench.runner import RunConfig
 
 CARDS_DIR = Path(__file__).resolve().parents[1] / "methods" / "published"
 FAST = RunConfig(metrics=("EN", "SD"), profiles=("standard",), workers=1)
@@ -153,7 +154,7 @@ def test_coverage_counts(data_root: Path) -> None:
         method = reg.get(name)
         folder = data_root / method.outputs[key]
         return sorted(p for p in _pair_names(data_root, key)
-                      if published_file(folder, method.file_pattern, p))
+                      if find_fused_file(folder, method.file_pattern, p))
 
     # data/README.md: CLF-Net's 8 official results; STDFusionNet 05-09 (TNO) and 01-04 (RoadScene)
     assert len(covered("clfnet-paper", "tno")) == 8 and len(_pair_names(data_root, "tno")) == 42
@@ -205,7 +206,7 @@ def test_run_published_records_missing_and_scores_files_as_they_are(
     assert result.exit_code == 0, result.output
     assert "2 of 3 pairs scored" in result.output
     assert "published outputs cover 2 of 3 pairs" in result.output and "wall" in result.output
-    assert "mean over 2 pairs" in result.output
+    assert "mean over 2 scored pairs" in result.output
 
     run_dir = out / "tno" / "all" / "densefuse"
     pairs = pd.read_csv(run_dir / "pairs.csv", keep_default_na=False).set_index("pair")

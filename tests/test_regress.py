@@ -196,9 +196,9 @@ def test_metric_nudged_by_one_percent_fails_naming_metric_and_pairs(
     real_score = fusionbench.runner._score  # the runner's one call into the metrics engine
 
     def nudged(*args, **kwargs):
-        rows, key = real_score(*args, **kwargs)
+        rows, key, notes = real_score(*args, **kwargs)
         return [{**r, "value": r["value"] * 0.99} if r["metric"] == "EN" else r
-                for r in rows], key
+                for r in rows], key, notes
 
     monkeypatch.setattr(fusionbench.runner, "_score", nudged)
     _run_sample(tmp_path / "b")

@@ -83,8 +83,10 @@ def test_a_partial_method_with_better_values_is_never_marked(tmp_path: Path) -> 
     main = next(t for t in report["tables"] if t["table"] == "main")
     rows = {r["method"]: r for r in main["rows"]}
     assert main["ranked_set"] == ["full1", "full2"] and main["n_pairs_table"] == 8
-    assert rows["paperlike"]["cells"]["EN"] == pytest.approx(
+    cell = rows["paperlike"]["cells"]["EN"]
+    assert {k: cell[k] for k in ("mean", "std", "n", "rank")} == pytest.approx(
         {"mean": 9.0, "std": 0.0, "n": 2, "rank": None})
+    assert (cell["note"], cell["nonfinite"]) == ("", [])
     assert rows["killed"]["cells"]["EN"]["rank"] is None and not rows["killed"]["ranked"]
     assert rows["full1"]["cells"]["EN"]["rank"] == 1
     assert rows["killed"]["label"] == "killed [interrupted (4 of 8 pairs)]"

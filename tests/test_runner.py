@@ -13,9 +13,9 @@ from click.testing import CliRunner
 
 from fusionbench.cli import cli
 from fusionbench.data import resolve_dataset
+from fusionbench.errors import OutputError
 from fusionbench.imageio import read_image
 from fusionbench.registry import Method, Registry
-from fusionbench.results import OutputFolderError
 from fusionbench.runner import RunConfig, run_method
 
 FAST = RunConfig(metrics=("EN", "SD"), profiles=("standard",), workers=1)
@@ -99,7 +99,7 @@ def test_unwritable_output_folder_is_a_clear_error(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     ds, sub = _sample("ir-vi")
-    with pytest.raises(OutputFolderError, match="not writable"):
+    with pytest.raises(OutputError, match="cannot create the store"):
         run_method(Registry.builtin().get("average"), ds, sub, blocker / "out", FAST)
 
 
@@ -118,11 +118,14 @@ def test_report_loader_counts_the_records_of_an_interrupted_run(tmp_path: Path) 
 
     ds, sub = _sample("ir-vi")
     summary = run_method(Registry.builtin().get("average"), ds, sub, tmp_path, FAST)
-    # an interrupted run: records of finished pairs, tables not (re)written yet
+    # an interrupted run: two of three pairs stored, the exports not (re)written yet
+    import sqlite3
+
     summary.paths.scores_csv.unlink()
     summary.paths.pairs_csv.unlink()
     summary.paths.manifest.unlink()
-    next(summary.paths.records_dir.glob("*.json")).unlink()
+    with sqlite3.connect(tmp_path / "fusionbench.sqlite") as conn:
+        conn.execute("DELETE FROM pairs WHERE pair = (SELECT MIN(pair) FROM pairs)")
     stored = load_results(tmp_path)
     assert len(stored.runs) == 1
     assert stored.scores.groupby("pair").size().to_dict() == {p: 2 for p in stored.pairs["pair"]}

@@ -120,28 +120,40 @@ def test_an_edited_or_duplicated_export_changes_no_reported_number(tmp_path: Pat
     pd.testing.assert_series_equal(_values(summary.paths.run_dir), truth)
 
 
-def test_a_record_claiming_another_pair_is_ignored_and_redone(tmp_path: Path) -> None:
+def test_the_store_cannot_hold_a_pair_or_a_score_twice(tmp_path: Path) -> None:
+    """Primary keys make a duplicated pair or score impossible (a pair once appeared twice when
+    a JSON record's ``pair`` field differed from its file name)."""
+    import sqlite3
+
     ds, sub = _sample()
-    average = Registry.builtin().get("average")
-    summary = run_method(average, ds, sub, tmp_path, FAST)
-    records = sorted(summary.paths.records_dir.glob("*.json"))
-    data = json.loads(records[0].read_text())
-    data["pair"] = records[1].stem
-    records[0].write_text(json.dumps(data))
+    run_method(Registry.builtin().get("average"), ds, sub, tmp_path, FAST)
+    with sqlite3.connect(tmp_path / "fusionbench.sqlite") as conn:
+        with pytest.raises(sqlite3.IntegrityError):
+            conn.execute("INSERT INTO pairs SELECT * FROM pairs LIMIT 1")
+        with pytest.raises(sqlite3.IntegrityError):
+            conn.execute("INSERT INTO scores SELECT * FROM scores LIMIT 1")
+        with pytest.raises(sqlite3.IntegrityError):  # an ok pair always names its images
+            conn.execute("UPDATE pairs SET f = NULL WHERE status = 'ok'")
     stored = load_results(tmp_path)
-    assert not stored.pairs["pair"].duplicated().any() and len(stored.pairs) == 3
-    again = run_method(average, ds, sub, tmp_path, FAST)
-    assert again.skipped == 3 and len(again.ok) == 4
-    assert len(load_results(tmp_path).pairs) == 4
+    assert not stored.pairs["pair"].duplicated().any() and len(stored.pairs) == 4
 
 
 def test_a_folder_of_duplicated_exported_rows_is_refused(tmp_path: Path) -> None:
     ds, sub = _sample()
-    summary = run_method(Registry.builtin().get("average"), ds, sub, tmp_path, FAST)
-    shutil.rmtree(summary.paths.records_dir)  # a folder of exports only, as copied elsewhere
-    table = pd.read_csv(summary.paths.scores_csv)
-    pd.concat([table, table.head(1)]).to_csv(summary.paths.scores_csv, index=False)
+    summary = run_method(Registry.builtin().get("average"), ds, sub, tmp_path / "mine", FAST)
+    copied = tmp_path / "shared" / "sample" / "ir-vi" / "average"  # exports only, copied
+    shutil.copytree(summary.paths.run_dir, copied)
+    table = pd.read_csv(copied / "scores.csv")
+    pd.concat([table, table.head(1)]).to_csv(copied / "scores.csv", index=False)
     with pytest.raises(ReportError, match="duplicated score row"):
+        load_results(tmp_path / "shared")
+
+
+def test_loose_exports_in_a_store_root_are_refused_not_mixed(tmp_path: Path) -> None:
+    ds, sub = _sample()
+    summary = run_method(Registry.builtin().get("average"), ds, sub, tmp_path, FAST)
+    shutil.copytree(summary.paths.run_dir, tmp_path / "sample" / "ir-vi" / "stranger")
+    with pytest.raises(ReportError, match="stranger: a run folder the store .* does not hold"):
         load_results(tmp_path)
 
 
@@ -212,17 +224,19 @@ def test_a_bumped_engine_version_recomputes_exactly_that_profile(
     monkeypatch.setitem(profiles.PROFILES, "tang2022", bumped)
     again = run_method(average, ds, sub, tmp_path, both)
     assert again.skipped == 0 and calls == [("tang2022",)] * 4
-    records = [json.loads(p.read_text()) for p in again.paths.records_dir.glob("*.json")]
-    versions = {(s["convention"], s["version"]) for r in records for s in r["scores"]}
-    assert versions == {("standard", "1"), ("tang2022", "bumped-for-test")}
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "fusionbench.sqlite") as conn:
+        versions = set(conn.execute("SELECT DISTINCT profile, version FROM scores"))
+    # the old version's scores stay content-addressed but are never shown
+    assert versions == {("standard", "1"), ("tang2022", "1"), ("tang2022", "bumped-for-test")}
+    assert len(load_results(tmp_path).scores) == 8
 
 
 def test_two_runs_writing_one_results_root_at_once_both_finish(tmp_path: Path) -> None:
     import sqlite3
     import subprocess
     import sys
-
-    from fusionbench.score_cache import CACHE_FILE
 
     out = tmp_path / "results"
     procs = [subprocess.Popen([sys.executable, "-m", "fusionbench.cli", "run", "--method", name,
@@ -233,7 +247,7 @@ def test_two_runs_writing_one_results_root_at_once_both_finish(tmp_path: Path) -
     for proc in procs:
         _, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, err
-    conn = sqlite3.connect(out / CACHE_FILE)
+    conn = sqlite3.connect(out / "fusionbench.sqlite")
     assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     stored = load_results(out)
     assert len(stored.runs) == 2 * len(resolve_dataset("sample").subsets)
@@ -268,32 +282,34 @@ def test_metrics_all_or_lower_case_is_recognised_on_a_rerun(tmp_path: Path) -> N
 
 
 def _open_and_write(args: tuple[str, int]) -> str:
-    from fusionbench.score_cache import ImageKey, ScoreCache
+    from fusionbench.store import PairRecord, Store
 
-    path, worker = args
-    cache = ScoreCache(Path(path))
+    root, worker = args
     try:
-        cache.create()
-        for j in range(10):
-            cache.add(ImageKey(str(worker), str(j), "f"), "standard", "1", {"EN": float(j)})
+        with Store.create(Path(root)) as store:
+            run = store.run_id("d", "s", f"m{worker}", create=True)
+            for j in range(10):
+                store.save_pair(run, PairRecord(f"p{j}", "ok", images={
+                    "a": str(worker), "b": str(j), "f": "f"}, scores=[{
+                        "metric": "EN", "convention": "standard", "value": float(j),
+                        "version": "1"}]))
         return "ok"
     except Exception as exc:  # noqa: BLE001 - the outcome is what the test checks
         return repr(exc)
-    finally:
-        cache.close()
 
 
-def test_processes_creating_the_score_cache_at_once_all_succeed(tmp_path: Path) -> None:
+def test_processes_creating_the_store_at_once_all_succeed(tmp_path: Path) -> None:
     """SQLite answers "database is locked" at once (no busy wait) when several processes switch
-    a new file to WAL together; before the retry in score_cache._set_up, 12 of 30 such trials
+    a new file to WAL together; before the retry in store.schema.connect, 12 of 30 such trials
     of 8 processes failed on the development machine."""
     from multiprocessing import Pool
 
-    from fusionbench.score_cache import ScoreCache
+    from fusionbench.store import Store
 
     for trial in range(8):
-        path = tmp_path / f"t{trial}" / "scores.sqlite"
+        root = tmp_path / f"t{trial}"
         with Pool(6) as pool:
-            outcomes = pool.map(_open_and_write, [(str(path), w) for w in range(6)])
+            outcomes = pool.map(_open_and_write, [(str(root), w) for w in range(6)])
         assert outcomes == ["ok"] * 6
-        assert ScoreCache(path).count() == 60
+        with Store.create(root) as store:
+            assert store.count_scores() == 60 and len(store.runs()) == 6

@@ -1,13 +1,23 @@
-"""Image fusion metrics under named conventions (profiles).
+"""Image fusion metrics under named conventions (profiles), computed by one engine.
 
-``score(fused, a, b, profile=...)`` scores one triple; the functional core
-(:func:`entropy`, :func:`mutual_information`, :func:`vif`, :func:`standard_deviation`,
-:func:`average_gradient`, :func:`spatial_frequency`, :func:`viff` under a named convention;
-the formulas :func:`qabf`, :func:`nabf`, :func:`mse`, :func:`psnr`, :func:`correlation_coefficient`,
-:func:`scd`, :func:`ssim_matlab`, :func:`ssim_skimage`, :func:`mef_ssim`, :func:`mef_ms_ssim`,
-:func:`fmi` on float arrays, with the conventions' quirks as keyword options) scores one metric.
-Profiles: ``standard`` (default), ``tang2022`` (CLF-Net's tables), ``tang2023``, ``cddfuse``,
-``han_viff`` and ``vifb``; ``CONVENTIONS.md`` lists the quirks each reproduces.
+Layers, bottom up:
+
+* the functional core: one public function per formula on float arrays, each convention's
+  quirks as keyword options (:func:`qabf`, :func:`nabf`, :func:`fmi`, :func:`mse`,
+  :func:`psnr`, :func:`rmse`, :func:`correlation_coefficient`, :func:`scd`, :func:`ssim`,
+  :func:`ssim_matlab`, :func:`ssim_skimage`, :func:`mef_ssim`, :func:`mef_ms_ssim`,
+  :func:`cross_entropy`, :func:`edge_intensity`, :func:`qcb`, :func:`qcv`; EN, MI, SD, SF, AG
+  and VIF in :mod:`.histogram`, :mod:`.spatial`, :mod:`.visual_fidelity`);
+* the profiles (:mod:`.profiles`, one file per convention: ``standard`` (default),
+  ``tang2022`` (CLF-Net's tables), ``tang2023``, ``cddfuse``, ``han_viff``, ``vifb``), which
+  say which formula, options and images each metric of the convention uses;
+* the engine (:func:`score`, :func:`score_many`, :func:`score_batch`): input checks, NaN with
+  a reason, colour rules, shared intermediates; and per-metric shortcuts under a named convention
+  (:func:`entropy`, :func:`mutual_information`, :func:`vif`, :func:`standard_deviation`,
+  :func:`average_gradient`, :func:`spatial_frequency`, :func:`viff`).
+
+``CONVENTIONS.md`` lists the quirks each profile reproduces; :mod:`.catalog` each metric's
+direction and range.
 
 >>> import numpy as np
 >>> from fusionbench.metrics import score
@@ -16,13 +26,13 @@ Profiles: ``standard`` (default), ``tang2022`` (CLF-Net's tables), ``tang2023``,
 {'EN': 5.0, 'SF': 8.0}
 """
 
-from fusionbench.metrics.edge_transfer import nabf
+from fusionbench.metrics.edge_transfer import nabf, qabf
 from fusionbench.metrics.engine import (
     average_gradient,
     entropy,
-    get_profile,
     mutual_information,
     score,
+    score_batch,
     score_many,
     spatial_frequency,
     standard_deviation,
@@ -30,16 +40,19 @@ from fusionbench.metrics.engine import (
     viff,
 )
 from fusionbench.metrics.feature_mi import fmi
+from fusionbench.metrics.histogram import cross_entropy
+from fusionbench.metrics.perceptual import qcb, qcv
 from fusionbench.metrics.profiles import (
     DEFAULT_PROFILE,
     PROFILES,
     Profile,
+    get_profile,
     profile_metrics,
     resolve_metrics,
 )
-from fusionbench.metrics.similarity import correlation_coefficient, mse, psnr, scd
-from fusionbench.metrics.structural import mef_ms_ssim, mef_ssim, ssim_matlab, ssim_skimage
-from fusionbench.metrics.vifb_quality import vifb_qabf as qabf
+from fusionbench.metrics.similarity import correlation_coefficient, mse, psnr, rmse, scd
+from fusionbench.metrics.spatial import edge_intensity
+from fusionbench.metrics.structural import mef_ms_ssim, mef_ssim, ssim, ssim_matlab, ssim_skimage
 
 __all__ = [
     "DEFAULT_PROFILE",
@@ -47,24 +60,31 @@ __all__ = [
     "Profile",
     "average_gradient",
     "correlation_coefficient",
+    "cross_entropy",
+    "edge_intensity",
+    "entropy",
     "fmi",
+    "get_profile",
     "mef_ms_ssim",
     "mef_ssim",
     "mse",
+    "mutual_information",
     "nabf",
+    "profile_metrics",
     "psnr",
     "qabf",
+    "qcb",
+    "qcv",
     "resolve_metrics",
+    "rmse",
     "scd",
-    "ssim_matlab",
-    "ssim_skimage",
-    "entropy",
-    "get_profile",
-    "mutual_information",
-    "profile_metrics",
     "score",
+    "score_batch",
     "score_many",
     "spatial_frequency",
+    "ssim",
+    "ssim_matlab",
+    "ssim_skimage",
     "standard_deviation",
     "vif",
     "viff",

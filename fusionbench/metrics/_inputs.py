@@ -78,6 +78,11 @@ class PreparedImage:
         self._u8 = values if values.dtype == np.uint8 else None
         self._values = None if self._u8 is not None else values
         self._gray_u8: dict[str, np.ndarray] = {}
+        self._views: dict[object, PreparedImage] = {}
+        #: Intermediates of this image alone (gray images, histograms, edge maps ...), kept by
+        #: :class:`~fusionbench.metrics.context.Context` so that every metric, profile and
+        #: fused image scored against this image reuses them.
+        self.derived: dict = {}
 
     @property
     def values(self) -> np.ndarray:
@@ -98,6 +103,34 @@ class PreparedImage:
         """Whether every value is the same."""
         v = self._u8 if self._u8 is not None else self.values
         return bool(v.max() == v.min())
+
+    def channel(self, k: int) -> PreparedImage:
+        """Channel ``k`` of a colour image as a gray image (a gray image is returned as is).
+
+        >>> img = PreparedImage("f", np.arange(12, dtype=np.uint8).reshape(2, 2, 3), True, True)
+        >>> img.channel(1).u8().tolist(), img.channel(1).channel(2).shape
+        ([[1, 4], [7, 10]], (2, 2))
+        """
+        if len(self.shape) == 2:
+            return self
+        if k not in self._views:
+            values = self._u8 if self._u8 is not None else self.values
+            self._views[k] = PreparedImage(self.name, values[..., k], self.integral, self.finite)
+        return self._views[k]
+
+    def side_by_side(self) -> PreparedImage:
+        """The 8-bit channels of a colour image next to each other, one M x 3N image (what
+        MATLAB's ``[M, N] = size(img)`` sees of an M x N x 3 image).
+
+        >>> img = PreparedImage("f", np.arange(12, dtype=np.uint8).reshape(2, 2, 3), True, True)
+        >>> img.side_by_side().u8().tolist()
+        [[0, 3, 1, 4, 2, 5], [6, 9, 7, 10, 8, 11]]
+        """
+        if "side_by_side" not in self._views:
+            rgb = self.u8()
+            wide = np.concatenate([rgb[..., k] for k in range(3)], axis=1)
+            self._views["side_by_side"] = PreparedImage(self.name, wide, True, self.finite)
+        return self._views["side_by_side"]
 
     def u8(self) -> np.ndarray:
         """The image as MATLAB ``uint8()`` would store it (round half away, clip), channels kept."""

@@ -7,6 +7,8 @@ without loading any implementation.
 True
 >>> METRICS["Qcv"].higher_is_better
 False
+>>> [m for m, info in METRICS.items() if not info.reads_sources]
+['EN', 'SD', 'AG', 'SF', 'EI']
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ class MetricInfo:
     ``higher_is_better`` is the direction the report ranks by; ``bounds`` (low, high) is the
     range every convention's value lies in (``None``: unbounded on that side), checked by
     ``tests/test_metrics_catalog.py`` on every profile; ``value_range`` says it in words.
+    ``reads_sources``: False for a metric of the fused image alone (the engine then neither
+    needs nor checks the sources).
     """
 
     name: str
@@ -29,27 +33,29 @@ class MetricInfo:
     higher_is_better: bool
     value_range: str
     bounds: tuple[float | None, float | None] = (None, None)
+    reads_sources: bool = True
 
 
 _INF = None
 _ALL = [
     MetricInfo("EN", "Entropy", "information content of the fused image (256-bin histogram)",
-               True, "0..8 bits", (0.0, 8.0)),
+               True, "0..8 bits", (0.0, 8.0), reads_sources=False),
     MetricInfo("MI", "Mutual information", "MI(A,F) + MI(B,F): information carried over",
                True, "0..16 bits (tang*), nats (vifb, cddfuse)", (0.0, 16.0)),
     MetricInfo("VIF", "Visual information fidelity (Sheikh-Bovik vifp, summed over sources)",
                "information fidelity of F to each source, summed", True,
                ">= 0, sum of two ratios", (0.0, _INF)),
     MetricInfo("SD", "Standard deviation", "contrast of the fused image", True,
-               "0..15.97 (tang2022), 0..127.5 otherwise", (0.0, 127.5)),
+               "0..15.97 (tang2022), 0..127.5 otherwise", (0.0, 127.5), reads_sources=False),
     MetricInfo("AG", "Average gradient", "sharpness / detail of the fused image", True,
-               ">= 0 (0..255 scale)", (0.0, _INF)),
+               ">= 0 (0..255 scale)", (0.0, _INF), reads_sources=False),
     MetricInfo("SF", "Spatial frequency", "overall activity of the fused image", True,
-               ">= 0 ([0,1] scale for tang2022, 0..255 otherwise)", (0.0, _INF)),
+               ">= 0 ([0,1] scale for tang2022, 0..255 otherwise)", (0.0, _INF),
+               reads_sources=False),
     MetricInfo("CE", "Cross entropy", "mean histogram divergence from the sources", False,
                "bits; VIFB skips bins empty in either image, so it can be < 0", (_INF, _INF)),
     MetricInfo("EI", "Edge intensity", "mean Sobel gradient magnitude of F", True, ">= 0",
-               (0.0, _INF)),
+               (0.0, _INF), reads_sources=False),
     MetricInfo("PSNR", "Peak signal-to-noise ratio (each convention's peak and MSE)",
                "closeness to the sources", True, "dB (Tang: ~48 dB above the usual value)",
                (_INF, _INF)),

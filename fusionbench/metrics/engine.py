@@ -1,4 +1,12 @@
-"""The metric dispatcher :func:`score` and the functional core (one function per metric).
+"""The one metrics engine: :func:`score` and :func:`score_many` score a triple under any
+profile, and per-metric shortcuts (:func:`entropy` ...) score one metric under a named
+convention.
+
+The engine checks the input once (:mod:`._inputs`), checks what each profile's
+:class:`~fusionbench.metrics.profiles.Metric` says its formula needs (smallest side, non-constant
+sources, finite images), applies the profile's colour rule (gray, or per channel), evaluates
+the computation in a shared :class:`~fusionbench.metrics.context.Context` and reports each NaN
+once with its reason (:func:`~fusionbench.metrics._undefined.undefined`).
 
 >>> import numpy as np
 >>> rng = np.random.default_rng(1)
@@ -14,90 +22,97 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from fusionbench.errors import MetricError, MetricWarning
+from fusionbench.errors import MetricError
 from fusionbench.metrics._inputs import PreparedImage, check_sizes, prepare_image
-from fusionbench.metrics.profiles import (
-    DEFAULT_PROFILE,
-    FUSED_ONLY,
-    VIF_FAMILY,
-    Context,
-    Profile,
-    get_profile,
-    resolve_metrics,
-)
-
-#: Smallest side the 4-scale VIF statistics accept (the first-scale window). Between 17 and
-#: 40 pixels the coarser scales are empty and add 0, as in MATLAB's vifp_mscale.
-MIN_VIF_SIZE = 17
-#: Smallest side at which all four VIFF scales are non-empty (VIFF_Public.m gives NaN below).
-MIN_VIFF_SIZE = 41
+from fusionbench.metrics._undefined import undefined
+from fusionbench.metrics.catalog import METRICS
+from fusionbench.metrics.context import Context
+from fusionbench.metrics.profiles import DEFAULT_PROFILE, Profile, get_profile, resolve_metrics
+from fusionbench.metrics.profiles._spec import Metric
 
 
-def _nan(metric: str, why: str) -> float:
-    warnings.warn(MetricWarning(metric, why, nan=True), stacklevel=4)
-    return float("nan")
+class _Triple:
+    """The prepared (F, A, B) of one call and the contexts a profile scores them in (one per
+    colour channel, or channels side by side, for a profile with ``colour="channels"``)."""
+
+    def __init__(self, f: PreparedImage, a: PreparedImage | None, b: PreparedImage | None,
+                 shared: dict | None) -> None:
+        self.f, self.a, self.b = f, a, b
+        self.shared = shared
+        self._channels: list[tuple[PreparedImage, ...]] | None = None
+
+    def contexts(self, prof: Profile, metric: Metric) -> list[Context]:
+        def make(f: PreparedImage, a: PreparedImage | None, b: PreparedImage | None,
+                 view: str = "") -> Context:
+            return Context(f, a, b, prof.mode, self.shared, gray=prof.gray, view=view)
+
+        if prof.colour != "channels" or len(self.f.shape) == 2:
+            return [make(self.f, self.a, self.b)]
+        if metric.colour == "side_by_side":
+            return [make(self.f.side_by_side(), None, None, "side_by_side")]
+        if self._channels is None:
+            self._channels = [tuple(None if img is None else img.channel(k)
+                                    for img in (self.f, self.a, self.b)) for k in range(3)]
+        return [make(*images, view=f"channel {k}") for k, images in enumerate(self._channels)]
 
 
-def _is_constant(img: PreparedImage) -> bool:
-    return img.is_constant()
+def _precondition_fails(name: str, metric: Metric, used: list[PreparedImage],
+                        t: _Triple) -> str | None:
+    """Why ``name`` is undefined for these images before computing it, or None."""
+    bad = [img.name for img in used if not img.finite]
+    if bad:
+        return f"{', '.join(bad)} contains NaN or infinite values"
+    rows, cols = t.f.shape2d
+    if min(rows, cols) < metric.min_side:
+        side = metric.min_side
+        return f"image {rows}x{cols} is smaller than the {side}x{side} that {name} needs"
+    if metric.flat_sources_nan:
+        flat = [img.name for img in (t.a, t.b) if img is not None and img.is_constant()]
+        if flat:
+            return f"source {', '.join(flat)} is constant (0/0)"
+    return None
 
 
-def _score_prepared(prof: Profile, names: list[str], f: PreparedImage,
-                    a: PreparedImage | None, b: PreparedImage | None,
-                    shared: dict | None = None) -> dict[str, float]:
-    ctx = Context(f, a, b, prof.mode, shared, gray=prof.gray)
-    rows, cols = f.shape2d
+def _evaluate(prof: Profile, name: str, t: _Triple) -> float:
+    metric = prof.definition(name)
+    used = [t.f, t.a, t.b] if METRICS[name].reads_sources else [t.f]
+    if any(img is None for img in used):
+        raise MetricError(f"{name} needs both source images")
+    why = _precondition_fails(name, metric, used, t)  # type: ignore[arg-type]
+    if why is not None:
+        return undefined(name, why, stacklevel=4)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        results = [ctx.value(metric.compute) for ctx in t.contexts(prof, metric)]
+    values = [value for value, _ in results]
+    value = values[0] if len(values) == 1 else float(np.mean(values))
+    if np.isfinite(value) or (prof.keep_infinite and np.isinf(value)):
+        return value
+    reasons = [why for _, whys in results for why in whys]
+    why = reasons[0] if reasons else "the metric is undefined for these images (0/0)"
+    return undefined(name, why, stacklevel=4)
+
+
+def _score_prepared(prof: Profile, names: list[str], t: _Triple) -> dict[str, float]:
     out: dict[str, float] = {}
-    warned_constant_f = False
+    if t.f.is_constant():
+        warnings.warn(f"fused image {t.f.name} is constant: EN, SD, AG, SF are 0 and VIF "
+                      "carries no information", RuntimeWarning, stacklevel=3)
     for name in names:
-        used = [f] if name in FUSED_ONLY else [f, a, b]
-        if any(img is None for img in used):
-            raise MetricError(f"{name} needs both source images")
-        bad = [img.name for img in used if img is not None and not img.finite]
-        if bad:
-            out[name] = _nan(name, f"{', '.join(bad)} contains NaN or infinite values")
-            continue
-        if name in VIF_FAMILY:
-            least = MIN_VIF_SIZE if name == "VIF" else MIN_VIFF_SIZE
-            if min(rows, cols) < least:
-                out[name] = _nan(name, f"image {rows}x{cols} is smaller than the "
-                                       f"{least}x{least} that {name} needs")
-                continue
-            flat = [img.name for img in (a, b) if img is not None and _is_constant(img)]
-            if flat:
-                out[name] = _nan(name, f"source {', '.join(flat)} is constant (0/0)")
-                continue
-        if name in ("AG", "SF") and min(rows, cols) < 2:
-            out[name] = _nan(name, f"image {rows}x{cols} has no neighbours in one direction")
-            continue
-        if not warned_constant_f and _is_constant(f):
-            warnings.warn(f"fused image {f.name} is constant: EN, SD, AG, SF are 0 and VIF "
-                          "carries no information", RuntimeWarning, stacklevel=3)
-            warned_constant_f = True
-        with np.errstate(divide="ignore", invalid="ignore"):
-            value = float(ctx.value(prof.implementation(name)))
-        if not np.isfinite(value):
-            value = _nan(name, "the metric is undefined for these images (0/0)")
-        out[name] = value
+        out[name] = _evaluate(prof, name, t)
     return out
 
 
-def _score_delegated(names: list[str], f: PreparedImage, a: PreparedImage,
-                     b: PreparedImage) -> dict[str, float]:
-    """The ``vifb`` profile: ``fusionbench.metrics.vifb.score_vifb`` on the 8-bit images."""
-    from fusionbench.metrics.vifb import score_vifb  # lazy: a colleague's module
-
-    out = dict(score_vifb(f.u8(), a.u8(), b.u8(), names))
-    for name in names:
-        used = [f] if name in FUSED_ONLY else [f, a, b]
-        bad = [img.name for img in used if not img.finite]
-        if bad:
-            out[name] = _nan(name, f"{', '.join(bad)} contains NaN or infinite values")
-    return out
+def _prepare(fused: np.ndarray, a: np.ndarray | None, b: np.ndarray | None,
+             shared: dict | None = None) -> _Triple:
+    f = prepare_image(fused, "fused")
+    pa = None if a is None else prepare_image(a, "a")
+    pb = None if b is None else prepare_image(b, "b")
+    check_sizes(f, *(p for p in (pa, pb) if p is not None))
+    return _Triple(f, pa, pb, shared)
 
 
 def score(fused: np.ndarray, a: np.ndarray, b: np.ndarray, *,
@@ -123,13 +138,7 @@ def score(fused: np.ndarray, a: np.ndarray, b: np.ndarray, *,
     """
     prof = get_profile(profile)
     names = resolve_metrics(prof, metrics)
-    f = prepare_image(fused, "fused")
-    pa = prepare_image(a, "a")
-    pb = prepare_image(b, "b")
-    check_sizes(f, pa, pb)
-    if prof.mode == "delegated":
-        return _score_delegated(names, f, pa, pb)
-    return _score_prepared(prof, names, f, pa, pb)
+    return _score_prepared(prof, names, _prepare(fused, a, b))
 
 
 def score_many(fused: np.ndarray, a: np.ndarray, b: np.ndarray, *,
@@ -152,33 +161,43 @@ def score_many(fused: np.ndarray, a: np.ndarray, b: np.ndarray, *,
     if isinstance(profiles, str):
         profiles = [profiles]
     resolved = [(prof, resolve_metrics(prof, metrics)) for prof in map(get_profile, profiles)]
-    f = prepare_image(fused, "fused")
-    pa = prepare_image(a, "a")
-    pb = prepare_image(b, "b")
-    check_sizes(f, pa, pb)
-    shared: dict = {}
-    out: dict[str, dict[str, float]] = {}
-    for prof, names in resolved:
-        if prof.mode == "delegated":
-            out[prof.name] = _score_delegated(names, f, pa, pb)
-        else:
-            out[prof.name] = _score_prepared(prof, names, f, pa, pb, shared)
+    triple = _prepare(fused, a, b, shared={})
+    return {prof.name: _score_prepared(prof, names, triple) for prof, names in resolved}
+
+
+def score_batch(fused_images: Iterable[np.ndarray], a: np.ndarray, b: np.ndarray, *,
+                profiles: Sequence[str] = (DEFAULT_PROFILE,),
+                metrics: Sequence[str] | None = None) -> list[dict[str, dict[str, float]]]:
+    """:func:`score_many` for several fused images of the same sources (e.g. every method's
+    output for one pair), in order. The values are exactly those of one :func:`score_many`
+    call per fused image, but what depends on a source alone (gray images, histograms, Sobel
+    edges, contrast maps, spectra) is computed once for all of them.
+
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(2)
+    >>> a, b = rng.integers(0, 256, (2, 32, 32), dtype=np.uint8)
+    >>> batch = score_batch([a, b], a, b, profiles=["vifb"], metrics=["Qabf"])
+    >>> batch[1] == score_many(b, a, b, profiles=["vifb"], metrics=["Qabf"])
+    True
+    """
+    if isinstance(profiles, str):
+        profiles = [profiles]
+    resolved = [(prof, resolve_metrics(prof, metrics)) for prof in map(get_profile, profiles)]
+    pa, pb = prepare_image(a, "a"), prepare_image(b, "b")
+    out = []
+    for fused in fused_images:
+        f = prepare_image(fused, "fused")
+        check_sizes(f, pa, pb)
+        triple = _Triple(f, pa, pb, shared={})
+        out.append({prof.name: _score_prepared(prof, names, triple) for prof, names in resolved})
     return out
 
 
 def _single(metric: str, fused: np.ndarray, a: np.ndarray | None, b: np.ndarray | None,
             convention: str) -> float:
     prof = get_profile(convention)
-    if prof.mode == "delegated":
-        if a is None or b is None:
-            raise MetricError(f"the vifb convention needs both sources to score {metric}")
-        return score(fused, a, b, metrics=[metric], profile=convention)[metric]
     names = resolve_metrics(prof, [metric])
-    f = prepare_image(fused, "fused")
-    pa = None if a is None else prepare_image(a, "a")
-    pb = None if b is None else prepare_image(b, "b")
-    check_sizes(f, *(p for p in (pa, pb) if p is not None))
-    return _score_prepared(prof, names, f, pa, pb)[metric]
+    return _score_prepared(prof, names, _prepare(fused, a, b))[metric]
 
 
 def entropy(fused: np.ndarray, *, convention: str = DEFAULT_PROFILE) -> float:

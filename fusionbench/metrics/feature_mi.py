@@ -22,6 +22,7 @@ from scipy import fft as sfft
 from scipy import ndimage
 
 from fusionbench.metrics._compiled import fmi_kernels
+from fusionbench.metrics.matlab_ops import SOBEL_Y
 
 FEATURES = ("edge", "dct", "wavelet", "none")
 
@@ -38,7 +39,7 @@ def matlab_sobel_edges(x: np.ndarray) -> np.ndarray:
     >>> np.nonzero(matlab_sobel_edges(x)[0])[0].tolist()  # thinned to the second one
     [6]
     """
-    op = np.array([[1.0, 2.0, 1.0], [0.0, 0.0, 0.0], [-1.0, -2.0, -1.0]]) / 8
+    op = SOBEL_Y / 8
     bx = ndimage.correlate(x, op.T, mode="nearest")
     by = ndimage.correlate(x, op, mode="nearest")
     b = bx * bx + by * by

@@ -1,6 +1,7 @@
-"""Histogram metrics on 8-bit images: entropy (EN) and mutual information (MI).
+"""Histogram metrics on 8-bit images: entropy (EN), mutual information (MI) and cross entropy
+(CE).
 
-All functions take ``uint8`` arrays (any shape) and use one bin per gray level, counted by
+The functions take ``uint8`` arrays (any shape) and use one bin per gray level, counted by
 compiled loops (:mod:`~fusionbench.metrics._pixel_kernels`; never ``np.histogram``, whose float
 bin edges are not integer-aligned).
 
@@ -31,7 +32,26 @@ def entropy_of_counts(counts: np.ndarray, total: int, unit: str = "bits") -> flo
     return float(-np.sum(p * _LOG[unit](p))) + 0.0  # + 0.0 turns -0.0 into 0.0
 
 
-_entropy_of_counts = entropy_of_counts
+def minmax_levels(x: np.ndarray) -> np.ndarray:
+    """``x`` min-max normalised to 0..255 and rounded half away from zero (MATLAB ``round``) as
+    float64; all zeros for a constant image. VIFB normalises so before MI, Qcb and Qcv.
+
+    >>> minmax_levels(np.array([[2.0, 3.0, 4.0]])).tolist()
+    [[0.0, 128.0, 255.0]]
+    """
+    lo, hi = float(x.min()), float(x.max())
+    if hi == lo:
+        return np.zeros(x.shape)
+    return np.floor((x - lo) / (hi - lo) * 255.0 + 0.5)
+
+
+def floor_levels(x: np.ndarray) -> np.ndarray:
+    """``floor(x)`` clipped to 0..255 as uint8: the gray level VIFB's histograms bin a value in.
+
+    >>> floor_levels(np.array([0.9, 254.5, 300.0])).tolist()
+    [0, 254, 255]
+    """
+    return np.clip(np.floor(x), 0, 255).astype(np.uint8)
 
 
 def histogram_u8(image: np.ndarray) -> np.ndarray:
@@ -87,7 +107,7 @@ def entropy_u8(image: np.ndarray, *, unit: str = "bits",
     0.0
     """
     counts = histogram_u8(image) if hist is None else hist
-    return _entropy_of_counts(counts, image.size, unit)
+    return entropy_of_counts(counts, image.size, unit)
 
 
 def mutual_information_u8(x: np.ndarray, f: np.ndarray, *, unit: str = "bits",
@@ -105,5 +125,28 @@ def mutual_information_u8(x: np.ndarray, f: np.ndarray, *, unit: str = "bits",
     hx = histogram_u8(x) if hist_x is None else hist_x
     hf = histogram_u8(f) if hist_f is None else hist_f
     hxy = joint_histogram_u8(x, f, tang_quirk=tang_quirk)
-    return (_entropy_of_counts(hx, n, unit) + _entropy_of_counts(hf, n, unit)
-            - _entropy_of_counts(hxy, n, unit))
+    return (entropy_of_counts(hx, n, unit) + entropy_of_counts(hf, n, unit)
+            - entropy_of_counts(hxy, n, unit))
+
+
+def _relative_entropy(p_s: np.ndarray, p_f: np.ndarray) -> float:
+    keep = (p_s > 0) & (p_f > 0)
+    return float(np.sum(p_s[keep] * np.log2(p_s[keep] / p_f[keep])))
+
+
+def cross_entropy(f: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
+    """CE (VIFB ``metricsCross_entropy``): the mean over B and A of sum P_S log2(P_S / P_F), the
+    256-bin histograms of :func:`floor_levels`; bins empty in either image are skipped (so CE
+    can be negative). Lower is better.
+
+    >>> x = np.array([[0.0, 255.0]])
+    >>> cross_entropy(x, x, x)
+    0.0
+    >>> s = np.array([[0.0, 0.0, 0.0, 255.0]])  # P_S = (3/4, 1/4), P_F = (1/2, 1/2) below
+    >>> cross_entropy(np.array([[0.0, 0.0, 255.0, 255.0]]), s, s)  # 3/4 log2(3/2) - 1/4
+    0.18872187554086717
+    """
+    p_f = histogram_u8(floor_levels(f)) / f.size
+    p_a = histogram_u8(floor_levels(a)) / a.size
+    p_b = histogram_u8(floor_levels(b)) / b.size
+    return (_relative_entropy(p_b, p_f) + _relative_entropy(p_a, p_f)) / 2.0

@@ -18,6 +18,11 @@ from __future__ import annotations
 
 import numpy as np
 
+#: MATLAB ``fspecial('sobel')`` (the y-derivative, top row positive) and the x-derivative kernel
+#: ``[-1 0 1; -2 0 2; -1 0 1]`` the fusion metrics pair with it (Qabf, Qcv, EI, MATLAB ``edge``).
+SOBEL_Y = np.array([[1.0, 2.0, 1.0], [0.0, 0.0, 0.0], [-1.0, -2.0, -1.0]])
+SOBEL_X = np.array([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]])
+
 
 def conv2_same(x: np.ndarray, h: np.ndarray) -> np.ndarray:
     """``conv2(x, h, 'same')`` for an odd-sized kernel, zero padded, in MATLAB's order of

@@ -1,5 +1,6 @@
-"""Reference-based pixel metrics: MSE, PSNR, CC (correlation coefficient) and SCD (sum of the
-correlations of differences), each one formula with the conventions' differences as options.
+"""Reference-based pixel metrics: MSE, RMSE (VIFB's form), PSNR, CC (correlation coefficient)
+and SCD (sum of the correlations of differences), each one formula with the conventions'
+differences as options.
 
 Inputs are 2-D float arrays of one size (any scale; the caller scales them as the convention
 does). Sums are numpy's.
@@ -27,17 +28,40 @@ def mse(f: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
     return 0.5 * float(np.sum((f - a) ** 2)) / n + 0.5 * float(np.sum((f - b) ** 2)) / n
 
 
-def psnr(f: np.ndarray, a: np.ndarray, b: np.ndarray, *, peak: float | None = 255.0) -> float:
+def rmse(f: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
+    """VIFB ``metricsRmse``: the mean over B and A of sqrt(sum of squared differences) / (M N).
+
+    Not a conventional RMSE (the square root is taken before dividing by M N).
+
+    >>> rmse(np.zeros((2, 2)), np.full((2, 2), 2.0), np.zeros((2, 2)))
+    0.5
+    """
+    m, n = f.shape
+    err_b = math.sqrt(float(np.sum((b - f) ** 2))) / (m * n)
+    err_a = math.sqrt(float(np.sum((a - f) ** 2))) / (m * n)
+    return (err_b + err_a) / 2.0
+
+
+#: What :func:`psnr` divides the squared peak by.
+PSNR_ERRORS = {"mse": mse, "vifb_rmse": rmse}
+
+
+def psnr(f: np.ndarray, a: np.ndarray, b: np.ndarray, *, peak: float | None = 255.0,
+         error: str = "mse") -> float:
     """10 log10(peak^2 / :func:`mse`); ``peak=None`` takes the largest value of F (CDDFuse).
 
     Tang's code passes images on [0, 1] with ``peak`` 255, so its PSNR is the 0..255 one plus
-    20 log10(255) = 48.13 dB (``CONVENTIONS.md``).
+    20 log10(255) = 48.13 dB (``CONVENTIONS.md``). ``error="vifb_rmse"``: VIFB's ``metricsPsnr``
+    divides by its :func:`rmse` value instead of the MSE (so its values, ~55..65 dB, are not
+    a conventional PSNR). Identical images give inf.
 
     >>> round(psnr(np.zeros((2, 2)), np.ones((2, 2)), np.ones((2, 2)), peak=1.0), 12)
     0.0
+    >>> round(psnr(np.zeros((1, 1)), np.ones((1, 1)), np.ones((1, 1)), error="vifb_rmse"), 6)
+    48.130804
     """
     peak_value = float(np.max(f)) if peak is None else peak
-    err = mse(f, a, b)
+    err = PSNR_ERRORS[error](f, a, b)
     if err == 0.0:
         return math.inf
     if peak is None:

@@ -46,32 +46,42 @@ def gaussian_window_1d(size: int, sigma: float) -> np.ndarray:
 def _filter(x: np.ndarray, w: np.ndarray, mode: str) -> np.ndarray:
     """Separable correlation with the symmetric ``w`` along axis 0, then axis 1, rounded as
     ``scipy.ndimage.correlate1d``; ``mode='valid'`` computes only the uncropped outputs
-    (compiled: :mod:`~fusionbench.metrics._filter_kernels`)."""
+    (compiled: :mod:`~fusionbench.metrics._filter_kernels`); an image smaller than ``w``
+    has no such output: an empty array, as MATLAB's ``filter2(..., 'valid')`` returns.
+
+    >>> _filter(np.ones((5, 30)), gaussian_window_1d(11, 1.5), "valid").shape
+    (0, 20)
+    """
     if mode == "valid":
         r = len(w) // 2
-        out = np.empty((x.shape[0] - 2 * r, x.shape[1] - 2 * r))
-        filter_kernels().correlate_valid(np.ascontiguousarray(x, dtype=np.float64), w, out)
+        out = np.empty((max(x.shape[0] - 2 * r, 0), max(x.shape[1] - 2 * r, 0)))
+        if out.size:
+            filter_kernels().correlate_valid(np.ascontiguousarray(x, dtype=np.float64), w, out)
         return out
     y = ndimage.correlate1d(x, w, axis=0, mode=mode)
     return ndimage.correlate1d(y, w, axis=1, mode=mode)
 
 
-def ssim_matlab(x: np.ndarray, y: np.ndarray, *, dynamic_range: float = 1.0) -> float:
+def ssim_matlab(x: np.ndarray, y: np.ndarray, *, dynamic_range: float = 1.0,
+                border: str = "nearest") -> float:
     """MATLAB ``ssim(x, y)``: ((2 mx my + C1)(2 sxy + C2)) / ((mx^2 + my^2 + C1)(sx + sy + C2))
     with C1 = (0.01 L)^2, C2 = (0.03 L)^2, L = ``dynamic_range``, Gaussian-weighted moments
-    (11 x 11, sigma 1.5, replicated borders), averaged over every pixel.
+    (11 x 11, sigma 1.5, replicated borders), averaged over every pixel. ``border="valid"``:
+    only the windows inside the image (Wang's ``ssim_index``, as VIFB calls it with L = 255).
 
     >>> x = np.arange(144.0).reshape(12, 12)
     >>> ssim_matlab(x, x)
     1.0
+    >>> round(ssim_matlab(x, x[::-1], dynamic_range=255.0, border="valid"), 6)  # rows reversed
+    -0.810797
     """
     w = gaussian_window_1d(11, 1.5)
-    mx, my = _filter(x, w, "nearest"), _filter(y, w, "nearest")
+    mx, my = _filter(x, w, border), _filter(y, w, border)
     mxy = mx * my
     mx2, my2 = mx * mx, my * my
-    sx = _filter(x * x, w, "nearest") - mx2
-    sy = _filter(y * y, w, "nearest") - my2
-    sxy = _filter(x * y, w, "nearest") - mxy
+    sx = _filter(x * x, w, border) - mx2
+    sy = _filter(y * y, w, border) - my2
+    sxy = _filter(x * y, w, border) - mxy
     c1, c2 = (0.01 * dynamic_range) ** 2, (0.03 * dynamic_range) ** 2
     ssim_map = ((2 * mxy + c1) * (2 * sxy + c2)) / ((mx2 + my2 + c1) * (sx + sy + c2))
     return float(np.mean(ssim_map))
@@ -105,22 +115,49 @@ def ssim_skimage(x: np.ndarray, y: np.ndarray) -> float:
     return float(s[pad:-pad, pad:-pad].mean(dtype=np.float64))
 
 
+def ssim(f: np.ndarray, a: np.ndarray, b: np.ndarray, *, form: str = "matlab",
+         combine: str = "sum", dynamic_range: float = 1.0, border: str = "nearest") -> float:
+    """SSIM of F against both sources: ``combine="sum"`` ssim(F, A) + ssim(F, B) (VIFB,
+    CDDFuse; up to 2) or ``"mean"`` 0.5 ssim(F, A) + 0.5 ssim(F, B) (Tang 2023); ``form``
+    :func:`ssim_matlab` (with ``dynamic_range`` and ``border``) or ``"skimage"``
+    (:func:`ssim_skimage`).
+
+    >>> x = np.arange(144.0).reshape(12, 12)
+    >>> ssim(x, x, x), ssim(x, x, x, combine="mean"), round(ssim(x, x, x, form="skimage"), 6)
+    (2.0, 1.0, 2.0)
+    """
+    if form == "skimage":
+        s_a, s_b = ssim_skimage(f, a), ssim_skimage(f, b)
+    else:
+        s_a = ssim_matlab(f, a, dynamic_range=dynamic_range, border=border)
+        s_b = ssim_matlab(f, b, dynamic_range=dynamic_range, border=border)
+    return 0.5 * s_a + 0.5 * s_b if combine == "mean" else s_a + s_b
+
+
 #: MEF-SSIM constants of mef_ssim.m / analysis_ms_ssim.m.
 MEF_K = 0.03
 MEF_WINDOW = 11
 MEF_SCALE_WEIGHTS = np.array([0.0448, 0.2856, 0.3001]) / np.sum([0.0448, 0.2856, 0.3001])
+#: The smallest side :func:`mef_ms_ssim` is defined for: its coarsest scale (1/4) must hold
+#: one window (``analysis_ms_ssim.m`` returns -Inf below it).
+MEF_MS_MIN_SIDE = MEF_WINDOW * 2 ** (len(MEF_SCALE_WEIGHTS) - 1)
 
 
 def mef_ssim(seq: np.ndarray, f: np.ndarray) -> float:
     """``mef_ssim(imgSeq, fI)``: MEF-SSIM of F against the source stack ``seq`` (k, H, W) on
     0..255 (K = 0.03, 11 x 11 Gaussian window sigma 1.5, 11 x 11 box window for the patch
-    statistics); the mean of the quality map over the 'valid' pixels.
+    statistics); the mean of the quality map over the 'valid' pixels. NaN (MATLAB's mean of
+    the empty map) when a side is under 11, where no window fits.
 
     >>> rng = np.random.default_rng(1)
     >>> a, b = rng.integers(0, 256, (2, 24, 24)).astype(float)
     >>> 0.0 < mef_ssim(np.stack([a, b]), (a + b) / 2) < 1.0
     True
+    >>> mef_ssim(np.stack([a[:10], b[:10]]), a[:10])
+    nan
     """
+    if min(np.shape(f)) < MEF_WINDOW:
+        return math.nan
     return float(np.mean(_mef_quality_map(np.asarray(seq, float), np.asarray(f, float))))
 
 
@@ -206,7 +243,7 @@ def mef_ms_ssim(seq: np.ndarray, f: np.ndarray, *, first_scale: float | None = N
     seq = np.asarray(seq, float)
     f = np.asarray(f, float)
     levels = len(MEF_SCALE_WEIGHTS)
-    if min(f.shape) / 2 ** (levels - 1) < MEF_WINDOW:
+    if min(f.shape) < MEF_MS_MIN_SIDE:
         return math.nan
     q = []
     for level in range(levels):

@@ -24,8 +24,11 @@ def run_regress(reference: Path, results: Path, *, tolerances: Path | None = Non
                 echo: Any = print) -> int:
     """Everything ``fusionbench regress`` does; returns the exit code."""
     from fusionbench.data import resolve_data_root
+    from fusionbench.options import check_tolerance
     from fusionbench.report.load import ReportError, load_results
 
+    check_tolerance(rtol, "--rtol")
+    check_tolerance(atol, "--atol")
     reference = Path(reference)
     tol_path = tolerances or reference.with_name("tolerances.toml")
     tols = load_tolerances(tol_path)

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
 from markupsafe import Markup
 
 from fusionbench.errors import UsageError
@@ -44,6 +45,7 @@ from fusionbench.report.significance import Comparison, significance
 from fusionbench.report.tables import (
     SummaryTable,
     comparable_tables,
+    nonfinite_scores,
     wide_scores,
     with_unmeasured,
 )
@@ -105,6 +107,40 @@ class RunBlock:
     n_ok: int
     failed: list[tuple[str, str]]
     pairs: list[str]
+    #: (pair, warning) for every metric warning recorded while scoring the run's pairs
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def warning_notes(self) -> list[str]:
+        """One line per distinct metric warning, naming the pairs it was recorded for.
+
+        >>> block = RunBlock("m", "m", "", [], 2, 2, [], ["p1", "p2"],
+        ...                  [("p1", "fused is constant"), ("p2", "fused is constant")])
+        >>> block.warning_notes
+        ['m: metric warning for 2 pair(s) (p1, p2): fused is constant']
+        """
+        by_text: dict[str, list[str]] = {}
+        for pair, text in self.warnings:
+            by_text.setdefault(text, []).append(pair)
+        return [f"{self.label}: metric warning for {len(pairs)} pair(s) "
+                f"({_some(pairs)}): {text}" for text, pairs in by_text.items()]
+
+
+def _some(names: Sequence[str], shown: int = 10) -> str:
+    more = f" (+{len(names) - shown} more)" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
+def _run_warnings(pairs: pd.DataFrame) -> list[tuple[str, str]]:
+    """(pair, warning) from the ``warnings`` column of a run's pairs (" | "-joined; the
+    column may be absent in older results)."""
+    if "warnings" not in pairs.columns:
+        return []
+    out = []
+    for pair, joined in zip(pairs["pair"], pairs["warnings"].fillna(""), strict=True):
+        out += [(str(pair), " ".join(text.split()))  # one line (a LaTeX comment, a list item)
+                for text in str(joined).split(" | ") if text.strip()]
+    return sorted(out)
 
 
 @dataclass
@@ -152,6 +188,7 @@ def _run_block(run: Run, label: RunLabel) -> RunBlock:
         n_listed=len(run.pairs), n_ok=int((run.pairs["status"] == "ok").sum()),
         failed=[(str(p), str(r)) for p, r in zip(failed["pair"], failed["reason"], strict=True)],
         pairs=sorted(str(p) for p in run.pairs["pair"]),
+        warnings=_run_warnings(run.pairs),
     )
 
 
@@ -266,7 +303,9 @@ def _group(plan: _Plan, results: Results, selection: Selection, assets: Path, *,
         tables = comparable_tables(wide, plan.dataset, plan.subset, conv, methods=methods,
                                    labels=labels, metrics=selection.metrics, all_pairs=all_pairs,
                                    n_pairs=plan.n_pairs, digits=digits,
-                                   notes=_table_notes(plan, plan.runs, synthetic))
+                                   notes=_table_notes(plan, plan.runs, synthetic),
+                                   nonfinite=nonfinite_scores(group_scores, plan.dataset,
+                                                              plan.subset, conv))
         tables[0] = with_unmeasured(tables[0], [(m.name, m.label) for m in plan.missing])
         shown = {r.method for r in tables[0].rows}
         notes += [f"{labels[m]}: no scores under convention {conv}" for m in methods
@@ -290,10 +329,10 @@ def _group(plan: _Plan, results: Results, selection: Selection, assets: Path, *,
                   {m: lab.display for m, lab in plan.labels.items()})
         grids.append((pair, f"assets/{out.name}"))
         step()
+    runs = [_run_block(r, plan.labels[r.method]) for r in plan.runs]
+    notes += [line for run in runs for line in run.warning_notes]
     return GroupBlock(plan.dataset, plan.subset, slug(f"{plan.dataset}__{plan.subset}"),
-                      plan.n_pairs, blocks, grids,
-                      [_run_block(r, plan.labels[r.method]) for r in plan.runs], notes,
-                      synthetic)
+                      plan.n_pairs, blocks, grids, runs, notes, synthetic)
 
 
 def _paper(results: Results, plans: Sequence[_Plan], selection: Selection,

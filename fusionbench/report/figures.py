@@ -100,13 +100,15 @@ def _draw(plt: Any, table: SummaryTable, wide: pd.DataFrame, metrics: list,
                         top=1 - top / height, bottom=label_space / height,
                         hspace=gap / panel_h, wspace=0.5 / panel_w)
     for ax, col in zip(axes.flat, metrics, strict=False):
+        j = table.columns.index(col)
         data, counts = [], []
         for r in rows:
             key = (r.method, col.name)
             vals = wide[key].to_numpy(float) if key in wide.columns else np.array([])
             vals = vals[np.isfinite(vals)]
             data.append(vals if vals.size else np.array([np.nan]))
-            counts.append(int(vals.size))
+            bad = len(r.cells[j].nonfinite)  # NaN or inf: no box point, but said
+            counts.append(f"n={vals.size}" + (f"\n+{bad} not finite" if bad else ""))
         parts = ax.boxplot(data, patch_artist=True, widths=0.6, showfliers=True,
                            flierprops={"markersize": 2}, medianprops={"color": "black"})
         for patch, r in zip(parts["boxes"], rows, strict=True):
@@ -116,7 +118,7 @@ def _draw(plt: Any, table: SummaryTable, wide: pd.DataFrame, metrics: list,
             patch.set_hatch(hatch)
             patch.set_linewidth(0.7)
         for i, n in enumerate(counts, start=1):
-            ax.text(i, 0.01, f"n={n}", ha="center", va="bottom", fontsize=6.5,
+            ax.text(i, 0.01, n, ha="center", va="bottom", fontsize=6.5,
                     transform=ax.get_xaxis_transform(), color="0.2")
         ax.set_xticks(range(1, len(rows) + 1), ticks,
                       rotation=50, ha="right", rotation_mode="anchor", fontsize=8)

@@ -1,14 +1,14 @@
-"""Read a results store (one folder per run) into pandas tables for the report.
+"""Read a results root into pandas tables for the report and ``regress``.
 
-Layout: ``<root>/<dataset>/<subset>/<method>/`` holding ``scores.csv`` (tidy:
-``method,dataset,subset,pair,metric,convention,value``), ``pairs.csv``
-(``method,dataset,subset,pair,status,reason,fused_path,a_path,b_path,seconds``) and
-``manifest.json``. A run folder needs at least one of the three files. The names written
-*inside* the files are authoritative (folder names may be sanitised). Where a run folder holds
-per-pair records (``records/``, the runner's source of truth), the tables are built from them
-and the exported CSV files are not read: an edited or duplicated export changes nothing, and
-the pairs an interrupted run finished count. A folder with exported tables only is read from
-its CSV files.
+A root written by ``fusionbench run`` is read from its store, ``<root>/fusionbench.sqlite``
+(:mod:`fusionbench.store`), the one source of truth: the exported ``scores.csv`` / ``pairs.csv``
+/ ``manifest.json`` in the run folders are never read, so an edited or duplicated export
+changes nothing, and the pairs an interrupted run finished count. A root without a store (a
+folder of exports, e.g. shared by a colleague) is read from the exports of each
+``<dataset>/<subset>/<method>/`` folder, where the names written *inside* the files are
+authoritative and a duplicated score key is an error. The two are never mixed: a store root
+with export folders it does not know is refused, and so is a root of the earlier per-pair
+JSON layout (``fusionbench import`` converts it).
 
 >>> import tempfile
 >>> load_results(tempfile.mkdtemp())
@@ -27,7 +27,9 @@ from typing import Any
 import pandas as pd
 
 from fusionbench.errors import FusionbenchError
-from fusionbench.results import PAIR_COLUMNS, SCORE_COLUMNS, RunPaths
+from fusionbench.store import PAIR_COLUMNS, SCORE_COLUMNS, STORE_FILE, Store
+from fusionbench.store.legacy import refuse_legacy_layout
+from fusionbench.store.tables import current_versions
 
 RUN_FILES = ("scores.csv", "pairs.csv", "manifest.json")
 
@@ -63,8 +65,9 @@ class Results:
 
     @property
     def scores(self) -> pd.DataFrame:
-        """All runs' scores in one tidy frame (columns :data:`SCORE_COLUMNS`)."""
-        return _concat([r.scores for r in self.runs], SCORE_COLUMNS, ("value",))
+        """All runs' scores in one tidy frame (columns :data:`SCORE_COLUMNS` and ``reason``,
+        why a value is NaN)."""
+        return _concat([r.scores for r in self.runs], (*SCORE_COLUMNS, "reason"), ("value",))
 
     @property
     def pairs(self) -> pd.DataFrame:
@@ -144,54 +147,91 @@ def _identity(folder: Path, root: Path, scores: pd.DataFrame, pairs: pd.DataFram
     return out[0], out[1], out[2]
 
 
-def _frames_from_records(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """A run folder's score and pair tables built from its per-pair records."""
-    paths = RunPaths(folder.parents[2], folder.parent.parent.name, folder.parent.name,
-                     folder.name)
-    score_rows, pair_rows = paths.table_rows()
-    scores = (pd.DataFrame(score_rows, columns=list(SCORE_COLUMNS)) if score_rows
-              else _empty(SCORE_COLUMNS, ("value",)))
-    pairs = (pd.DataFrame(pair_rows, columns=list(PAIR_COLUMNS)) if pair_rows
-             else _empty(PAIR_COLUMNS, ("seconds",)))
-    scores["value"] = scores["value"].astype(float)
-    pairs["seconds"] = pairs["seconds"].astype(float)
-    return scores, pairs
-
-
 def load_run(folder: str | Path, root: str | Path | None = None) -> Run:
-    """Read one run folder (``root`` only gives fallback names from the folder path)."""
+    """Read one folder of exports (``root`` only gives fallback names from the folder path)."""
     folder = Path(folder)
     root = Path(root) if root is not None else folder.parents[2]
     scores_path, pairs_path, manifest_path = (folder / n for n in RUN_FILES)
-    if (folder / "records").is_dir():
-        scores, pairs = _frames_from_records(folder)
-    else:  # a folder of exported tables only (e.g. copied from elsewhere)
-        scores = (_read_csv(scores_path, SCORE_COLUMNS, ("value",)) if scores_path.is_file()
-                  else _empty(SCORE_COLUMNS, ("value",)))
-        pairs = (_read_csv(pairs_path, PAIR_COLUMNS, ("seconds",)) if pairs_path.is_file()
-                 else _empty(PAIR_COLUMNS, ("seconds",)))
-        duplicated = scores.duplicated(list(SCORE_COLUMNS[:6]))
-        if duplicated.any():
-            row = scores[duplicated].iloc[0]
-            raise ReportError(f"{scores_path}: {int(duplicated.sum())} duplicated score row(s), "
-                              f"e.g. pair {row['pair']!r} {row['metric']} ({row['convention']})")
+    scores = (_read_csv(scores_path, SCORE_COLUMNS, ("value",)) if scores_path.is_file()
+              else _empty(SCORE_COLUMNS, ("value",)))
+    pairs = (_read_csv(pairs_path, PAIR_COLUMNS, ("seconds",)) if pairs_path.is_file()
+             else _empty(PAIR_COLUMNS, ("seconds",)))
+    if "reason" not in scores.columns:
+        scores["reason"] = ""
+    duplicated = scores.duplicated(list(SCORE_COLUMNS[:6]))
+    if duplicated.any():
+        row = scores[duplicated].iloc[0]
+        raise ReportError(f"{scores_path}: {int(duplicated.sum())} duplicated score row(s), "
+                          f"e.g. pair {row['pair']!r} {row['metric']} ({row['convention']})")
     manifest = _read_manifest(manifest_path) if manifest_path.is_file() else {}
     dataset, subset, method = _identity(folder, root, scores, pairs, manifest)
     return Run(dataset, subset, method, folder, scores, pairs, manifest)
 
 
+def _store_frames(store: Store) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """All pairs and all shown scores of a store, each row with its ``run_id``: the scores of
+    every run's ``run_metrics`` at each profile's current engine version (vectorised: a
+    million rows in about a second, ``benchmarks/bench_store_load.py``)."""
+    pair_cols = ["pair_id", "run_id", *PAIR_COLUMNS[3:], "warnings"]
+    pairs = pd.DataFrame.from_records(store.pair_table(), columns=pair_cols)
+    pairs["seconds"] = pairs["seconds"].astype(float)
+    pairs["warnings"] = [" | ".join(json.loads(w)) if w != "[]" else "" for w in pairs["warnings"]]
+    raw = pd.DataFrame.from_records(store.score_table(current_versions()), columns=[
+        "pair_id", "convention", "metric", "value", "reason"])
+    raw["value"] = raw["value"].astype(float)
+    raw = raw.merge(pairs[["pair_id", "run_id", "pair"]], on="pair_id", how="inner")
+    wanted = pd.DataFrame.from_records(store.metric_table(),
+                                       columns=["run_id", "convention", "metric"])
+    scores = raw.merge(wanted, on=["run_id", "convention", "metric"], how="inner")
+    scores = scores.sort_values(["run_id", "pair", "convention", "metric"], kind="stable")
+    return scores, pairs
+
+
+def _frames_from_store(store: Store) -> list[Run]:
+    """Every run of the store with its tables (one bulk read for all runs)."""
+    scores, pairs = _store_frames(store)
+    score_groups = dict(tuple(scores.groupby("run_id", sort=False))) if len(scores) else {}
+    pair_groups = dict(tuple(pairs.groupby("run_id", sort=False))) if len(pairs) else {}
+    runs = []
+    for row in store.runs():
+        ident = {"method": row.method, "dataset": row.dataset, "subset": row.subset}
+        run_scores = score_groups.get(row.id, scores.iloc[:0])
+        run_pairs = pair_groups.get(row.id, pairs.iloc[:0])
+        run_scores = run_scores.assign(**ident)[[*SCORE_COLUMNS, "reason"]].reset_index(
+            drop=True)
+        run_pairs = run_pairs.assign(**ident)[[*PAIR_COLUMNS, "warnings"]].reset_index(
+            drop=True)
+        folder = store.root / row.dataset / row.subset / row.method
+        runs.append(Run(row.dataset, row.subset, row.method, folder, run_scores, run_pairs,
+                        row.manifest))
+    return runs
+
+
 def load_results(root: str | Path) -> Results:
-    """Read every ``<dataset>/<subset>/<method>/`` run folder under ``root``."""
+    """Read every run under ``root``: from its store, or from folders of exports."""
     root = Path(root)
     if not root.is_dir():
         raise ReportError(f"results folder {root} does not exist (run `fusionbench run` first "
                           "or pass --results)")
-    folders = sorted({p.parent for name in (*RUN_FILES, "records")
-                      for p in root.glob(f"*/*/*/{name}")})
+    refuse_legacy_layout(root)
+    folders = sorted({p.parent for name in RUN_FILES for p in root.glob(f"*/*/*/{name}")})
+    store = Store.open(root)
+    if store is not None:
+        with store:
+            runs = _frames_from_store(store)
+        known = {r.path for r in runs}
+        strangers = [f for f in folders if f not in known]
+        if strangers:
+            raise ReportError(f"{strangers[0]}: a run folder the store {root / STORE_FILE} does "
+                              "not hold (copied in?); results of a store and loose exports are "
+                              "not mixed: move it to a root of its own")
+        if not runs:
+            raise ReportError(f"no runs found under {root} (its store is empty)")
+        return Results(root, runs)
     if not folders:
-        raise ReportError(f"no runs found under {root} (expected "
-                          "<dataset>/<subset>/<method>/ with scores.csv, pairs.csv, "
-                          "manifest.json or records/)")
+        raise ReportError(f"no runs found under {root} (expected a store written by "
+                          "`fusionbench run`, or <dataset>/<subset>/<method>/ folders with "
+                          "scores.csv, pairs.csv or manifest.json)")
     runs = [load_run(f, root) for f in folders]
     seen: dict[tuple[str, str, str], Path] = {}
     for run in runs:

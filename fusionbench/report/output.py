@@ -42,7 +42,9 @@ def _table_json(block: Any) -> dict[str, Any]:
         rows.append({
             "method": row.method, "label": row.label, "ranked": row.ranked, "n": row.n,
             "cells": {col.name: {"mean": cell.mean, "std": cell.std, "n": cell.n,
-                                 "rank": cell.rank}
+                                 "rank": cell.rank, "note": cell.note(row.n),
+                                 "nonfinite": [{"pair": v.pair, "value": v.kind,
+                                                "reason": v.reason} for v in cell.nonfinite]}
                       for col, cell in zip(table.columns, row.cells, strict=True)},
         })
     return {
@@ -50,6 +52,7 @@ def _table_json(block: Any) -> dict[str, Any]:
         "profile": table.convention, "table": table.scope, "caption": table.caption,
         "pairs": list(table.pairs), "n_pairs_table": len(table.pairs),
         "n_pairs_in_set": table.n_pairs, "notes": list(table.notes),
+        "nonfinite_notes": table.nonfinite_notes,
         "columns": [{"metric": c.name, "higher_is_better": c.higher_is_better}
                     for c in table.columns],
         "rows": rows, "ranked_set": [r.method for r in table.ranked_rows],
@@ -69,7 +72,9 @@ def report_dict(groups: Sequence[Any], paper_tables: Sequence[PaperTable],
         "groups": [{"dataset": g.dataset, "subset": g.subset, "n_pairs": g.n_pairs,
                     "synthetic_data": g.synthetic, "notes": g.notes,
                     "runs": [{"method": r.method, "label": r.label, "n_listed": r.n_listed,
-                              "n_ok": r.n_ok, "n_failed": len(r.failed)} for r in g.runs],
+                              "n_ok": r.n_ok, "n_failed": len(r.failed),
+                              "warnings": [{"pair": p, "warning": w} for p, w in r.warnings]}
+                             for r in g.runs],
                     "grids": [{"pair": p, "path": src} for p, src in g.grids]}
                    for g in groups],
         "tables": [_table_json(b) for g in groups for b in g.tables],

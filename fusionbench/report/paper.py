@@ -11,8 +11,9 @@ roles (e.g. CT/MRI against the paper's MR-T1/MR-T2) are named in the table as no
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from fusionbench.paper import PaperScore, paper_scores_path, read_paper_scores
 from fusionbench.report.labels import RunLabel, card_named, card_of
 from fusionbench.report.load import Results, Run
 from fusionbench.report.presets import Preset, packaged_presets
+from fusionbench.report.tables import NonFinite, count_note, nonfinite_scores
 
 
 def default_paper_scores() -> Path | None:
@@ -50,6 +52,8 @@ class PaperCell:
     paper: float
     measured: float | None
     n_measured: int
+    #: measured pairs whose value is NaN or infinite (left out of ``measured``)
+    nonfinite: tuple[NonFinite, ...] = ()
 
     @property
     def diff(self) -> float | None:
@@ -92,11 +96,14 @@ class PaperTable:
                 f"metric convention (profile) {self.convention}")
 
 
-def _measured(run: Run, convention: str, metric: str) -> tuple[float | None, int]:
+def _measured(run: Run, convention: str, metric: str) -> PaperCell:
+    """The measured side of a cell (its ``paper`` value is filled in by the caller)."""
     sel = run.scores[(run.scores["convention"] == convention) & (run.scores["metric"] == metric)]
     values = pd.to_numeric(sel["value"], errors="coerce").to_numpy(float)
-    values = values[np.isfinite(values)]
-    return (float(values.mean()), int(values.size)) if values.size else (None, 0)
+    finite = values[np.isfinite(values)]
+    bad = nonfinite_scores(sel, run.dataset, run.subset, convention).get((run.method, metric), ())
+    mean = float(finite.mean()) if finite.size else None
+    return PaperCell(math.nan, mean, int(finite.size), tuple(bad))
 
 
 def _unmeasured_reason(preset: Preset, paper_method: str) -> str:
@@ -142,10 +149,15 @@ def _paper_table(preset: Preset, paper: Sequence[tuple[str, PaperScore]], result
                 if metric not in values:
                     cells.append(None)
                     continue
-                mean, n = _measured(run, preset.profile, metric)
-                n_run = max(n_run, n)
-                cells.append(PaperCell(values[metric].value, mean, n))
+                cell = replace(_measured(run, preset.profile, metric),
+                               paper=values[metric].value)
+                n_run = max(n_run, cell.n_measured)
+                cells.append(cell)
             label = labels[run.method].text if run.method in labels else run.method
+            statements += [f"{label}, {metric} measured: {count_note(c.n_measured, c.nonfinite)}"
+                           " (left out of the measured mean)"
+                           for metric, c in zip(metrics, cells, strict=True)
+                           if c is not None and c.nonfinite]
             weights = labels[run.method].weights if run.method in labels else None
             if weights:
                 statements.append(f"{labels[run.method].display}: {weights}")
@@ -189,5 +201,6 @@ def paper_records(tables: Sequence[PaperTable]) -> list[dict]:
                     "convention": t.convention, "paper": cell.paper,
                     "measured": cell.measured, "difference": cell.diff,
                     "n_pairs_paper": row.n_paper, "n_pairs_measured": cell.n_measured,
+                    "n_nonfinite_measured": len(cell.nonfinite),
                     "same_pairs": False, "status": row.status})
     return out

@@ -13,6 +13,10 @@ Rules (documented in ``reports/README.md``):
 * **Ranks.** Per metric column, among ranked rows whose cell covers the table's whole pair set,
   means rounded to the displayed digits are ranked densely in the metric's better direction:
   equal values share a rank; NaN means and metrics of unknown direction are never ranked.
+* **NaN is shown, never silently dropped.** A stored score that is NaN or infinite (a constant
+  source makes VIF 0/0) counts as scored for the pair but stays out of the mean; its cell says
+  so (``n = 41 of 42; 1 NaN: Road``), is not ranked, and the table lists each such pair with
+  the reason stored for it (:attr:`SummaryTable.nonfinite_notes`).
 
 >>> rank_values([1.0, 3.0, 3.0, float("nan"), 2.0], higher_is_better=True)
 [3, 1, 1, None, 2]
@@ -23,6 +27,7 @@ Rules (documented in ``reports/README.md``):
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -68,13 +73,63 @@ def rank_values(values: Sequence[float], higher_is_better: bool | None,
 
 
 @dataclass(frozen=True)
+class NonFinite:
+    """A stored score of one pair that is NaN or infinite, with its stored reason (may be "").
+
+    >>> NonFinite("Road", float("nan")).kind, NonFinite("Road", float("-inf")).kind
+    ('NaN', '-inf')
+    """
+
+    pair: str
+    value: float
+    reason: str = ""
+
+    @property
+    def kind(self) -> str:
+        """``NaN``, ``inf`` or ``-inf``."""
+        return "NaN" if math.isnan(self.value) else ("inf" if self.value > 0 else "-inf")
+
+
+def count_note(n: int, nonfinite: Sequence[NonFinite], shown: int = 3) -> str:
+    """How many values a mean is over, and which pairs are NaN (or inf); "" when none are.
+
+    >>> count_note(41, [NonFinite("Road", float("nan"))])
+    'n = 41 of 42; 1 NaN: Road'
+    >>> count_note(1, [NonFinite(p, v) for p, v in zip("abcd", [math.nan] * 3 + [math.inf])])
+    'n = 1 of 5; 3 NaN, 1 inf: a, b, c (+1 more)'
+    """
+    if not nonfinite:
+        return ""
+    kinds = Counter(v.kind for v in nonfinite)
+    counts = ", ".join(f"{k} {kind}" for kind, k in sorted(kinds.items(), key=lambda t: t[0]
+                                                           != "NaN"))
+    names = ", ".join(v.pair for v in nonfinite[:shown])
+    if len(nonfinite) > shown:
+        names += f" (+{len(nonfinite) - shown} more)"
+    return f"n = {n} of {n + len(nonfinite)}; {counts}: {names}"
+
+
+@dataclass(frozen=True)
 class Cell:
-    """One method's statistics for one metric over ``n`` pairs."""
+    """One method's statistics for one metric over ``n`` pairs (finite values only);
+    ``nonfinite``: the pairs of the cell whose stored value is NaN or infinite."""
 
     mean: float
     std: float
     n: int
     rank: int | None = None
+    nonfinite: tuple[NonFinite, ...] = ()
+
+    def note(self, row_n: int) -> str:
+        """What a reader must know about the cell's n: ``(n = 41 of 42; 1 NaN: Road)``, or
+        ``(n=2)`` when it averages over fewer pairs than its row; "" otherwise.
+
+        >>> Cell(1.0, 0.0, 2).note(3), Cell(1.0, 0.0, 3).note(3)
+        ('(n=2)', '')
+        """
+        if self.nonfinite:
+            return f"({count_note(self.n, self.nonfinite)})"
+        return f"(n={self.n})" if self.n != row_n else ""
 
 
 @dataclass(frozen=True)
@@ -157,6 +212,23 @@ class SummaryTable:
                 "scored on all)")
 
     @property
+    def nonfinite_notes(self) -> list[str]:
+        """One line per cell with NaN (or inf) values: every such pair, by reason.
+
+        E.g. ``alpha, VIF: NaN for p3 (VIF is NaN: source a is constant (0/0))``.
+        """
+        lines = []
+        for row in self.rows:
+            for col, cell in zip(self.columns, row.cells, strict=True):
+                by_reason: dict[tuple[str, str], list[str]] = {}
+                for value in cell.nonfinite:
+                    by_reason.setdefault((value.kind, value.reason), []).append(value.pair)
+                for (kind, reason), pairs in by_reason.items():
+                    why = f" ({reason})" if reason else " (no reason stored)"
+                    lines.append(f"{row.label}, {col.name}: {kind} for {', '.join(pairs)}{why}")
+        return lines
+
+    @property
     def caption(self) -> str:
         """Plain-text caption: where, which pairs, the convention, then the notes."""
         text = f"{self.where} — {self.pair_text} — metric convention (profile) {self.convention}"
@@ -178,12 +250,42 @@ def wide_scores(scores: pd.DataFrame, dataset: str, subset: str,
     return wide.astype(float)
 
 
+NonFiniteScores = Mapping[tuple[str, str], Sequence[NonFinite]]
+
+
+def nonfinite_scores(scores: pd.DataFrame, dataset: str, subset: str,
+                     convention: str) -> dict[tuple[str, str], tuple[NonFinite, ...]]:
+    """The NaN and infinite scores of one subset and convention, by (method, metric), sorted
+    by pair, each with the ``reason`` column's text when the scores have one.
+
+    >>> df = pd.DataFrame({"method": "a", "dataset": "d", "subset": "all", "pair": ["p1", "p2"],
+    ...                    "metric": "VIF", "convention": "standard", "value": [0.5, np.nan],
+    ...                    "reason": ["", "VIF is NaN: source a is constant (0/0)"]})
+    >>> nonfinite_scores(df, "d", "all", "standard")[("a", "VIF")][0].reason
+    'VIF is NaN: source a is constant (0/0)'
+    """
+    sel = scores[(scores["dataset"] == dataset) & (scores["subset"] == subset)
+                 & (scores["convention"] == convention)]
+    values = pd.to_numeric(sel["value"], errors="coerce").to_numpy(float)
+    bad = sel[~np.isfinite(values)].assign(value=values[~np.isfinite(values)])
+    reasons = bad["reason"] if "reason" in bad.columns else pd.Series("", index=bad.index)
+    out: dict[tuple[str, str], list[NonFinite]] = {}
+    for (method, metric, pair, value), reason in zip(
+            bad[["method", "metric", "pair", "value"]].itertuples(index=False, name=None),
+            reasons.fillna("").astype(str), strict=True):
+        out.setdefault((str(method), str(metric)), []).append(
+            NonFinite(str(pair), float(value), " ".join(reason.split())))
+    return {key: tuple(sorted(vals, key=lambda v: v.pair)) for key, vals in out.items()}
+
+
 def _cells(wide: pd.DataFrame, method: str, metrics: Sequence[str],
-           pairs: Sequence[str] | None) -> list[Cell]:
+           pairs: Sequence[str] | None, nonfinite: NonFiniteScores) -> list[Cell]:
     cells = []
     for metric in metrics:
+        bad = tuple(v for v in nonfinite.get((method, metric), ())
+                    if pairs is None or v.pair in pairs)
         if (method, metric) not in wide.columns:
-            cells.append(Cell(math.nan, math.nan, 0))
+            cells.append(Cell(math.nan, math.nan, 0, nonfinite=bad))
             continue
         col = wide[(method, metric)]
         if pairs is not None:
@@ -193,7 +295,7 @@ def _cells(wide: pd.DataFrame, method: str, metrics: Sequence[str],
         n = int(vals.size)
         mean = float(vals.mean()) if n else math.nan
         std = float(vals.std(ddof=1)) if n > 1 else (0.0 if n == 1 else math.nan)
-        cells.append(Cell(mean, std, n))
+        cells.append(Cell(mean, std, n, nonfinite=bad))
     return cells
 
 
@@ -205,7 +307,7 @@ def _ranked_cells(rows: list[tuple[str, str, list[Cell]]], columns: Sequence[Col
         means = [c[j].mean if c[j].n == k else math.nan for c in out]
         for i, rank in enumerate(rank_values(means, col.higher_is_better, digits)):
             c = out[i][j]
-            out[i][j] = Cell(c.mean, c.std, c.n, rank)
+            out[i][j] = replace(c, rank=rank)
     return out
 
 
@@ -221,12 +323,14 @@ def comparable_tables(wide: pd.DataFrame, dataset: str, subset: str, convention:
                       methods: Sequence[str], labels: Mapping[str, str] | None = None,
                       metrics: Sequence[str] | None = None, all_pairs: Iterable[str] = (),
                       n_pairs: int | None = None, digits: int = 4,
-                      notes: Sequence[str] = ()) -> list[SummaryTable]:
+                      notes: Sequence[str] = (),
+                      nonfinite: NonFiniteScores | None = None) -> list[SummaryTable]:
     """The main table and, when some methods are partial, the shared-pairs table.
 
     ``wide`` comes from :func:`wide_scores`; ``methods`` fixes the row order (methods without
     any score are left out); ``labels`` maps a method to the text shown for it; ``all_pairs``
-    are the subset's pairs (default: the pairs with scores).
+    are the subset's pairs (default: the pairs with scores); ``nonfinite`` the NaN and
+    infinite scores (:func:`nonfinite_scores`): their pairs count as scored, outside the means.
 
     >>> df = pd.DataFrame({"method": ["a", "a", "b"], "dataset": "d", "subset": "all",
     ...                    "pair": ["p1", "p2", "p1"], "metric": "EN",
@@ -239,15 +343,20 @@ def comparable_tables(wide: pd.DataFrame, dataset: str, subset: str, convention:
     (('p1',), [('a', 1.0, 2), ('b', 5.0, 1)])
     """
     labels = labels or {}
+    nonfinite = nonfinite or {}
     present = set(wide.columns.get_level_values(0)) if len(wide.columns) else set()
+    present |= {m for m, _ in nonfinite}
     methods = [m for m in methods if m in present]
     if metrics is None:
-        metrics = metric_order(set(wide.columns.get_level_values(1)))
+        metrics = metric_order(set(wide.columns.get_level_values(1))
+                               | {metric for _, metric in nonfinite})
     columns = tuple(Column(m, direction(m)) for m in metrics)
     method_cols = [(m, c) for m in methods for c in metrics if (m, c) in wide.columns]
     scored = wide[method_cols].notna() if method_cols else wide.iloc[:, :0]
-    coverage = {m: frozenset(scored.index[scored[m].any(axis=1)]) if m in scored.columns
-                else frozenset() for m in methods}
+    coverage = {m: (frozenset(scored.index[scored[m].any(axis=1)]) if m in scored.columns
+                    else frozenset())
+                | {v.pair for c in metrics for v in nonfinite.get((m, c), ())}
+                for m in methods}
     coverage = {m: p for m, p in coverage.items() if p}
     methods = [m for m in methods if m in coverage]
     full = frozenset(all_pairs) | frozenset().union(*coverage.values())
@@ -259,7 +368,8 @@ def comparable_tables(wide: pd.DataFrame, dataset: str, subset: str, convention:
 
     def table(scope: str, rows_spec: list[tuple[str, bool, tuple[str, ...] | None]],
               pairs: tuple[str, ...], extra: Sequence[str] = ()) -> SummaryTable:
-        raw = [(m, labels.get(m, m), _cells(wide, m, metrics, p)) for m, _, p in rows_spec]
+        raw = [(m, labels.get(m, m), _cells(wide, m, metrics, p, nonfinite))
+               for m, _, p in rows_spec]
         ranked_idx = [i for i, (_, r, _) in enumerate(rows_spec) if r]
         ranked_cells = _ranked_cells([raw[i] for i in ranked_idx], columns, len(pairs), digits)
         final = [cells for _, _, cells in raw]
@@ -304,7 +414,9 @@ def table_records(table: SummaryTable) -> list[dict]:
                 "higher_is_better": col.higher_is_better,
                 "mean": None if math.isnan(cell.mean) else cell.mean,
                 "std": None if math.isnan(cell.std) else cell.std,
-                "n": cell.n, "rank": cell.rank, "n_pairs_table": len(table.pairs),
+                "n": cell.n, "n_nonfinite": len(cell.nonfinite),
+                "nonfinite_pairs": ";".join(v.pair for v in cell.nonfinite),
+                "rank": cell.rank, "n_pairs_table": len(table.pairs),
                 "n_pairs_in_set": table.n_pairs,
             })
     return records

@@ -41,7 +41,7 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
-from fusionbench.errors import FusionbenchError, UsageError
+from fusionbench.errors import FusionbenchError, OutputError, UsageError, is_output_os_error
 
 from .checkpoint import (
     atomic_torch_save,
@@ -162,13 +162,16 @@ def _float_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
 
 
 def check_output_folder(out: Path) -> None:
-    """Create ``out`` and make sure a file can be written there, else a clear UsageError."""
+    """Create ``out`` and make sure a file can be written there: an :class:`OutputError`
+    (exit 6) when the disk refuses (read-only, permission, full), else a clear UsageError."""
     try:
         out.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(dir=out, prefix=".write-test.")
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:
+        if is_output_os_error(exc):
+            raise OutputError.from_os_error(exc, out) from exc
         raise UsageError(f"--out {out}: cannot write there ({exc.strerror or exc}); choose a "
                          "writable folder") from exc
 

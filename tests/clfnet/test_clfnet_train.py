@@ -16,7 +16,7 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from fusionbench.errors import DatasetError, UsageError
+from fusionbench.errors import DatasetError, OutputError, UsageError
 from fusionbench.imageio import write_image
 from fusionbench.methods.clfnet.cli import resolve_training_data, train_command
 from fusionbench.methods.clfnet.step import forward_losses
@@ -200,7 +200,7 @@ def test_unwritable_output_folder_is_a_clear_error(pairs: Path, tmp_path: Path,
         raise OSError(errno.EROFS, "Read-only file system")
 
     monkeypatch.setattr("fusionbench.methods.clfnet.train.tempfile.mkstemp", read_only)
-    with pytest.raises(UsageError, match="ro: cannot write there .Read-only file system."):
+    with pytest.raises(OutputError, match="cannot write in .*ro: the file system is read-only"):
         train(_config(pairs, tmp_path / "ro", max_steps=1))
 
 

@@ -1,0 +1,40 @@
+"""docs/RELIABILITY.md's hostile-case tables name the tests that cover each case (issue 13):
+every test named there must exist, so that a renamed or deleted test cannot leave a row
+promising coverage that is gone."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SECTION = "## Hostile input: every case and the test that covers it"
+# `hostile_x::test_a`, `tests/y.py::test_b`, `test_z.py::test_c`, then `::test_d` (same file)
+REFERENCE = re.compile(r"`(hostile_\w+|tests/[\w/]+\.py|test_\w+\.py)?::(test_\w+)`")
+
+
+def _named_tests() -> list[tuple[str, str]]:
+    text = (REPO / "docs" / "RELIABILITY.md").read_text(encoding="utf-8")
+    section = text[text.index(SECTION):]
+    named, current = [], None
+    for row in section.splitlines():
+        for where, test in REFERENCE.findall(row):
+            current = where or current
+            assert current is not None, f"{row!r}: '::{test}' without a file before it"
+            named.append((current, test))
+    return named
+
+
+def _path(where: str) -> Path:
+    if where.startswith("hostile_"):
+        return REPO / "tests" / f"test_{where}.py"
+    return REPO / where if where.startswith("tests/") else REPO / "tests" / where
+
+
+def test_every_test_named_in_the_hostile_tables_exists() -> None:
+    named = _named_tests()
+    assert len(named) > 50  # the tables were parsed
+    missing = [f"{where}::{test}" for where, test in named
+               if not re.search(rf"^def {test}\(", _path(where).read_text(encoding="utf-8")
+                                if _path(where).is_file() else "", re.MULTILINE)]
+    assert not missing, f"docs/RELIABILITY.md names tests that do not exist: {missing}"
