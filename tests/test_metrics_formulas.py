@@ -140,6 +140,25 @@ def test_fmi_kernel_matches_the_literal_loop_of_analysis_fmi_m(feature: str, see
     assert fmi_map_sum(*feats) == pytest.approx(fmi_literal.fmi_map_sum(*feats), rel=1e-12)
 
 
+@pytest.mark.parametrize("seed", [4, 5, 6])
+def test_fmi_of_binary_features_by_pattern_equals_the_window_loop_bit_for_bit(seed: int) -> None:
+    """0/1 feature images (FMI_pixel's edge maps) go through the pattern table: the same
+    total as the window-by-window loop, exactly, also with windows where F equals A or B
+    (raw or once normalised: all-zero F windows against all-one B windows)."""
+    from fusionbench.metrics._fmi_kernels import binary_map_sum, window_map_sum
+
+    f, a, b = _images(seed, shape=(30, 27))
+    feats = [np.ascontiguousarray(feature_mi.feature_image(x, "edge")) for x in (a, b, f)]
+    feats[2][:8, :8] = feats[0][:8, :8]  # F = A
+    feats[2][10:16, :] = 0.0  # F all zeros ...
+    feats[1][10:16, :5] = 1.0  # ... against B all ones (equal once F is normalised)
+    feats[0][10:16, 3:9] = 0.0  # ... and against A all zeros (F raw equal to A)
+    assert set(np.unique(np.concatenate(feats))) == {0.0, 1.0}
+    assert binary_map_sum(*feats) == window_map_sum(*feats)
+    assert fmi_map_sum(*feats) == window_map_sum(*feats)
+    assert binary_map_sum.py_func(*feats) == window_map_sum(*feats)
+
+
 def test_fmi_uniform_windows_follow_the_rounding_of_the_original() -> None:
     """Two uniform 3 x 3 pdfs: mean(pdf) = sum/9 is 1/9 plus one ulp, so the centred pdfs are
     rounding noise with a nonzero product, the correlation is exactly 1 and the original's
