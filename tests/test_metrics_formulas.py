@@ -9,8 +9,8 @@ import math
 import numpy as np
 import pytest
 
-from fusionbench.metrics import edge_transfer, feature_mi, structural
-from fusionbench.metrics._fmi_kernels import fmi_map_sum
+from fusionbench.metrics import _fmi_kernels, edge_transfer, feature_mi, structural
+from fusionbench.metrics._fmi_kernels import block_map_sum, fmi_map_sum, window_map_sum
 
 EPS = np.finfo(float).eps
 
@@ -122,7 +122,15 @@ def test_fmi_kernel_compiled_equals_plain_python(feature: str) -> None:
     f, a, b = _images(4, shape=(14, 13))
     feats = [np.ascontiguousarray(feature_mi.feature_image(x, feature)) for x in (a, b, f)]
     compiled = fmi_map_sum(*feats)
-    plain = fmi_map_sum.py_func(*feats)
+    assert compiled == pytest.approx(window_map_sum.py_func(*feats), rel=1e-13)
+    blocks = [getattr(_fmi_kernels, name) for name in ("_block_pdfs", "_block_fmi")]
+    try:  # the block path with its kernels as plain Python
+        for kernel in blocks:
+            setattr(_fmi_kernels, kernel.__name__, kernel.py_func)
+        plain = block_map_sum(*feats)
+    finally:
+        for kernel in blocks:
+            setattr(_fmi_kernels, kernel.__name__, kernel)
     assert compiled == pytest.approx(plain, rel=1e-13)
 
 
@@ -145,7 +153,7 @@ def test_fmi_of_binary_features_by_pattern_equals_the_window_loop_bit_for_bit(se
     """0/1 feature images (FMI_pixel's edge maps) go through the pattern table: the same
     total as the window-by-window loop, exactly, also with windows where F equals A or B
     (raw or once normalised: all-zero F windows against all-one B windows)."""
-    from fusionbench.metrics._fmi_kernels import binary_map_sum, window_map_sum
+    from fusionbench.metrics._fmi_kernels import binary_map_sum
 
     f, a, b = _images(seed, shape=(30, 27))
     feats = [np.ascontiguousarray(feature_mi.feature_image(x, "edge")) for x in (a, b, f)]

@@ -69,12 +69,13 @@ def _pdf_stats(x: np.ndarray, pdf: np.ndarray, cdf: np.ndarray) -> tuple[float, 
 
 @jit
 def _log_pdf(pdf: np.ndarray, logs: np.ndarray) -> float:
-    """``logs[i] = log2(pdf[i])`` (0 where pdf[i] = 0) and the entropy
-    ``sum(-pdf .* log2(pdf))`` over the nonzero entries, added in order."""
+    """``logs[i] = ln(pdf[i])`` (0 where pdf[i] = 0) and the entropy ``sum(-pdf .* ln(pdf))``
+    over the nonzero entries, added in order. Natural logarithms where the original has
+    ``log2``: FMI is a ratio of entropies, the same in any base."""
     ent = 0.0
     for i in range(L):
         if pdf[i] != 0:
-            logs[i] = math.log2(pdf[i])
+            logs[i] = math.log(pdf[i])
             ent += -pdf[i] * logs[i]
         else:
             logs[i] = 0.0
@@ -83,8 +84,8 @@ def _log_pdf(pdf: np.ndarray, logs: np.ndarray) -> float:
 
 @jit
 def _entropy_term(p: float) -> float:
-    """``real(-p .* log2(p))`` (a negative p, rounding noise, has a complex log in MATLAB)."""
-    return -p * math.log2(abs(p))
+    """``real(-p .* log(p))`` (a negative p, rounding noise, has a complex log in MATLAB)."""
+    return -p * math.log(abs(p))
 
 
 @jit
@@ -112,20 +113,21 @@ def _nfmi(s: np.ndarray, f: np.ndarray, work: np.ndarray) -> float:
     s_pdf, f_pdf, s_cdf, f_cdf = work[0], work[1], work[2], work[3]
     s_mean, s_sd = _pdf_stats(s, s_pdf, s_cdf)
     f_mean, f_sd = _pdf_stats(f, f_pdf, f_cdf)
-    f_log = np.empty(L)
+    f_log, s_log = np.empty(L), np.empty(L)
     f_ent = _log_pdf(f_pdf, f_log)
-    return _nfmi_of_pdfs(s_pdf, s_cdf, s_mean, s_sd, f_pdf, f_cdf, f_mean, f_sd,
-                         np.empty(L), f_log, f_ent, np.zeros((L + 1, L + 1)),
-                         np.empty(L * L, np.int64), np.empty(L * L))
+    s_ent = _log_pdf(s_pdf, s_log)
+    return _nfmi_of_pdfs(s_pdf, s_cdf, s_mean, s_sd, f_pdf, f_cdf, f_mean, f_sd, s_log, s_ent,
+                         f_log, f_ent, np.zeros((L + 1, L + 1)), np.empty(L * L, np.int64),
+                         np.empty(L * L))
 
 
 @jit
 def _nfmi_of_pdfs(s_pdf: np.ndarray, s_cdf: np.ndarray, s_mean: float, s_sd: float,
                   f_pdf: np.ndarray, f_cdf: np.ndarray, f_mean: float, f_sd: float,
-                  s_log: np.ndarray, f_log: np.ndarray, f_ent: float, bound: np.ndarray,
-                  cells: np.ndarray, masses: np.ndarray) -> float:
-    """:func:`_nfmi` from the windows' pdf statistics (:func:`_pdf_stats`), with F's
-    ``log2`` pdf and entropy already in ``f_log`` and ``f_ent`` (:func:`_log_pdf`)."""
+                  s_log: np.ndarray, s_ent: float, f_log: np.ndarray, f_ent: float,
+                  bound: np.ndarray, cells: np.ndarray, masses: np.ndarray) -> float:
+    """:func:`_nfmi` from the windows' pdf statistics (:func:`_pdf_stats`), log pdfs and
+    entropies (:func:`_log_pdf`)."""
     cross = 0.0
     ss = 0.0
     ff = 0.0
@@ -167,17 +169,16 @@ def _nfmi_of_pdfs(s_pdf: np.ndarray, s_cdf: np.ndarray, s_mean: float, s_sd: flo
         phi = 0.0
     else:
         phi = c / (cov / (f_sd * s_sd))
-    s_ent = _log_pdf(s_pdf, s_log)
-    # Joint entropy: sum of -p log2|p| over the cells with p != 0, where
+    # Joint entropy: sum of -p log|p| over the cells with p != 0, where
     # p = phi * up + (1 - phi) f_i s_j and up is the bound's mass in cell (i, j). Off the
-    # staircase p = q = (1 - phi) f_i s_j, whose terms -q (log2|1 - phi| + log2 f_i + log2 s_j)
+    # staircase p = q = (1 - phi) f_i s_j, whose terms -q (log|1 - phi| + log f_i + log s_j)
     # sum over all cells to the closed form below; the staircase cells are then computed as
     # the original does, after taking out their closed-form terms: ~17 logarithms, not 81.
     k = 1 - phi
     joint = 0.0
     log_k = 0.0
     if k != 0:
-        log_k = math.log2(abs(k))
+        log_k = math.log(abs(k))
         f_mass = 0.0
         s_mass = 0.0
         for i in range(L):
@@ -214,7 +215,7 @@ def _equal(x: np.ndarray, y: np.ndarray) -> bool:
 @jit
 def _f_statistics(wf: np.ndarray, pdfs: np.ndarray, logs: np.ndarray) -> tuple[float, ...]:
     """Normalise F's window and return its (mean, sd, entropy), its pdf and cdf into
-    ``pdfs[2:4]`` and log2 pdf into ``logs[1]``."""
+    ``pdfs[2:4]`` and log pdf into ``logs[1]``."""
     _normalise(wf)
     f_mean, f_sd = _pdf_stats(wf, pdfs[2], pdfs[3])
     return f_mean, f_sd, _log_pdf(pdfs[2], logs[1])
@@ -228,8 +229,9 @@ def _source_fmi(ws: np.ndarray, f_stats: tuple[float, ...], pdfs: np.ndarray,
     :func:`_f_statistics` computed."""
     _normalise(ws)
     s_mean, s_sd = _pdf_stats(ws, pdfs[0], pdfs[1])
+    s_ent = _log_pdf(pdfs[0], logs[0])
     return _nfmi_of_pdfs(pdfs[0], pdfs[1], s_mean, s_sd, pdfs[2], pdfs[3], f_stats[0],
-                         f_stats[1], logs[0], logs[1], f_stats[2], bound, cells, masses)
+                         f_stats[1], logs[0], s_ent, logs[1], f_stats[2], bound, cells, masses)
 
 
 @jit
@@ -276,14 +278,174 @@ def _is_binary(x: np.ndarray) -> bool:
     return True
 
 
-@jit
 def fmi_map_sum(a: np.ndarray, b: np.ndarray, f: np.ndarray) -> float:
     """Sum over the 'valid' 3 x 3 windows of (FMI(A,F) + FMI(B,F)) / 2 of feature images:
     :func:`binary_map_sum` where all three hold only 0 and 1 (MATLAB ``edge``, Tang's
-    ``FMI_pixel``), else :func:`window_map_sum`; the same value bit for bit."""
+    ``FMI_pixel``; the same value as :func:`window_map_sum` bit for bit), else
+    :func:`block_map_sum` (the same to a few ulps)."""
     if _is_binary(a) and _is_binary(b) and _is_binary(f):
         return binary_map_sum(a, b, f)
-    return window_map_sum(a, b, f)
+    return block_map_sum(a, b, f)
+
+
+#: Columns of windows per block of :func:`block_map_sum` (its arrays stay in the L2 cache).
+BLOCK_COLUMNS = 4
+
+
+def block_map_sum(a: np.ndarray, b: np.ndarray, f: np.ndarray) -> float:
+    """:func:`window_map_sum` a block of window columns at a time: the windows' normalised
+    pdfs, cdfs and statistics computed for the whole block with the windows in the innermost
+    loop (:func:`_block_pdfs`, which the compiler vectorises; each window's operations in the
+    same order as the loop's), their logarithms by numpy's vectorised ``log``, then each
+    window's FMI from them (:func:`_block_fmi`): a few ulps from the window-by-window loop.
+
+    >>> x = np.zeros((6, 7)); x[:, 3:] = 0.5; y = np.arange(42.0).reshape(6, 7) % 5
+    >>> bool(abs(block_map_sum(x, y, (x + y) / 2) - window_map_sum(x, y, (x + y) / 2)) < 1e-12)
+    True
+    """
+    a, b, f = (np.ascontiguousarray(x, dtype=np.float64) for x in (a, b, f))
+    m, n = a.shape
+    rows = max(m - 2, 0)
+    size = rows * min(BLOCK_COLUMNS, max(n - 2, 0))
+    pdf = np.empty((3, L, size))  # A, B, F
+    cdf = np.empty((3, L, size))
+    stats = np.empty((3, 3, size))  # mean, sd, entropy
+    logs = np.empty((3, L, size))
+    equal = np.empty((2, size), np.bool_)
+    scratch = (np.empty((6, L)), np.zeros((L + 1, L + 1)), np.empty(L * L, np.int64),
+               np.empty(L * L))
+    total = 0.0
+    for c0 in range(0, n - 2, BLOCK_COLUMNS):
+        c1 = min(c0 + BLOCK_COLUMNS, n - 2)
+        count = rows * (c1 - c0)
+        _block_pdfs(a, b, f, c0, c1, pdf, cdf, stats, equal)
+        np.log(np.where(pdf != 0, pdf, 1.0), out=logs)  # 0 where the pdf is 0
+        total = _block_fmi(total, pdf, cdf, stats, logs, equal, count, *scratch)
+    return total
+
+
+@jit
+def _block_pdfs(a: np.ndarray, b: np.ndarray, f: np.ndarray, c0: int, c1: int,
+                pdf: np.ndarray, cdf: np.ndarray, stats: np.ndarray, equal: np.ndarray) -> None:
+    """For the windows of columns c0..c1 (column by column, rows inner, as the loop visits
+    them, window w of the block in column w of each (L, size) array): ``equal[0]``, A's
+    window equals F's; ``equal[1]``, B's equals F's as the loop sees it (F normalised unless
+    A's was equal); ``pdf``, ``cdf`` and ``stats[:, :2]`` (mean, sd) of the normalised
+    windows, by :func:`_normalise` and :func:`_pdf_stats`'s operations in their order."""
+    rows = a.shape[0] - 2
+    count = rows * (c1 - c0)
+    for k in range(3):
+        img = a if k == 0 else b if k == 1 else f
+        for cc in range(3):
+            for rr in range(3):
+                xi = pdf[k, 3 * cc + rr]
+                for c in range(c0, c1):
+                    base = (c - c0) * rows
+                    for r in range(rows):
+                        xi[base + r] = img[r + rr, c + cc]
+    ea, eb = equal[0], equal[1]
+    ea[:count] = True
+    eb[:count] = True
+    for i in range(L):
+        for w in range(count):
+            ea[w] = ea[w] and pdf[0, i, w] == pdf[2, i, w]
+            eb[w] = eb[w] and pdf[1, i, w] == pdf[2, i, w]  # kept where A's is equal
+    _normalise_block(pdf[2], count, stats[2, 0], stats[2, 1])
+    for w in range(count):
+        if not ea[w]:
+            eb[w] = True
+    for i in range(L):
+        for w in range(count):
+            if not ea[w]:
+                eb[w] = eb[w] and pdf[1, i, w] == pdf[2, i, w]
+    _normalise_block(pdf[0], count, stats[0, 0], stats[0, 1])
+    _normalise_block(pdf[1], count, stats[1, 0], stats[1, 1])
+    for k in range(3):
+        _pdf_stats_block(pdf[k], cdf[k], stats[k], count)
+
+
+@jit
+def _normalise_block(x: np.ndarray, count: int, lo: np.ndarray, hi: np.ndarray) -> None:
+    """:func:`_normalise` of each window (column) of ``x`` (L, size); ``lo``, ``hi``: scratch."""
+    for w in range(count):
+        lo[w] = x[0, w]
+        hi[w] = x[0, w]
+    for i in range(1, L):
+        for w in range(count):
+            lo[w] = min(lo[w], x[i, w])
+            hi[w] = max(hi[w], x[i, w])
+    for i in range(L):
+        for w in range(count):
+            x[i, w] = 1.0 if hi[w] == lo[w] else (x[i, w] - lo[w]) / (hi[w] - lo[w])
+
+
+@jit
+def _pdf_stats_block(x: np.ndarray, cdf: np.ndarray, stats: np.ndarray, count: int) -> None:
+    """:func:`_pdf_stats` of each window (column) of ``x``, in place: x becomes the pdf;
+    ``stats[0]``, ``stats[1]``: mean and sd (``stats[2]`` used as scratch)."""
+    total, e, e2 = stats[0], stats[1], stats[2]
+    for w in range(count):
+        total[w] = 0.0
+    for c in range(3):  # _sum9_as_matrix: column sums, then their sum
+        for w in range(count):
+            total[w] += ((0.0 + x[3 * c, w]) + x[3 * c + 1, w]) + x[3 * c + 2, w]
+    for i in range(L):
+        for w in range(count):
+            x[i, w] = x[i, w] / total[w]
+    for w in range(count):
+        cdf[0, w] = x[0, w]
+    for i in range(1, L):
+        for w in range(count):
+            cdf[i, w] = x[i, w] + cdf[i - 1, w]
+    for w in range(count):
+        e[w] = 0.0
+        e2[w] = 0.0
+        total[w] = 0.0
+    for i in range(L):
+        for w in range(count):
+            total[w] += x[i, w]
+            e[w] += (i + 1) * x[i, w]
+            e2[w] += ((i + 1) ** 2) * x[i, w]
+    for w in range(count):
+        total[w] /= L
+        var = e2[w] - e[w] * e[w]
+        e[w] = math.sqrt(var) if var > 0 else 0.0
+
+
+@jit
+def _block_fmi(total: float, pdf: np.ndarray, cdf: np.ndarray, stats: np.ndarray, logs: np.ndarray,
+               equal: np.ndarray, count: int, windows: np.ndarray, bound: np.ndarray,
+               cells: np.ndarray, masses: np.ndarray) -> float:
+    """``total`` plus (FMI(A,F) + FMI(B,F)) / 2 of each of a block's windows, in order, from
+    :func:`_block_pdfs` and the log pdfs (entropies summed here as :func:`_log_pdf` does)."""
+    for k in range(3):
+        ent = stats[k, 2]
+        for w in range(count):
+            ent[w] = 0.0
+        for i in range(L):
+            for w in range(count):
+                ent[w] += -pdf[k, i, w] * logs[k, i, w]
+    s_pdf, s_cdf, s_log, f_pdf, f_cdf, f_log = (windows[0], windows[1], windows[2],
+                                                windows[3], windows[4], windows[5])
+    for w in range(count):
+        for i in range(L):
+            f_pdf[i] = pdf[2, i, w]
+            f_cdf[i] = cdf[2, i, w]
+            f_log[i] = logs[2, i, w]
+        value = 0.0
+        for k in range(2):
+            if equal[k, w]:
+                value += 1.0
+                continue
+            for i in range(L):
+                s_pdf[i] = pdf[k, i, w]
+                s_cdf[i] = cdf[k, i, w]
+                s_log[i] = logs[k, i, w]
+            value += _nfmi_of_pdfs(s_pdf, s_cdf, stats[k, 0, w], stats[k, 1, w], f_pdf, f_cdf,
+                                   stats[2, 0, w], stats[2, 1, w], s_log, stats[k, 2, w],
+                                   f_log, stats[2, 2, w], bound, cells, masses)
+        total += value / 2
+    return total
 
 
 @jit
