@@ -9,8 +9,8 @@ import math
 import numpy as np
 import pytest
 
-from fusionbench.metrics import edge_transfer, feature_mi, structural
-from fusionbench.metrics._fmi_kernels import fmi_map_sum
+from fusionbench.metrics import _fmi_kernels, edge_transfer, feature_mi, structural
+from fusionbench.metrics._fmi_kernels import block_map_sum, fmi_map_sum, window_map_sum
 
 EPS = np.finfo(float).eps
 
@@ -122,8 +122,49 @@ def test_fmi_kernel_compiled_equals_plain_python(feature: str) -> None:
     f, a, b = _images(4, shape=(14, 13))
     feats = [np.ascontiguousarray(feature_mi.feature_image(x, feature)) for x in (a, b, f)]
     compiled = fmi_map_sum(*feats)
-    plain = fmi_map_sum.py_func(*feats)
+    assert compiled == pytest.approx(window_map_sum.py_func(*feats), rel=1e-13)
+    blocks = [getattr(_fmi_kernels, name) for name in ("_block_pdfs", "_block_fmi")]
+    try:  # the block path with its kernels as plain Python
+        for kernel in blocks:
+            setattr(_fmi_kernels, kernel.__name__, kernel.py_func)
+        plain = block_map_sum(*feats)
+    finally:
+        for kernel in blocks:
+            setattr(_fmi_kernels, kernel.__name__, kernel)
     assert compiled == pytest.approx(plain, rel=1e-13)
+
+
+@pytest.mark.parametrize("feature", feature_mi.FEATURES)
+@pytest.mark.parametrize("seed", [4, 5])
+def test_fmi_kernel_matches_the_literal_loop_of_analysis_fmi_m(feature: str, seed: int) -> None:
+    """The kernel (joint entropy's independent part in closed form) against the literal
+    transcription of the original's loop (every cell, every sum in order), with flat and
+    equal windows (the original's special cases)."""
+    import fmi_literal
+
+    f, a, b = _images(seed, shape=(20, 17))
+    f[:6, :6] = a[:6, :6]  # F equal to A in some windows (the FMI = 1 shortcut)
+    feats = [np.ascontiguousarray(feature_mi.feature_image(x, feature)) for x in (a, b, f)]
+    assert fmi_map_sum(*feats) == pytest.approx(fmi_literal.fmi_map_sum(*feats), rel=1e-12)
+
+
+@pytest.mark.parametrize("seed", [4, 5, 6])
+def test_fmi_of_binary_features_by_pattern_equals_the_window_loop_bit_for_bit(seed: int) -> None:
+    """0/1 feature images (FMI_pixel's edge maps) go through the pattern table: the same
+    total as the window-by-window loop, exactly, also with windows where F equals A or B
+    (raw or once normalised: all-zero F windows against all-one B windows)."""
+    from fusionbench.metrics._fmi_kernels import binary_map_sum
+
+    f, a, b = _images(seed, shape=(30, 27))
+    feats = [np.ascontiguousarray(feature_mi.feature_image(x, "edge")) for x in (a, b, f)]
+    feats[2][:8, :8] = feats[0][:8, :8]  # F = A
+    feats[2][10:16, :] = 0.0  # F all zeros ...
+    feats[1][10:16, :5] = 1.0  # ... against B all ones (equal once F is normalised)
+    feats[0][10:16, 3:9] = 0.0  # ... and against A all zeros (F raw equal to A)
+    assert set(np.unique(np.concatenate(feats))) == {0.0, 1.0}
+    assert binary_map_sum(*feats) == window_map_sum(*feats)
+    assert fmi_map_sum(*feats) == window_map_sum(*feats)
+    assert binary_map_sum.py_func(*feats) == window_map_sum(*feats)
 
 
 def test_fmi_uniform_windows_follow_the_rounding_of_the_original() -> None:
@@ -138,3 +179,21 @@ def test_fmi_uniform_windows_follow_the_rounding_of_the_original() -> None:
 def test_ms_ssim_needs_44_pixels() -> None:
     f, a, b = _images(5, shape=(43, 60), flat=False)
     assert math.isnan(structural.mef_ms_ssim(np.stack([a, b]), f))
+
+
+def test_mef_ssim_below_one_window_is_nan_with_the_size_as_reason() -> None:
+    """An image smaller than the 11 x 11 window has no 'valid' output (MATLAB's mean of the
+    empty map is NaN): the engine says so; the compiled 'valid' filter once raised ValueError."""
+    import warnings
+
+    from fusionbench.metrics import score
+
+    f, a, b = (x.astype(np.uint8) for x in _images(6, shape=(10, 30), flat=False))
+    assert math.isnan(structural.mef_ssim(np.stack([a, b]), f))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        values = score(f, a, b, metrics=["SSIM", "MS_SSIM"], profile="tang2022")
+    assert math.isnan(values["SSIM"]) and math.isnan(values["MS_SSIM"])
+    messages = [str(w.message) for w in caught]
+    assert "SSIM is NaN: image 10x30 is smaller than the 11x11 that SSIM needs" in messages
+    assert "MS_SSIM is NaN: image 10x30 is smaller than the 44x44 that MS_SSIM needs" in messages

@@ -420,13 +420,11 @@ def _score_files(results) -> dict[tuple, tuple[tuple[str, str | None], ...]]:
             for row in results.scores[list(SCORE_KEY)].itertuples(index=False)}
 
 
-@pytest.mark.xfail(strict=True, reason="bug on main (found by the state machine): a run's "
-                   "fused PNG deleted or overwritten behind the store's back is made again "
-                   "byte-identical by the next run, yet that run drops the pair's scores of the "
-                   "other profiles (same three images: nothing should be lost)")
 @pytest.mark.parametrize("tamper", ["delete", "overwrite"])
 def test_a_remade_identical_fused_image_keeps_the_other_profiles_scores(
         tamper: str, tmp_path: Path) -> None:
+    """A fused PNG deleted or overwritten behind the store's back and made again byte-identical
+    keeps the pair's scores of the other profiles (a case the state machine found)."""
     dataset = write_pairs(tmp_path / "data", n=2, size=SIZE, seed=3)
     out = tmp_path / "results"
 

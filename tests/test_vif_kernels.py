@@ -190,3 +190,31 @@ def test_octave_order_filter_equals_numpy_formulation(images: np.ndarray, step: 
             rr = rng.integers(0, whole.shape[1], 50)
             cc = rng.integers(0, whole.shape[2], 50)
             assert np.array_equal(V._octave_filter_at(stack, w2, rr, cc), whole[:, rr, cc])
+
+
+def test_constant_windows_match_min_equals_max(images: np.ndarray) -> None:
+    from scipy.ndimage import maximum_filter, minimum_filter
+
+    x = images[0].astype(np.float64)
+    for n in WINDOWS:
+        h = n // 2
+        want = (maximum_filter(x, n) == minimum_filter(x, n))[h:x.shape[0] - h, h:x.shape[1] - h]
+        assert np.array_equal(V.constant_windows(x, n), want)
+
+
+@pytest.mark.parametrize("saturate", [False, True])
+def test_flat_window_shortcut_changes_no_bit(images: np.ndarray, saturate: bool) -> None:
+    """The Octave-order filter told which windows are constant (computed once per value)
+    gives exactly the values of filtering every window tap by tap."""
+    imgs = images.astype(np.float64)
+    imgs[:, 45:, 35:] = 0.0  # a black corner in all three (products constantly 0)
+    for n in WINDOWS:
+        w2 = V.octave_window_2d(n)
+        stack = V._with_products(imgs, saturate)
+        rows, cols = imgs.shape[1] - n + 1, imgs.shape[2] - n + 1
+        rr, cc = (x.ravel() for x in np.indices((rows, cols)))
+        flat = V._flat_maps(imgs, n, rr, cc)
+        assert flat.any() and not flat.all()
+        fast = V._octave_filter_at(stack, w2, rr, cc, flat=flat)
+        assert np.array_equal(fast, V._octave_filter_at(stack, w2, rr, cc))
+        assert np.array_equal(fast, V.octave_filter_valid(stack, w2).reshape(8, -1))

@@ -1,8 +1,12 @@
 """Access to the compiled (numba) kernel modules, imported on first use rather than with the
 package (importing numba costs ~0.3 s; listing metrics or profiles never needs it), the one
 rule for how arrays are handed to them, and :func:`jit`, the decorator that compiles a kernel
-when numba works and otherwise leaves it as plain Python (same numbers, far slower) after a
-one-line notice.
+when numba works and otherwise leaves it as plain Python.
+
+numba is optional: when it is missing or cannot compile, the kernel accessors return numpy
+formulations of the same computations (``_vif_numpy``, ``_pixel_numpy``, ``_filter_numpy``: the
+same values, to the last bits of the filter sums) after a one-line notice, and FMI's loop runs
+as plain Python.
 
 >>> kernel_input(np.array([[1, 2]], np.int16)).dtype
 dtype('float64')
@@ -10,6 +14,8 @@ dtype('float64')
 
 from __future__ import annotations
 
+import importlib
+import os
 import warnings
 from collections.abc import Callable
 from types import ModuleType
@@ -17,41 +23,81 @@ from types import ModuleType
 import numpy as np
 
 _NOTICE_GIVEN = False
+_NUMBA_WORKS: bool | None = None
 
 
-def _numba_njit() -> Callable | None:
+def _notice(reason: str) -> None:
+    """The one-line notice that the kernels run without numba (given once per process)."""
     global _NOTICE_GIVEN
-    try:
-        import numba
-    except Exception as exc:  # noqa: BLE001 (any import failure means: no numba)
-        if not _NOTICE_GIVEN:
-            warnings.warn(f"numba unavailable ({exc}); metric kernels run as plain Python "
-                          "(same values, much slower)", RuntimeWarning, stacklevel=3)
-            _NOTICE_GIVEN = True
-        return None
-    return numba.njit(cache=True, nogil=True, error_model="numpy")
+    if not _NOTICE_GIVEN:
+        warnings.warn(f"numba unavailable ({reason}); metric kernels run as numpy/plain Python "
+                      "(same values, slower)", RuntimeWarning, stacklevel=4)
+        _NOTICE_GIVEN = True
+
+
+def numba_works() -> bool:
+    """Whether numba imports and compiles (a one-line probe, cached on disk by numba); the
+    first ``False`` gives the notice. ``FUSIONBENCH_NO_NUMBA=1`` forces ``False``."""
+    global _NUMBA_WORKS
+    if _NUMBA_WORKS is None:
+        try:
+            if os.environ.get("FUSIONBENCH_NO_NUMBA", "") not in ("", "0"):
+                raise RuntimeError("FUSIONBENCH_NO_NUMBA is set")
+            import numba
+
+            probe = numba.njit(cache=True)(_probe)
+            _NUMBA_WORKS = probe(np.ones(2)) == 2.0
+        except Exception as exc:  # noqa: BLE001 (any failure means: run without numba)
+            _NUMBA_WORKS = False
+            _notice(f"{type(exc).__name__}: {exc}")
+    return _NUMBA_WORKS
+
+
+def _probe(x: np.ndarray) -> float:
+    return x.sum()
 
 
 def jit(function: Callable) -> Callable:
-    """``numba.njit`` (cached) when numba imports, else ``function`` unchanged."""
-    njit = _numba_njit()
-    return function if njit is None else njit(function)
+    """``numba.njit`` (cached) when numba works, else ``function`` unchanged (plain Python:
+    same numbers, far slower)."""
+    if not numba_works():
+        return function
+    import numba
+
+    return numba.njit(cache=True, nogil=True, error_model="numpy")(function)
+
+
+def _kernels(compiled: str, fallback: str) -> ModuleType:
+    """The compiled kernel module when numba works (and it imports), else its numpy twin."""
+    if numba_works():
+        try:
+            return importlib.import_module(f"fusionbench.metrics.{compiled}")
+        except Exception as exc:  # noqa: BLE001 (e.g. numba too old for an intrinsic)
+            _notice(f"{compiled}: {type(exc).__name__}: {exc}")
+    return importlib.import_module(f"fusionbench.metrics.{fallback}")
 
 
 def pixel_kernels() -> ModuleType:
-    """:mod:`fusionbench.metrics._pixel_kernels` (histograms, AG, SF, SD sums)."""
-    from fusionbench.metrics import _pixel_kernels
-    return _pixel_kernels
+    """:mod:`fusionbench.metrics._pixel_kernels` (histograms, AG, SF, SD sums), or without numba
+    :mod:`fusionbench.metrics._pixel_numpy`."""
+    return _kernels("_pixel_kernels", "_pixel_numpy")
 
 
 def vif_kernels() -> ModuleType:
-    """:mod:`fusionbench.metrics._vif_kernels` (VIF filtering, rules, Octave-order filters)."""
-    from fusionbench.metrics import _vif_kernels
-    return _vif_kernels
+    """:mod:`fusionbench.metrics._vif_kernels` (VIF filtering, rules, Octave-order filters), or
+    without numba :mod:`fusionbench.metrics._vif_numpy`."""
+    return _kernels("_vif_kernels", "_vif_numpy")
+
+
+def filter_kernels() -> ModuleType:
+    """:mod:`fusionbench.metrics._filter_kernels` (scipy-rounded 'valid' separable filters), or
+    without numba :mod:`fusionbench.metrics._filter_numpy` (scipy itself)."""
+    return _kernels("_filter_kernels", "_filter_numpy")
 
 
 def fmi_kernels() -> ModuleType:
-    """:mod:`fusionbench.metrics._fmi_kernels` (the per-window loop of FMI)."""
+    """:mod:`fusionbench.metrics._fmi_kernels` (the per-window loop of FMI; plain Python
+    without numba)."""
     from fusionbench.metrics import _fmi_kernels
     return _fmi_kernels
 

@@ -363,24 +363,78 @@ def vif_log_arguments(g_a: np.ndarray, sv_a: np.ndarray, s1_a: np.ndarray, g_b: 
 
 
 @numba.njit(**_JIT)
+def near_zero_moments(maps: np.ndarray, limit: float, out: np.ndarray) -> None:
+    """``out[i, j]``: whether any of the 5 (co)variances of the VIF maps (8, H, W) at (i, j)
+    (of A, B, F, then A with F and B with F, as ``E[XY] - mu_X mu_Y``) has magnitude below
+    ``limit``."""
+    for i in range(maps.shape[1]):
+        mu_a, mu_b, mu_f = maps[0, i], maps[1, i], maps[2, i]
+        for j in range(maps.shape[2]):
+            a, b, f = mu_a[j], mu_b[j], mu_f[j]
+            out[i, j] = (abs(maps[3, i, j] - a * a) < limit or abs(maps[4, i, j] - b * b) < limit
+                         or abs(maps[5, i, j] - f * f) < limit
+                         or abs(maps[6, i, j] - a * f) < limit
+                         or abs(maps[7, i, j] - b * f) < limit)
+
+
+@numba.njit(**_JIT)
 def direct_filter_at(stack: np.ndarray, w2: np.ndarray, order: np.ndarray, rr: np.ndarray,
                      cc: np.ndarray, out: np.ndarray) -> None:
     """Direct (unseparated) 2-D 'valid' filtering of ``stack`` (k, H, W) at output pixels
     ``(rr[p], cc[p])`` into ``out`` (k, P): ``acc = acc + w2[ro, co] * x[r + ro, c + co]`` from
     0, for the window offsets ``order`` (n * n, 2) in that order, without fused multiply-adds
     (the rounding of GNU Octave's ``conv2``, see ``visual_fidelity.octave_filter_valid``)."""
-    k = stack.shape[0]
-    acc = np.empty(k)
-    for p in range(rr.shape[0]):
-        r, c = rr[p], cc[p]
-        acc[:] = 0.0
-        for t in range(order.shape[0]):
-            ro, co = order[t, 0], order[t, 1]
-            weight = w2[ro, co]
-            for m in range(k):
-                acc[m] = acc[m] + weight * stack[m, r + ro, c + co]
-        for m in range(k):
-            out[m, p] = acc[m]
+    flat = np.zeros((stack.shape[0], rr.shape[0]), np.bool_)
+    direct_filter_flat_at(stack, w2, order, rr, cc, flat, out)
+
+
+@numba.njit(**_JIT)
+def _constant_window_sum(x: float, w2: np.ndarray, order: np.ndarray) -> float:
+    """:func:`direct_filter_at` of a window whose pixels all equal ``x``."""
+    acc = 0.0
+    for t in range(order.shape[0]):
+        acc = acc + w2[order[t, 0], order[t, 1]] * x
+    return acc
+
+
+@numba.njit(**_JIT)
+def direct_filter_flat_at(stack: np.ndarray, w2: np.ndarray, order: np.ndarray,
+                          rr: np.ndarray, cc: np.ndarray, flat: np.ndarray,
+                          out: np.ndarray) -> None:
+    """:func:`direct_filter_at`, told by ``flat`` (k, P) where map k's window at pixel p is
+    constant: there the sum of the n * n equal products depends only on the value, and is
+    computed once per run of equal values (the same additions in the same order: the same
+    bits). Consecutive other pixels of one row (``np.nonzero`` order) are filtered together,
+    vectorised along the row; each still gets exactly its own additions in order.
+    """
+    n_pixels = rr.shape[0]
+    for m in range(stack.shape[0]):
+        have = False
+        last = 0.0
+        last_sum = 0.0
+        p = 0
+        while p < n_pixels:
+            r, c = rr[p], cc[p]
+            if flat[m, p]:
+                x = stack[m, r, c]
+                if not have or x != last:
+                    last, last_sum, have = x, _constant_window_sum(x, w2, order), True
+                out[m, p] = last_sum
+                p += 1
+                continue
+            run = 1
+            while (p + run < n_pixels and not flat[m, p + run] and rr[p + run] == r
+                   and cc[p + run] == c + run):
+                run += 1
+            o = out[m, p:p + run]
+            o[:] = 0.0
+            for t in range(order.shape[0]):
+                ro, co = order[t, 0], order[t, 1]
+                weight = w2[ro, co]
+                src = stack[m, r + ro, c + co:c + co + run]
+                for j in range(run):
+                    o[j] = o[j] + weight * src[j]
+            p += run
 
 
 @numba.njit(**_JIT)

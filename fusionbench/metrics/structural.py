@@ -27,6 +27,8 @@ import math
 import numpy as np
 from scipy import ndimage
 
+from fusionbench.metrics._compiled import filter_kernels
+
 EPS = float(np.finfo(float).eps)
 
 
@@ -42,11 +44,20 @@ def gaussian_window_1d(size: int, sigma: float) -> np.ndarray:
 
 
 def _filter(x: np.ndarray, w: np.ndarray, mode: str) -> np.ndarray:
-    """Separable correlation with ``w`` along both axes; ``mode='valid'`` crops the border."""
+    """Separable correlation with the symmetric ``w`` along axis 0, then axis 1, rounded as
+    ``scipy.ndimage.correlate1d``; ``mode='valid'`` computes only the uncropped outputs
+    (compiled: :mod:`~fusionbench.metrics._filter_kernels`); an image smaller than ``w``
+    has no such output: an empty array, as MATLAB's ``filter2(..., 'valid')`` returns.
+
+    >>> _filter(np.ones((5, 30)), gaussian_window_1d(11, 1.5), "valid").shape
+    (0, 20)
+    """
     if mode == "valid":
         r = len(w) // 2
-        y = ndimage.correlate1d(x, w, axis=0, mode="constant")[r:x.shape[0] - r]
-        return ndimage.correlate1d(y, w, axis=1, mode="constant")[:, r:x.shape[1] - r]
+        out = np.empty((max(x.shape[0] - 2 * r, 0), max(x.shape[1] - 2 * r, 0)))
+        if out.size:
+            filter_kernels().correlate_valid(np.ascontiguousarray(x, dtype=np.float64), w, out)
+        return out
     y = ndimage.correlate1d(x, w, axis=0, mode=mode)
     return ndimage.correlate1d(y, w, axis=1, mode=mode)
 
@@ -127,18 +138,26 @@ def ssim(f: np.ndarray, a: np.ndarray, b: np.ndarray, *, form: str = "matlab",
 MEF_K = 0.03
 MEF_WINDOW = 11
 MEF_SCALE_WEIGHTS = np.array([0.0448, 0.2856, 0.3001]) / np.sum([0.0448, 0.2856, 0.3001])
+#: The smallest side :func:`mef_ms_ssim` is defined for: its coarsest scale (1/4) must hold
+#: one window (``analysis_ms_ssim.m`` returns -Inf below it).
+MEF_MS_MIN_SIDE = MEF_WINDOW * 2 ** (len(MEF_SCALE_WEIGHTS) - 1)
 
 
 def mef_ssim(seq: np.ndarray, f: np.ndarray) -> float:
     """``mef_ssim(imgSeq, fI)``: MEF-SSIM of F against the source stack ``seq`` (k, H, W) on
     0..255 (K = 0.03, 11 x 11 Gaussian window sigma 1.5, 11 x 11 box window for the patch
-    statistics); the mean of the quality map over the 'valid' pixels.
+    statistics); the mean of the quality map over the 'valid' pixels. NaN (MATLAB's mean of
+    the empty map) when a side is under 11, where no window fits.
 
     >>> rng = np.random.default_rng(1)
     >>> a, b = rng.integers(0, 256, (2, 24, 24)).astype(float)
     >>> 0.0 < mef_ssim(np.stack([a, b]), (a + b) / 2) < 1.0
     True
+    >>> mef_ssim(np.stack([a[:10], b[:10]]), a[:10])
+    nan
     """
+    if min(np.shape(f)) < MEF_WINDOW:
+        return math.nan
     return float(np.mean(_mef_quality_map(np.asarray(seq, float), np.asarray(f, float))))
 
 
@@ -157,12 +176,13 @@ def _mef_quality_map(seq: np.ndarray, f: np.ndarray) -> np.ndarray:
     mu = np.stack([bx(s) for s in seq])
     box_sq = np.stack([bx(s * s) for s in seq])
     var = box_sq - mu * mu
-    ed = np.sqrt(np.maximum(n * n * var, 0.0)) + 0.001
+    norms = np.sqrt(np.maximum(n * n * var, 0.0))  # ||x_k - mu_k|| over the window
+    ed = norms + 0.001
     # consistency R = ||sum_k x_k - mean|| / sum_k ||x_k - mu_k|| over the window
     total = seq.sum(axis=0)
     total_var = bx(total * total) - bx(total) ** 2
     numerator = np.sqrt(np.maximum(n * n * total_var, 0.0))
-    denominator = np.sqrt(np.maximum(n * n * var, 0.0)).sum(axis=0)
+    denominator = norms.sum(axis=0)
     r = (numerator + EPS) / (denominator + EPS)
     r[r > 1] = 1 - EPS
     r[r < 0] = EPS
@@ -178,15 +198,19 @@ def _mef_quality_map(seq: np.ndarray, f: np.ndarray) -> np.ndarray:
     box_var = np.zeros_like(max_ed)
     g_var = np.zeros_like(max_ed)
     g_cov_f = np.zeros_like(max_ed)
+    cross: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}  # (i, j) = (j, i) exactly
     for i in range(k):
         g_cov_f += alpha[i] * (gs(seq[i] * f) - g_mu[i] * g_f)
         for j in range(k):
             if i == j:
                 b_ij = var[i]
                 g_ij = gs(seq[i] * seq[i]) - g_mu[i] * g_mu[i]
+            elif (j, i) in cross:
+                b_ij, g_ij = cross[j, i]
             else:
                 b_ij = bx(seq[i] * seq[j]) - mu[i] * mu[j]
                 g_ij = gs(seq[i] * seq[j]) - g_mu[i] * g_mu[j]
+                cross[i, j] = b_ij, g_ij
             box_var += alpha[i] * alpha[j] * b_ij
             g_var += alpha[i] * alpha[j] * g_ij
     norm = np.sqrt(np.maximum(n * n * box_var, 0.0))
@@ -219,7 +243,7 @@ def mef_ms_ssim(seq: np.ndarray, f: np.ndarray, *, first_scale: float | None = N
     seq = np.asarray(seq, float)
     f = np.asarray(f, float)
     levels = len(MEF_SCALE_WEIGHTS)
-    if min(f.shape) / 2 ** (levels - 1) < MEF_WINDOW:
+    if min(f.shape) < MEF_MS_MIN_SIDE:
         return math.nan
     q = []
     for level in range(levels):

@@ -201,14 +201,45 @@ def octave_filter_valid(stack: np.ndarray, w2: np.ndarray, *, step: int = 1) -> 
     return out
 
 
-def _octave_filter_at(stack: np.ndarray, w2: np.ndarray, rr: np.ndarray,
-                      cc: np.ndarray) -> np.ndarray:
+def constant_windows(image: np.ndarray, n: int) -> np.ndarray:
+    """For each 'valid' n x n window of the 2-D ``image``: whether all its values are equal
+    (exact comparisons and integer counts, so no rounding is involved).
+
+    >>> x = np.zeros((4, 5)); x[3, 4] = 1.0
+    >>> constant_windows(x, 3).tolist()
+    [[True, True, True], [True, True, False]]
+    """
+    rows, cols = image.shape[0] - n + 1, image.shape[1] - n + 1
+    changes = np.zeros((image.shape[0], image.shape[1]), np.int32)
+    np.cumsum(image[:, 1:] != image[:, :-1], axis=1, out=changes[:, 1:])
+    row_varies = (changes[:, n - 1:] - changes[:, :cols]) != 0            # (H, cols)
+    steps = np.zeros((image.shape[0], cols), np.int32)
+    np.cumsum(row_varies[1:] | (image[1:, :cols] != image[:-1, :cols]), axis=0,
+              out=steps[1:])
+    return ((steps[n - 1:] - steps[:rows]) == 0) & ~row_varies[:rows]
+
+
+def _octave_filter_at(stack: np.ndarray, w2: np.ndarray, rr: np.ndarray, cc: np.ndarray, *,
+                      flat: np.ndarray | None = None) -> np.ndarray:
     """:func:`octave_filter_valid` of ``stack`` (k, H, W) at output pixels ``(rr, cc)`` only
-    (compiled, see :func:`~fusionbench.metrics._vif_kernels.direct_filter_at`)."""
-    out = np.empty((stack.shape[0], rr.size))
+    (compiled, see :func:`~fusionbench.metrics._vif_kernels.direct_filter_at`).
+
+    ``flat`` (k, P), optional: True where map k's window at pixel p is known to be constant
+    (flat regions, the common case for the pixels :func:`vif_statistics` recomputes). There
+    the n * n additions of one value give a result that depends only on that value: it is
+    computed once per run of equal values, with the same additions in the same order, so the
+    result is the same bit for bit (see
+    :func:`~fusionbench.metrics._vif_kernels.direct_filter_flat_at`).
+    """
+    kernels = vif_kernels()
+    src = np.ascontiguousarray(stack, dtype=float)
     order = np.array(_octave_order(w2.shape[0]), dtype=np.int64)
-    vif_kernels().direct_filter_at(np.ascontiguousarray(stack, dtype=float), w2, order,
-                                rr.astype(np.int64), cc.astype(np.int64), out)
+    out = np.empty((src.shape[0], rr.size))
+    rr, cc = rr.astype(np.int64), cc.astype(np.int64)
+    if flat is None:
+        kernels.direct_filter_at(src, w2, order, rr, cc, out)
+    else:
+        kernels.direct_filter_flat_at(src, w2, order, rr, cc, flat, out)
     return out
 
 
@@ -296,10 +327,9 @@ def _octave_patched_maps(cache: dict, scale: int, saturate: bool) -> np.ndarray:
     maps = _filter_products(cache["imgs", scale], n, saturate=saturate)
     if not (maps.shape[-1] and maps.shape[-2]):
         return maps
-    mu, e = maps[:3], maps[3:]
-    cov = np.stack([e[0] - mu[0] ** 2, e[1] - mu[1] ** 2, e[2] - mu[2] ** 2,
-                    e[3] - mu[0] * mu[2], e[4] - mu[1] * mu[2]])
-    rr, cc = np.nonzero((np.abs(cov) < NEAR_ZERO).any(axis=0))
+    near_zero = np.empty(maps.shape[1:], bool)
+    vif_kernels().near_zero_moments(maps, NEAR_ZERO, near_zero)
+    rr, cc = np.nonzero(near_zero)
     if rr.size:
         if ("exact_imgs", 1) not in cache:
             cache["exact_imgs", 1] = cache["imgs", 1].astype(np.float64)
@@ -307,9 +337,22 @@ def _octave_patched_maps(cache: dict, scale: int, saturate: bool) -> np.ndarray:
             if ("exact_imgs", s) not in cache:
                 cache["exact_imgs", s] = octave_filter_valid(
                     cache["exact_imgs", s - 1], octave_window_2d(_window_size(s)), step=2)
-        exact_stack = _with_products(cache["exact_imgs", scale], saturate)
-        maps[:, rr, cc] = _octave_filter_at(exact_stack, octave_window_2d(n), rr, cc)
+        exact = cache["exact_imgs", scale]
+        exact_stack = _with_products(exact, saturate)
+        maps[:, rr, cc] = _octave_filter_at(exact_stack, octave_window_2d(n), rr, cc,
+                                            flat=_flat_maps(exact, n, rr, cc))
     return maps
+
+
+def _flat_maps(imgs: np.ndarray, n: int, rr: np.ndarray, cc: np.ndarray) -> np.ndarray:
+    """(8, P): whether each map of :func:`_with_products` of ``imgs`` (A, B, F) has a constant
+    n x n window at pixel ``(rr[p], cc[p])``: a product is constant where both factors are, or
+    where one of them is constantly 0."""
+    const = [constant_windows(x, n)[rr, cc] for x in imgs]
+    zero = [k & (x[rr, cc] == 0) for k, x in zip(const, imgs, strict=True)]
+    c_a, c_b, c_f = const
+    return np.stack([c_a, c_b, c_f, c_a, c_b, c_f, (c_a & c_f) | zero[0] | zero[2],
+                     (c_b & c_f) | zero[1] | zero[2]])
 
 
 def _log_terms(ta: ScaleTerms, tb: ScaleTerms, sigma_nsq: float) -> np.ndarray:

@@ -15,6 +15,7 @@ from fusionbench.metrics import edge_transfer as E
 from fusionbench.metrics import feature_mi as FM
 from fusionbench.metrics import similarity as R
 from fusionbench.metrics import spatial as S
+from fusionbench.metrics import structural as ST
 from fusionbench.metrics.computations import (
     Entropy,
     MefMsSsim,
@@ -49,8 +50,10 @@ METRICS: dict[str, Metric] = {
                    E_ + "analysis_Qabf.m: analysis_Qabf"),
     "Nabf": Metric(on(E.nabf, "unit"),
                    E_ + "analysis_nabf.m: analysis_nabf (with sobel_fn.m, per_extn_im_fn.m)"),
-    "SSIM": Metric(MefSsim(), E_ + "mef_ssim.m: mef_ssim(imgSeq, img_f)"),
-    "MS_SSIM": Metric(MefMsSsim(), E_ + "analysis_ms_ssim.m: analysis_ms_ssim (with mef_ssim.m)"),
+    "SSIM": Metric(MefSsim(), E_ + "mef_ssim.m: mef_ssim(imgSeq, img_f)",
+                   min_side=ST.MEF_WINDOW),
+    "MS_SSIM": Metric(MefMsSsim(), E_ + "analysis_ms_ssim.m: analysis_ms_ssim (with mef_ssim.m)",
+                      min_side=ST.MEF_MS_MIN_SIDE),
     "FMI_pixel": Metric(on(FM.fmi, "unit", feature="edge"),
                         E_ + "analysis_fmi.m: analysis_fmi (default feature 'edge')"),
     "FMI_dct": Metric(on(FM.fmi, "unit", feature="dct"),
