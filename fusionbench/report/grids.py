@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from fusionbench.errors import FusionbenchError, UsageError
+from fusionbench.report.figures import PNG_COMPRESS_LEVEL
 from fusionbench.report.load import Run
 
 TILES_PER_ROW = 6
@@ -251,5 +252,5 @@ def draw_grid(runs: Sequence[Run], pair: str, out: Path, zoom: Sequence[int] | N
         tile = _draw_tile(label, img, problem, tile_size, zoom, font)
         canvas.paste(tile, (pad + (i % ncols) * cell_w, title + pad + (i // ncols) * cell_h))
     out.parent.mkdir(parents=True, exist_ok=True)
-    canvas.save(out, optimize=False)
+    canvas.save(out, optimize=False, compress_level=PNG_COMPRESS_LEVEL)
     return out

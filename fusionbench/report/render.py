@@ -29,10 +29,12 @@ import os
 import pickle
 import sys
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 INDEX_NAME = ".figure-inputs.json"
 INDEX_VERSION = 1
@@ -151,6 +153,8 @@ class FigureRenderer:
             self._finished(job, key)
             return
         if self._pool is None:
+            from concurrent.futures import ProcessPoolExecutor
+
             import matplotlib
 
             matplotlib.use("Agg")
