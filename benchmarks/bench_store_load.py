@@ -6,6 +6,11 @@ transaction per pair, as the runner writes), then times ``load_results`` cold (f
 and warm, with the load average before and after. Target (issue 11): under 2 s for 1 million.
 
     .venv/bin/python benchmarks/bench_store_load.py [--runs 50 --pairs 870]
+
+CPU seconds are printed beside the wall time (the machine is shared). To compare with another
+commit, run the script from outside the checkout with that commit's source tree first on
+``PYTHONPATH`` (``git archive main | tar -x -C /tmp/base``; ``cd /tmp && PYTHONPATH=/tmp/base
+.venv/bin/python …/bench_store_load.py --root R``), alternating with this tree's.
 """
 
 from __future__ import annotations
@@ -55,10 +60,11 @@ def main() -> None:
         print(f"built {n} score rows in {time.perf_counter() - t0:.1f} s; "
               f"load average {os.getloadavg()}")
     for label in ("cold", "warm"):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         results = load_results(root)
-        rows = len(results.scores)
-        print(f"{label}: load_results {time.perf_counter() - t0:.2f} s for {rows} rows "
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        rows = sum(len(r.scores) for r in results.runs)
+        print(f"{label}: load_results {wall:.2f} s (CPU {cpu:.2f} s) for {rows} rows "
               f"({len(results.runs)} runs)")
     print(f"load average {os.getloadavg()}")
 
