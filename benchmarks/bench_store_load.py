@@ -62,8 +62,8 @@ def main() -> None:
     for label in ("cold", "warm"):
         t0, c0 = time.perf_counter(), time.process_time()
         results = load_results(root)
+        rows = len(results.scores)  # the tidy frame report reads (concatenated on demand)
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-        rows = sum(len(r.scores) for r in results.runs)
         print(f"{label}: load_results {wall:.2f} s (CPU {cpu:.2f} s) for {rows} rows "
               f"({len(results.runs)} runs)")
     print(f"load average {os.getloadavg()}")
