@@ -48,6 +48,24 @@ def test_workers_write_the_same_files_as_this_process(tmp_path: Path) -> None:
         (tmp_path / "parallel/tables.csv").read_bytes()
 
 
+def test_cli_workers_option(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from fusionbench.cli import cli
+
+    root = make_results(tmp_path / "res")
+    outs = []
+    for workers in ("0", "3"):
+        out = tmp_path / f"out{workers}"
+        result = CliRunner().invoke(cli, ["report", "--results", str(root), "--out", str(out),
+                                          "--format", "csv", "--workers", workers])
+        assert result.exit_code == 0, result.output
+        outs.append(_assets(out))
+    assert outs[0] == outs[1] and len(outs[0]) == 4
+    bad = CliRunner().invoke(cli, ["report", "--results", str(root), "--workers", "-1"])
+    assert bad.exit_code == 2 and "--workers" in bad.output
+
+
 def test_unchanged_figures_are_kept_and_changed_ones_redrawn(tmp_path: Path,
                                                              monkeypatch) -> None:
     root = make_results(tmp_path / "res")

@@ -45,6 +45,9 @@ FORMAT_CHOICES = ("md", "tex", "html", "csv")
               help="Decimals shown (ranking uses the shown values).")
 @click.option("--no-figures", is_flag=True, help="Skip box plots and grids (faster).")
 @click.option("--no-svg", is_flag=True, help="Box plots as PNG only (faster).")
+@click.option("--workers", type=click.IntRange(0, 64), default=None,
+              help="Processes drawing the figures beside the tables; 0: none, draw in this "
+                   "process (default: the cores the load average leaves idle).")
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar on stderr, one step per table, figure and output file "
                    "(default: when stderr is a terminal).")
@@ -52,7 +55,7 @@ def report_command(results: str, out: str, formats: tuple[str, ...], preset: str
                    methods: str | None, metrics: str | None, profiles: tuple[str, ...],
                    template_dir: str | None, paper_scores: str | None, pairs: tuple[str, ...],
                    zoom: str | None, std: bool, digits: int, no_figures: bool, no_svg: bool,
-                   progress: bool | None) -> None:
+                   workers: int | None, progress: bool | None) -> None:
     """Write the report (Markdown, LaTeX, HTML, CSV, JSON, box plots, grids) into --out."""
     from fusionbench.errors import UsageError
     from fusionbench.report.build import build_report
@@ -68,7 +71,7 @@ def report_command(results: str, out: str, formats: tuple[str, ...], preset: str
                             template_dir=template_dir, paper_scores=paper_scores,
                             grid_pairs=split_list(pairs), zoom=box, std=std, digits=digits,
                             figures=not no_figures, selection=chosen, svg=not no_svg,
-                            progress=progress)
+                            progress=progress, workers=workers)
     except UsageError as exc:
         raise click.UsageError(str(exc)) from exc
     click.echo(f"report written: {path}")
