@@ -89,6 +89,18 @@ def test_unchanged_figures_are_kept_and_changed_ones_redrawn(tmp_path: Path,
     assert [n for n in first if second[n] != first[n]] == ["grid_toy__all__p1.png"]
 
 
+def test_other_matplotlib_settings_redraw(tmp_path: Path, monkeypatch) -> None:
+    import matplotlib
+
+    root = make_results(tmp_path / "res")
+    drawn = _drawn(monkeypatch)
+    _report(root, tmp_path / "out", workers=0)
+    drawn.clear()
+    monkeypatch.setitem(matplotlib.rcParams, "font.size", 13.0)  # e.g. a matplotlibrc
+    _report(root, tmp_path / "out", workers=0)
+    assert len(drawn) == 4  # every figure: the settings are part of each key
+
+
 def test_other_inputs_other_keys_and_a_broken_index_draws_everything(tmp_path: Path) -> None:
     target = tmp_path / "a.txt"
     jobs = [FigureJob(Path.write_text, (target, text), (target,)) for text in ("x", "y", "x")]

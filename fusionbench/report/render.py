@@ -9,8 +9,9 @@ each job at once in this process.
 
 A job is skipped when the output folder already holds its files from a job with exactly the
 same inputs: the key is the sha256 of the pickled function name and arguments, the bytes of
-every input file, the source of the drawing modules and the matplotlib / Pillow versions; the
-files must still have the sha256 they were written with. The keys live in
+every input file, the source of the drawing modules, the matplotlib / Pillow versions,
+matplotlib's settings and its default font; the files must still have the sha256 they were
+written with. The keys live in
 ``assets/.figure-inputs.json``; a missing or unreadable index only means everything is drawn.
 
 >>> job = FigureJob(len, ("abc",), outputs=())
@@ -62,15 +63,21 @@ def _file_digest(path: str | Path) -> str:
 
 
 def _code_digest() -> str:
-    """sha256 of the drawing modules' source and the library versions."""
+    """sha256 of the drawing modules' source, the library versions, matplotlib's settings (a
+    ``matplotlibrc``) and the bytes of its default font."""
     import importlib
 
     import matplotlib
+
+    matplotlib.use("Agg")
     import PIL
+    from matplotlib import font_manager
 
     digest = hashlib.sha256(f"{matplotlib.__version__} {PIL.__version__}".encode())
     for name in DRAWING_MODULES:
         digest.update(Path(importlib.import_module(name).__file__ or "").read_bytes())
+    digest.update(repr(sorted((k, repr(v)) for k, v in matplotlib.rcParams.items())).encode())
+    digest.update(_file_digest(font_manager.findfont(font_manager.FontProperties())).encode())
     return digest.hexdigest()
 
 
