@@ -14,9 +14,10 @@ fails because the disk is full, permission is denied or the file system is read-
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -66,6 +67,48 @@ def atomic_file(path: Path, mode: str = "wb") -> Iterator[IO[Any]]:
         if is_output_os_error(exc):
             raise OutputError.from_os_error(exc, path) from exc  # type: ignore[arg-type]
         raise
+
+
+def link_new_file(path: Path, build: Callable[[Path], None]) -> bool:
+    """Make ``path`` only if absent, whole or not at all: ``build`` fills a temporary file
+    beside it, which is then hard-linked into place (never replacing a file another process
+    made meanwhile). Returns whether this call made it.
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "new.txt"
+    >>> [link_new_file(p, lambda tmp: tmp.write_text(text)) for text in ("first", "second")]
+    [True, False]
+    >>> p.read_text()
+    'first'
+    """
+    path = Path(path)
+    tmp: Path | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = _create_temporary(path)
+        os.close(fd)
+        build(tmp)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return False
+        except OSError as exc:  # a file system without hard links (FAT, some network mounts)
+            if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOSYS, errno.EXDEV):
+                raise
+            if path.exists():
+                return False
+            os.replace(tmp, path)  # the small race left here only exists on such systems
+        return True
+    except OSError as exc:
+        if is_output_os_error(exc):
+            raise OutputError.from_os_error(exc, path) from exc
+        raise
+    finally:
+        if tmp is not None:
+            try:
+                tmp.unlink(missing_ok=True)
+            except OSError:
+                pass  # the original error (if any) is the one worth reporting
 
 
 def atomic_write_text(path: Path, text: str) -> None:

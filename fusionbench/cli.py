@@ -11,9 +11,10 @@ import os
 import sys
 import traceback
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -22,6 +23,7 @@ from fusionbench.errors import (
     EXIT_INPUT,
     EXIT_INTERNAL,
     EXIT_INTERRUPTED,
+    EXIT_PAIRS_FAILED,
     FusionbenchError,
     FusionbenchWarning,
     OutputError,
@@ -29,6 +31,10 @@ from fusionbench.errors import (
 )
 from fusionbench.executor_options import ExecutorChoice, executor_options
 from fusionbench.matching import RENAME_FORMAT
+
+if TYPE_CHECKING:
+    from fusionbench.commands import Event, ScoringResult
+    from fusionbench.presenting import Line
 
 #: Commands whose implementation lives in modules that are imported only when used.
 LAZY_COMMANDS = {
@@ -100,6 +106,34 @@ _LAZY_HELP = {
     "regress": "Compare stored results with a committed reference; fail on regressions.",
 }
 
+
+def echo_lines(lines: Sequence[Line]) -> None:
+    """Print the lines of a :mod:`fusionbench.presenting` function, each to its stream."""
+    for line in lines:
+        click.echo(line.text, err=line.err)
+
+
+@contextmanager
+def progress_bar(label: str, total: int) -> Iterator[Callable[[int], Any]]:
+    """A progress bar on stderr for ``total`` pairs (the ``progress`` of ``run``/``eval``)."""
+    from tqdm import tqdm
+
+    with tqdm(total=total, desc=label, unit="pair", leave=True, dynamic_ncols=True) as bar:
+        yield bar.update
+
+
+def scoring_exit(result: ScoringResult) -> int:
+    """The exit code of ``run`` and ``eval``: 3 when some pair failed, else 0."""
+    return EXIT_PAIRS_FAILED if result.any_failed else 0
+
+
+def show_event(event: Event) -> None:
+    """Print one step ``run`` or ``eval`` reported, as it happens (their ``on_event``)."""
+    from fusionbench.presenting import format_event
+
+    echo_lines(format_event(event))
+
+
 data_root_option = click.option(
     "--data-root", type=click.Path(file_okay=False, path_type=Path), default=None,
     help="Folder holding the datasets (default: $FUSIONBENCH_DATA, ./data, ../shared/data).")
@@ -155,9 +189,10 @@ def run(method_names: str, dataset: str, subset: str | None, out: Path, data_roo
     """Fuse every pair of a dataset with a method, score, and store the results."""
     from fusionbench.commands import run_command
 
-    code = run_command(method_names, dataset, subset, out, data_root, device, weights,
-                       metrics, profiles, workers, executor, force=force)
-    sys.exit(code)
+    result = run_command(method_names, dataset, subset, out, data_root, device, weights,
+                         metrics, profiles, workers, executor, force=force,
+                         progress=progress_bar, on_event=show_event)
+    sys.exit(scoring_exit(result))
 
 
 @cli.command(name="eval")
@@ -178,8 +213,10 @@ def eval_(fused: Path, dataset: str, name: str, subset: str | None, pattern: str
     """Score a folder of fused images (e.g. published outputs) without running anything."""
     from fusionbench.commands import eval_command
 
-    sys.exit(eval_command(fused, dataset, name, subset, pattern, out, data_root, metrics,
-                          profiles, workers, rename_file, force=force))
+    result = eval_command(fused, dataset, name, subset, pattern, out, data_root, metrics,
+                          profiles, workers, rename_file, force=force, progress=progress_bar,
+                          on_event=show_event)
+    sys.exit(scoring_exit(result))
 
 
 @cli.group(invoke_without_command=True)
@@ -190,8 +227,9 @@ def methods(ctx: click.Context, data_root: Path | None) -> None:
     ctx.obj = {"data_root": data_root}
     if ctx.invoked_subcommand is None:
         from fusionbench.commands import list_methods
+        from fusionbench.presenting import format_methods
 
-        list_methods(data_root)
+        echo_lines(format_methods(list_methods(data_root)))
 
 
 @methods.command(name="show")
@@ -200,8 +238,9 @@ def methods(ctx: click.Context, data_root: Path | None) -> None:
 def methods_show(ctx: click.Context, name: str) -> None:
     """Show one method's card."""
     from fusionbench.commands import show_method
+    from fusionbench.presenting import format_method_card
 
-    show_method(name, ctx.obj.get("data_root"))
+    echo_lines(format_method_card(show_method(name, ctx.obj.get("data_root"))))
 
 
 @cli.group(invoke_without_command=True)
@@ -212,8 +251,9 @@ def datasets(ctx: click.Context, data_root: Path | None) -> None:
     ctx.obj = {"data_root": data_root}
     if ctx.invoked_subcommand is None:
         from fusionbench.commands import list_datasets
+        from fusionbench.presenting import format_datasets
 
-        list_datasets(data_root)
+        echo_lines(format_datasets(list_datasets(data_root)))
 
 
 @datasets.command(name="check")
@@ -223,8 +263,11 @@ def datasets(ctx: click.Context, data_root: Path | None) -> None:
 def datasets_check(ctx: click.Context, name: str, subset: str | None) -> None:
     """Report every problem of a dataset's layout (exit 1 when there is any)."""
     from fusionbench.commands import check_dataset
+    from fusionbench.presenting import format_check
 
-    sys.exit(check_dataset(name, subset, ctx.obj.get("data_root")))
+    checks = check_dataset(name, subset, ctx.obj.get("data_root"))
+    echo_lines(format_check(checks))
+    sys.exit(EXIT_INPUT if any(check.problems for check in checks) else 0)
 
 
 @cli.command()
@@ -237,14 +280,11 @@ def datasets_check(ctx: click.Context, name: str, subset: str | None) -> None:
 def clean(root: Path, dataset: str | None, subset: str | None, method: str | None,
           yes: bool) -> None:
     """Drop stored runs (the only way results are removed); says what it dropped."""
+    from fusionbench.presenting import format_clean
     from fusionbench.store.clean import drop_runs
 
     dropped = drop_runs(root, dataset=dataset, subset=subset, method=method, dry_run=not yes)
-    verb = "dropped" if yes else "would drop (pass --yes to delete)"
-    for run in dropped:
-        click.echo(f"{verb}: {run.path} ({run.n_pairs} pairs, {run.n_scores} scores)")
-    if not dropped:
-        click.echo(f"no stored run under {root} matches")
+    echo_lines(format_clean(dropped, root, dry_run=not yes))
 
 
 results_option = click.option(
@@ -256,16 +296,10 @@ results_option = click.option(
 @results_option
 def import_(root: Path) -> None:
     """Move results of the earlier per-pair JSON layout into the store, once."""
+    from fusionbench.presenting import format_import
     from fusionbench.store.legacy import import_legacy
 
-    done = import_legacy(root)
-    click.echo(f"imported {len(done.runs)} run(s), {done.pairs} pairs, {done.scores} scores "
-               f"(+{done.cached_scores} cached scores) into {root}")
-    for path, why in sorted(done.skipped.items()):
-        click.echo(f"  skipped record {path}: {why}", err=True)
-    if done.unscored:
-        click.echo(f"  {len(done.unscored)} pair(s) had no image hashes; stored as failed, "
-                   f"the next run computes them: {', '.join(done.unscored[:5])}", err=True)
+    echo_lines(format_import(import_legacy(root), root))
 
 
 @cli.command()
@@ -273,24 +307,22 @@ def import_(root: Path) -> None:
 @click.option("--fix", is_flag=True, help="Rewrite exports that no longer match the store.")
 def verify(root: Path, fix: bool) -> None:
     """Check the store and every file beside it; exit 1 when something disagrees."""
+    from fusionbench.presenting import format_verify
     from fusionbench.store.verify import verify as verify_store
 
     problems = verify_store(root, fix=fix)
-    for found in problems:
-        click.echo(f"{found.path}: {found.problem}")
-    if not problems:
-        click.echo(f"{root}: the store and every file beside it agree")
-    unfixed = [p for p in problems if not (fix and p.problem.startswith("export rewritten"))]
-    if unfixed:
-        sys.exit(1)
+    echo_lines(format_verify(problems, root))
+    if any(not found.fixed for found in problems):
+        sys.exit(EXIT_INPUT)
 
 
 @cli.command(name="metrics")
 def metrics_cmd() -> None:
     """List metrics (direction, range) and metric conventions (profiles)."""
     from fusionbench.commands import list_metrics
+    from fusionbench.presenting import format_metrics
 
-    list_metrics()
+    echo_lines(format_metrics(list_metrics()))
 
 
 def debug_enabled() -> bool:

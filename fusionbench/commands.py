@@ -1,18 +1,36 @@
-"""What the CLI commands do (kept apart from click so it can be called and tested directly)."""
+"""What the CLI commands do, kept apart from click so it can be called and tested directly.
+
+Every command function returns data (the small dataclasses below, or the store's own results)
+and raises a :class:`~fusionbench.errors.FusionbenchError` for a problem; it never prints. The
+click layer (:mod:`fusionbench.cli`) shows the data with :mod:`fusionbench.presenting` and picks
+the exit code. ``run`` and ``eval`` also hand each step to an ``on_event`` callback as it
+happens (what the pairing left out, each finished run), so that the screen follows the work,
+and draw progress through a ``progress`` callback (the click layer's bar).
+
+>>> listing = list_metrics()
+>>> "EN" in [m.name for m in listing.metrics], "standard" in listing.profiles
+(True, True)
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import replace
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-import click
-
-from fusionbench.data import Dataset, Subset, check_subset, dataset_cards, resolve_data_root
+from fusionbench.data import (
+    Dataset,
+    PairingReport,
+    Subset,
+    check_subset,
+    dataset_cards,
+    resolve_data_root,
+)
 from fusionbench.data import resolve_dataset as _resolve_dataset
 from fusionbench.errors import (
-    EXIT_PAIRS_FAILED,
     FusionbenchError,
     MethodError,
     NothingToScoreError,
@@ -21,6 +39,8 @@ from fusionbench.errors import (
 from fusionbench.executor_options import ExecutorChoice
 from fusionbench.executors import Executor
 from fusionbench.matching import (
+    FusedMatch,
+    Suggestion,
     match_fused,
     no_match_hint,
     pair_slot_values,
@@ -45,8 +65,102 @@ from fusionbench.runner import (
 if TYPE_CHECKING:
     import pandas as pd
 
+    from fusionbench.metrics.catalog import MetricInfo
+    from fusionbench.metrics.profiles import Profile
+    from fusionbench.paper import PaperScore
     from fusionbench.store import RunPaths
 
+#: ``progress(label, total)``: a context manager giving the function to call with the number
+#: of pairs just finished (the click layer passes a progress bar; the default draws nothing).
+Progress = Callable[[str, int], AbstractContextManager[Callable[[int], Any]]]
+
+
+@contextmanager
+def no_progress(label: str, total: int) -> Iterator[Callable[[int], Any]]:
+    """The :data:`Progress` that draws nothing."""
+    yield lambda done: None
+
+
+# --- what ``run`` and ``eval`` report while they work ---------------------------------------
+
+@dataclass(frozen=True)
+class MethodsSkipped:
+    """``--method all`` left out these methods: no published outputs for the dataset."""
+
+    dataset: str
+    methods: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PairingChecked:
+    """The pairing of one subset's role folders: the files it left out, pairs matched
+    ignoring case (no pair at all is an error raised right after this event)."""
+
+    report: PairingReport
+
+
+@dataclass(frozen=True)
+class RunSkipped:
+    """A method of several was not run on a subset: no published outputs there."""
+
+    method: str
+    dataset: str
+    subset: str
+
+
+@dataclass(frozen=True)
+class FusedMatched:
+    """``eval``: how the files of the fused folder matched the pairs (only when some did not
+    match cleanly), with an option that would match more, if one is found."""
+
+    match: FusedMatch
+    hint: Suggestion | None = None
+
+
+@dataclass(frozen=True)
+class RunDone:
+    """One method finished on one subset: its counts, and its score rows as the store holds
+    them (columns of :data:`fusionbench.store.SCORE_COLUMNS` plus ``reason``)."""
+
+    summary: RunSummary
+    profiles: tuple[str, ...]
+    scores: pd.DataFrame = field(repr=False, compare=False)
+
+
+Event = MethodsSkipped | PairingChecked | RunSkipped | FusedMatched | RunDone
+
+
+@dataclass
+class ScoringResult:
+    """Everything ``run`` or ``eval`` did, as the events it reported, in order."""
+
+    events: list[Event] = field(default_factory=list)
+
+    @property
+    def runs(self) -> list[RunDone]:
+        """The finished runs (one per method and subset)."""
+        return [e for e in self.events if isinstance(e, RunDone)]
+
+    @property
+    def any_failed(self) -> bool:
+        """Whether a pair failed in any run (the CLI then exits 3)."""
+        return any(run.summary.failed for run in self.runs)
+
+
+class _Reporter:
+    """Collects a command's events and passes each on as it happens."""
+
+    def __init__(self, on_event: Callable[[Event], Any] | None) -> None:
+        self.result = ScoringResult()
+        self._on_event = on_event
+
+    def __call__(self, event: Event) -> None:
+        self.result.events.append(event)
+        if self._on_event is not None:
+            self._on_event(event)
+
+
+# --- shared steps of ``run`` and ``eval`` ---------------------------------------------------
 
 def _subsets(dataset: Dataset, subset: str | None) -> list[Subset]:
     if subset:
@@ -64,15 +178,15 @@ def covers(method: Method, dataset: Dataset, subset: Subset) -> bool:
     return True
 
 
-def _select_methods(registry: Registry, names: str, dataset: Dataset) -> list[Method]:
+def _select_methods(registry: Registry, names: str, dataset: Dataset,
+                    report: _Reporter) -> list[Method]:
     chosen = check_method_list(names)
     if [n.lower() for n in chosen] == ["all"]:
         kept = [m for m in registry
                 if any(covers(m, dataset, s) for s in dataset.available_subsets())]
-        left = [m.name for m in registry if m not in kept]
+        left = tuple(m.name for m in registry if m not in kept)
         if left:
-            click.echo(f"--method all: skipped {len(left)} method(s) without published outputs "
-                       f"for {dataset.name}: {', '.join(left)}", err=True)
+            report(MethodsSkipped(dataset.name, left))
         return kept
     return [registry.get(n) for n in chosen]
 
@@ -96,58 +210,16 @@ def _config(metrics: str | None, profiles: tuple[str, ...], workers: int | None,
                      device=device, weights=str(weights) if weights else None, workers=workers)
 
 
-def _run_with_bar(method: Method, dataset: Dataset, subset: Subset, out: Path,
-                  config: RunConfig, data_root: Path | None,
-                  executor: Executor | None = None, force: bool = False) -> RunSummary:
-    from tqdm import tqdm
-
-    n = len(dataset.pairs(subset))
+def _run_one(method: Method, dataset: Dataset, subset: Subset, out: Path, config: RunConfig,
+             data_root: Path | None, progress: Progress, executor: Executor | None = None,
+             force: bool = False) -> RunDone:
+    """Run (or resume) one method on one subset, then read its scores back from the store."""
     label = f"{method.name} on {dataset.name}" + (f"/{subset.name}" if subset.name != "all"
                                                   else "")
-    with tqdm(total=n, desc=label, unit="pair", leave=True, dynamic_ncols=True) as bar:
-        return run_method(method, dataset, subset, out, config, data_root=data_root,
-                          progress=bar.update, executor=executor, force=force)
-
-
-def _print_summary(summary: RunSummary, profiles: tuple[str, ...]) -> None:
-    paths = summary.paths
-    if summary.dropped is not None:
-        click.echo(f"dropped (--force): {paths.run_dir} ({summary.dropped[0]} pairs, "
-                   f"{summary.dropped[1]} scores)", err=True)
-    click.echo(f"{paths.method} | {paths.dataset}/{paths.subset}: {len(summary.ok)} of "
-               f"{summary.n_pairs} pairs scored ({summary.skipped} already done), "
-               f"{len(summary.failed)} failed, {len(summary.missing)} not covered -> "
-               f"{paths.run_dir}")
-    if summary.changed:
-        shown = ", ".join(sorted(summary.changed)[:10])
-        more = "" if len(summary.changed) <= 10 else f" (+{len(summary.changed) - 10} more)"
-        click.echo(f"  redone {len(summary.changed)} pair(s) whose files changed since they were "
-                   f"scored (sources, fused image or weights): {shown}{more}", err=True)
-    for pair, reason in sorted(summary.failed.items()):
-        click.echo(f"  FAILED {pair}: {reason}", err=True)
-    if summary.missing:
-        shown = ", ".join(sorted(summary.missing)[:10])
-        more = "" if len(summary.missing) <= 10 else f" (+{len(summary.missing) - 10} more)"
-        covered = summary.n_pairs - len(summary.missing)
-        click.echo(f"  published outputs cover {covered} of {summary.n_pairs} pairs; not covered "
-                   f"({len(summary.missing)}, status 'missing' in {paths.pairs_csv.name}, not "
-                   f"averaged): {shown}{more}")
-    scores = _stored_scores(paths)
-    if scores.empty:
-        return
-    table = scores.pivot_table(index="convention", columns="metric", values="value",
-                               aggfunc="mean")
-    from fusionbench.metrics.catalog import PAPER_METRICS
-
-    rows = [p for p in profiles if p in table.index]
-    cols = [m for m in PAPER_METRICS if m in table.columns]
-    cols += sorted(c for c in table.columns if c not in cols)
-    n_scored = scores["pair"].nunique()
-    click.echo(f"mean over {n_scored} scored pairs (convention in the first column; NaN "
-               "values are listed below and left out of their mean):")
-    click.echo(table.loc[rows, cols].to_string(float_format=lambda v: f"{v:.4f}"))
-    for line in nan_lines(scores):
-        click.echo(f"  {line}", err=True)
+    with progress(label, len(dataset.pairs(subset))) as advance:
+        summary = run_method(method, dataset, subset, out, config, data_root=data_root,
+                             progress=advance, executor=executor, force=force)
+    return RunDone(summary, config.profiles, _stored_scores(summary.paths))
 
 
 def _stored_scores(paths: RunPaths) -> pd.DataFrame:
@@ -163,63 +235,38 @@ def _stored_scores(paths: RunPaths) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[*SCORE_COLUMNS, "reason"])
 
 
-def nan_lines(scores: pd.DataFrame, limit: int = 5) -> list[str]:
-    """One line per (convention, metric) with NaN or inf values: how many of how many pairs,
-    which pairs and why (the report's :func:`~fusionbench.report.tables.count_note`), e.g.
-    ``VIF (standard): n = 41 of 42; 1 NaN: p7 (VIF is NaN: ...)``.
-
-    >>> import pandas as pd
-    >>> rows = pd.DataFrame({"convention": ["s", "s"], "metric": ["VIF", "VIF"],
-    ...                      "pair": ["p1", "p2"], "value": [0.5, float("nan")],
-    ...                      "reason": ["", "VIF is NaN: source a is constant (0/0)"]})
-    >>> nan_lines(rows)
-    ['VIF (s): n = 1 of 2; 1 NaN: p2 (VIF is NaN: source a is constant (0/0))']
-    """
-    import numpy as np
-
-    from fusionbench.report.tables import NonFinite, count_note
-
-    out = []
-    for (convention, metric), group in scores.groupby(["convention", "metric"], sort=True):
-        bad = group[~np.isfinite(group["value"].to_numpy(dtype=float))]
-        if bad.empty:
-            continue
-        nonfinite = [NonFinite(f"{r.pair} ({r.reason or 'no reason recorded'})", r.value)
-                     for r in bad.itertuples()]
-        out.append(f"{metric} ({convention}): "
-                   f"{count_note(len(group) - len(bad), nonfinite, shown=limit)}")
-    return out
+def _check_pairing(dataset: Dataset, sub: Subset, report: _Reporter) -> None:
+    """Report what the pairing left out; no pairs at all is an error
+    (:class:`~fusionbench.errors.NothingToScoreError`)."""
+    pairing = dataset.pairing(sub)
+    report(PairingChecked(pairing))
+    pairing.require_pairs()
 
 
-def _report_pairing(dataset: Dataset, sub: Subset) -> None:
-    """Name every file the pairing left out (and pairs matched ignoring case); no pairs at all
-    is an error (:class:`~fusionbench.errors.NothingToScoreError`)."""
-    report = dataset.pairing(sub)
-    for line in report.problems():
-        click.echo(f"  skipped file: {line}", err=True)
-    for line in report.notes():
-        click.echo(f"  note: {line}", err=True)
-    report.require_pairs()
-
+# --- run and eval ---------------------------------------------------------------------------
 
 def run_command(method_names: str, dataset_name: str, subset: str | None, out: Path,
                 data_root: Path | None, device: str | None, weights: Path | None,
                 metrics: str | None, profiles: tuple[str, ...], workers: int | None,
-                executor: ExecutorChoice | None = None, *, force: bool = False) -> int:
-    """``fusionbench run``: returns the exit code (3 when some pairs failed); ``force`` drops
-    each run's stored results first."""
+                executor: ExecutorChoice | None = None, *, force: bool = False,
+                progress: Progress = no_progress,
+                on_event: Callable[[Event], Any] | None = None) -> ScoringResult:
+    """``fusionbench run``: every chosen method on every chosen subset; ``force`` drops each
+    run's stored results first. A single method without outputs for a subset is a
+    :class:`~fusionbench.errors.MethodError`; one of several is skipped (:class:`RunSkipped`).
+    """
     _check_scoring_options(metrics, profiles, workers)
     if executor is not None:
         executor.check()
+    report = _Reporter(on_event)
     registry = Registry.builtin()
     dataset = _resolve_dataset(dataset_name, data_root)
-    chosen = _select_methods(registry, method_names, dataset)
+    chosen = _select_methods(registry, method_names, dataset, report)
     subsets = _subsets(dataset, subset)
     for sub in subsets:
-        _report_pairing(dataset, sub)
+        _check_pairing(dataset, sub, report)
     remote = executor.make(workers) if executor is not None and executor.kind != "local" \
         else None
-    any_failed = False
     try:
         for method in chosen:
             config = _config(metrics, profiles, workers, method.kind == "network", device,
@@ -231,25 +278,22 @@ def run_command(method_names: str, dataset_name: str, subset: str | None, out: P
                     if len(chosen) == 1:
                         raise MethodError(f"{method.name!r} has no published outputs for "
                                           f"{dataset.name}/{sub.name}")
-                    click.echo(f"{method.name}: skipped on {dataset.name}/{sub.name} (no "
-                               "published outputs there)", err=True)
+                    report(RunSkipped(method.name, dataset.name, sub.name))
                     continue
-                summary = _run_with_bar(method, dataset, sub, out, config, data_root, remote,
-                                        force)
-                _print_summary(summary, config.profiles)
-                any_failed |= bool(summary.failed)
+                report(_run_one(method, dataset, sub, out, config, data_root, progress,
+                                remote, force))
     finally:
         if remote is not None:
             remote.close()
-    return EXIT_PAIRS_FAILED if any_failed else 0
+    return report.result
 
 
 def _match_fused_folder(fused: Path, dataset: Dataset, sub: Subset, pattern: str,
-                        rename_file: Path | None) -> dict[str, str]:
+                        rename_file: Path | None, report: _Reporter) -> dict[str, str]:
     """Match the files of ``fused`` to the subset's pairs before any scoring: the rename
     table (validated, line by line), then no match at all is a
     :class:`~fusionbench.errors.NothingToScoreError` with the likely ``--pattern`` or
-    ``--rename``; a partial match names the pairs left without a file."""
+    ``--rename``; a partial match is reported (:class:`FusedMatched`)."""
     pairs = [p.name for p in dataset.pairs(sub)]
     where = dataset.name if sub.name == "all" else f"{dataset.name}/{sub.name}"
     rename: dict[str, str] = {}
@@ -261,26 +305,17 @@ def _match_fused_folder(fused: Path, dataset: Dataset, sub: Subset, pattern: str
     if not match.found:
         raise NothingToScoreError(no_match_hint(fused, pairs, pattern, search, rename_file))
     if match.missing or match.ambiguous or match.case_matched or match.unused:
-        click.echo(f"  {match.summary()}", err=True)
-    if match.missing:
-        click.echo(f"  no fused file for {len(match.missing)} pair(s): "
-                   f"{', '.join(match.missing)}", err=True)
-        hint = None if rename else suggest(fused, pairs, pattern, search)
-        if hint is not None:
-            click.echo(f"  try {hint.message()}", err=True)
-    for pair, files in match.ambiguous.items():
-        click.echo(f"  several files for pair {pair} (it fails): "
-                   f"{', '.join(p.name for p in files)}", err=True)
-    if match.unused:
-        click.echo(f"  image file(s) matching no pair: "
-                   f"{', '.join(p.name for p in match.unused)}", err=True)
+        hint = suggest(fused, pairs, pattern, search) if match.missing and not rename else None
+        report(FusedMatched(match, hint))
     return rename
 
 
 def eval_command(fused: Path, dataset_name: str, name: str, subset: str | None, pattern: str,
                  out: Path, data_root: Path | None, metrics: str | None,
                  profiles: tuple[str, ...], workers: int | None,
-                 rename_file: Path | None = None, *, force: bool = False) -> int:
+                 rename_file: Path | None = None, *, force: bool = False,
+                 progress: Progress = no_progress,
+                 on_event: Callable[[Event], Any] | None = None) -> ScoringResult:
     """``fusionbench eval``: score a folder of fused images as a published method."""
     _check_scoring_options(metrics, profiles, workers)
     check_name(name, "--name")
@@ -292,8 +327,9 @@ def eval_command(fused: Path, dataset_name: str, name: str, subset: str | None, 
     if len(subs) != 1:
         raise FusionbenchError(f"dataset {dataset.name!r} has several subsets; pass --subset")
     sub = subs[0]
-    _report_pairing(dataset, sub)
-    rename = _match_fused_folder(fused, dataset, sub, pattern, rename_file)
+    report = _Reporter(on_event)
+    _check_pairing(dataset, sub, report)
+    rename = _match_fused_folder(fused, dataset, sub, pattern, rename_file, report)
     key = dataset.name if sub.name == "all" else f"{dataset.name}/{sub.name}"
     origin = f"fusionbench eval --fused {fused}" + (f" --rename {rename_file}"
                                                     if rename_file else "")
@@ -301,10 +337,11 @@ def eval_command(fused: Path, dataset_name: str, name: str, subset: str | None, 
                     outputs={key: str(fused.resolve())}, file_pattern=pattern,
                     file_rename=rename, card_path=origin)
     config = _config(metrics, profiles, workers, network=False)
-    summary = _run_with_bar(method, dataset, sub, out, config, data_root, force=force)
-    _print_summary(summary, config.profiles)
-    return EXIT_PAIRS_FAILED if summary.failed else 0
+    report(_run_one(method, dataset, sub, out, config, data_root, progress, force=force))
+    return report.result
 
+
+# --- listings -------------------------------------------------------------------------------
 
 def _pair_names(key: str, root: Path, cache: dict[str, set[str] | None]) -> set[str] | None:
     """Pair names of an outputs key (``tno`` or ``medical/ifcnn-md``); ``None`` if unknown."""
@@ -341,100 +378,119 @@ def _coverage(method: Method, root: Path | None,
     return ", ".join(parts) or "no outputs distributed here (see the card's description)"
 
 
-def list_methods(data_root: Path | None) -> None:
-    """Print every method: name, kind, coverage."""
-    registry = Registry.builtin()
+@dataclass(frozen=True)
+class MethodLine:
+    """One method in ``fusionbench methods``: name, kind and what it covers."""
+
+    name: str
+    kind: str
+    coverage: str
+
+
+def list_methods(data_root: Path | None) -> list[MethodLine]:
+    """Every method of the registry, in its order, with its coverage of the data present."""
     root = resolve_data_root(data_root)
-    width = max((len(n) for n in registry.names()), default=4)
     cache: dict[str, set[str] | None] = {}
-    for method in registry:
-        click.echo(f"{method.name:<{width}}  {method.kind:<9}  {_coverage(method, root, cache)}")
+    return [MethodLine(m.name, m.kind, _coverage(m, root, cache)) for m in Registry.builtin()]
 
 
-def show_method(name: str, data_root: Path | None) -> None:
-    """Print one method card."""
+@dataclass(frozen=True)
+class PaperScores:
+    """What the CLF-Net paper reports for a method: the reference file (``None`` when it is
+    not available) and its rows for ``paper_name``."""
+
+    paper_name: str
+    path: Path | None
+    rows: list[PaperScore]
+
+
+@dataclass(frozen=True)
+class MethodCard:
+    """``fusionbench methods show NAME``: the card, its coverage, the paper's scores (for a
+    method the card names a ``paper_name`` for)."""
+
+    method: Method
+    coverage: str
+    paper: PaperScores | None = None
+
+
+def show_method(name: str, data_root: Path | None) -> MethodCard:
+    """One method card (an unknown name is a :class:`~fusionbench.errors.MethodError`)."""
+    from fusionbench.paper import paper_scores_for, paper_scores_path
+
     method = Registry.builtin().get(name)
-    root = resolve_data_root(data_root)
-    click.echo(f"{method.name}: {method.title}\n  kind: {method.kind}\n  citation: "
-               f"{method.citation}\n  modalities: {', '.join(method.modalities)}")
-    if method.entry:
-        click.echo(f"  entry: {method.entry}")
-    if method.params:
-        click.echo(f"  params: {method.params}")
-    click.echo(f"  coverage: {_coverage(method, root)}")
-    if method.description:
-        click.echo(f"  {method.description}")
-    for key, value in method.extra.items():
-        click.echo(f"  {key}: {value}")
+    coverage = _coverage(method, resolve_data_root(data_root))
+    paper = None
     if "paper_name" in method.extra:
-        _show_paper_scores(str(method.extra["paper_name"]), data_root)
-    click.echo(f"  card: {method.card_path}")
+        paper_name = str(method.extra["paper_name"])
+        path = paper_scores_path(data_root)
+        paper = PaperScores(paper_name, path,
+                            paper_scores_for(paper_name, path) if path is not None else [])
+    return MethodCard(method, coverage, paper)
 
 
-def _show_paper_scores(paper_name: str, data_root: Path | None) -> None:
-    """The CLF-Net paper's reported means for a method (read in place from the reference)."""
-    from fusionbench.paper import format_paper_scores, paper_scores_for, paper_scores_path
+@dataclass(frozen=True)
+class DatasetLine:
+    """One dataset card in ``fusionbench datasets``; ``present``: the subsets found on disk."""
 
-    path = paper_scores_path(data_root)
-    if path is None:
-        click.echo(f"  paper scores ({paper_name}): reference file not available (expected "
-                   "reference/clfnet_paper_scores.csv beside the data root)")
-        return
-    rows = paper_scores_for(paper_name, path)
-    click.echo(f"  reported in the CLF-Net paper as {paper_name!r} (convention tang2022, means "
-               f"over the paper's own unpublished pair lists; {path}):"
-               if rows else f"  paper scores: no rows for {paper_name!r} in {path}")
-    for line in format_paper_scores(rows):
-        click.echo(f"    {line}")
+    dataset: Dataset
+    present: tuple[str, ...]
 
 
-def list_datasets(data_root: Path | None) -> None:
-    """Print every dataset card and whether its data is present."""
+@dataclass(frozen=True)
+class DatasetListing:
+    """Every dataset card, and the data root they were looked up in (``None``: not set)."""
+
+    datasets: list[DatasetLine]
+    root: Path | None
+
+
+def list_datasets(data_root: Path | None) -> DatasetListing:
+    """Every dataset card and which of its subsets are present."""
     root = resolve_data_root(data_root)
-    for ds in dataset_cards(root).values():
-        present = [s.name for s in ds.available_subsets()] if ds.base else []
-        subsets = ", ".join(f"{s.name}{'' if s.name in present else ' (absent)'}"
-                            for s in ds.subsets)
-        tag = " [synthetic]" if ds.synthetic else ""
-        click.echo(f"{ds.name:<11} {'/'.join(ds.roles):<10} {ds.title}{tag}\n"
-                   f"{'':<11} subsets: {subsets}")
-    click.echo(f"data root: {root or 'not set (use --data-root or $FUSIONBENCH_DATA)'}")
+    lines = [DatasetLine(ds, tuple(s.name for s in ds.available_subsets()) if ds.base else ())
+             for ds in dataset_cards(root).values()]
+    return DatasetListing(lines, root)
 
 
-def check_dataset(name: str, subset: str | None, data_root: Path | None) -> int:
-    """Validate a dataset layout; prints every problem; returns 1 when there is any."""
+@dataclass(frozen=True)
+class SubsetCheck:
+    """``datasets check``: one subset's pair count and layout problems; ``absent`` for an
+    optional subset whose folder is not there (not checked)."""
+
+    dataset: str
+    subset: str
+    n_pairs: int = 0
+    problems: tuple[str, ...] = ()
+    absent: bool = False
+
+
+def check_dataset(name: str, subset: str | None, data_root: Path | None) -> list[SubsetCheck]:
+    """Validate a dataset's layout, subset by subset (every subset unless one is named)."""
     dataset = _resolve_dataset(name, data_root)
     subsets = [dataset.subset(subset)] if subset else list(dataset.subsets)
-    total_problems = 0
+    checks = []
     for sub in subsets:
         if sub.optional and not dataset.subset_dir(sub).is_dir():
-            click.echo(f"{dataset.name}/{sub.name}: optional subset not present (skipped)")
+            checks.append(SubsetCheck(dataset.name, sub.name, absent=True))
             continue
         n, problems = check_subset(dataset, sub)
-        status = "ok" if not problems else f"{len(problems)} problem(s)"
-        click.echo(f"{dataset.name}/{sub.name}: {n} pairs, {status}")
-        for problem in problems:
-            click.echo(f"  - {problem}")
-        total_problems += len(problems)
-    return 1 if total_problems else 0
+        checks.append(SubsetCheck(dataset.name, sub.name, n, tuple(problems)))
+    return checks
 
 
-def list_metrics() -> None:
-    """Print every metric (direction, range), then every profile's metrics with the file and
-    function of the original code each reproduces."""
+@dataclass(frozen=True)
+class MetricsListing:
+    """``fusionbench metrics``: every metric, every profile (convention), the default ones."""
+
+    metrics: list[MetricInfo]
+    profiles: dict[str, Profile]
+    default_profiles: tuple[str, ...]
+
+
+def list_metrics() -> MetricsListing:
+    """Every metric (direction, range) and every profile with its metrics."""
     from fusionbench.metrics import PROFILES
     from fusionbench.metrics.catalog import METRICS
 
-    click.echo("metrics (name, better, range: what it measures):")
-    for info in METRICS.values():
-        better = "higher" if info.higher_is_better else "lower"
-        click.echo(f"  {info.name:<9} {better:<6} {info.value_range}: {info.measures}")
-    click.echo("\nconventions (profiles); default for run/eval: "
-               + ", ".join(DEFAULT_PROFILES) + "; --metrics all selects every metric")
-    for name, prof in PROFILES.items():
-        click.echo(f"\n  {name} (version {prof.version}): {prof.description}\n"
-                   f"    reference: {prof.reference}\n"
-                   f"    default metrics: {', '.join(prof.default_metrics)}")
-        for metric in prof.metrics:
-            better = "higher" if METRICS[metric].higher_is_better else "lower"
-            click.echo(f"    {metric:<9} {better:<6} {prof.origin(metric)}")
+    return MetricsListing(list(METRICS.values()), dict(PROFILES), tuple(DEFAULT_PROFILES))

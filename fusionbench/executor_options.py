@@ -1,4 +1,5 @@
-"""The ``--executor / --scheduler / --resources`` options, as one reusable click decorator.
+"""The ``--executor / --scheduler / --resources / --data-access`` options, as one reusable
+click decorator.
 
 A command decorated with :func:`executor_options` receives one argument, ``executor``: an
 :class:`ExecutorChoice`. :meth:`ExecutorChoice.check` raises every usage problem before any work
@@ -23,7 +24,13 @@ from typing import Any
 import click
 
 from fusionbench.errors import UsageError
-from fusionbench.executors import EXECUTOR_KINDS, Executor, make_executor
+from fusionbench.executors import (
+    DATA_ACCESS,
+    EXECUTOR_KINDS,
+    Executor,
+    check_choice,
+    make_executor,
+)
 
 
 def parse_resources(text: str | None) -> dict[str, float]:
@@ -52,7 +59,8 @@ def parse_resources(text: str | None) -> dict[str, float]:
 
 @dataclass(frozen=True)
 class ExecutorChoice:
-    """Where a run computes: ``kind`` (``local``/``dask``), the scheduler, task resources.
+    """Where a run computes: ``kind`` (``local``/``dask``), the scheduler, task resources, and
+    how workers reach the files (``data_access``: ``shared`` paths or ``send`` the bytes).
 
     ``resources`` is what one task of a method that uses an accelerator asks for (the runner
     puts it in that method's :class:`~fusionbench.executors.WorkerSetup`); a local Dask
@@ -62,14 +70,11 @@ class ExecutorChoice:
     kind: str = "local"
     scheduler: str | None = None
     resources: dict[str, float] = field(default_factory=dict)
+    data_access: str = "shared"
 
     def check(self) -> None:
         """Every usage problem, before any work (no connection is made)."""
-        if self.kind not in EXECUTOR_KINDS:
-            raise UsageError(f"--executor {self.kind!r} is unknown (choose "
-                             f"{' or '.join(EXECUTOR_KINDS)})")
-        if self.kind != "dask" and (self.scheduler or self.resources):
-            raise UsageError("--scheduler and --resources need --executor dask")
+        check_choice(self.kind, self.scheduler, self.resources, self.data_access)
         if self.kind == "dask":
             importlib.import_module("fusionbench.executors_dask")  # UsageError naming the extra
 
@@ -77,11 +82,13 @@ class ExecutorChoice:
         """The executor (``workers``: processes of a local pool or cluster; on a remote
         cluster, how many of this run's tasks may run at once)."""
         self.check()
-        return make_executor(self.kind, workers, self.scheduler, self.resources or None)
+        return make_executor(self.kind, workers, self.scheduler, self.resources or None,
+                             self.data_access)
 
 
 def executor_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Add ``--executor``, ``--scheduler`` and ``--resources``; pass ``executor=ExecutorChoice``.
+    """Add ``--executor``, ``--scheduler``, ``--resources`` and ``--data-access``; pass
+    ``executor=ExecutorChoice``.
 
     The scheduler defaults to ``$FUSIONBENCH_SCHEDULER`` inside the Dask executor, not here, so
     that the variable set in a shell never changes a ``--executor local`` run.
@@ -89,8 +96,9 @@ def executor_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(func)
     def wrapper(*args: Any, executor_kind: str, scheduler: str | None,
-                resources: str | None, **kwargs: Any) -> Any:
-        choice = ExecutorChoice(executor_kind, scheduler or None, parse_resources(resources))
+                resources: str | None, data_access: str, **kwargs: Any) -> Any:
+        choice = ExecutorChoice(executor_kind, scheduler or None, parse_resources(resources),
+                                data_access)
         return func(*args, executor=choice, **kwargs)
 
     options = [
@@ -105,6 +113,11 @@ def executor_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--resources", default=None, metavar="NAME=N[,...]",
                      help="Dask resources each network-method task needs, e.g. GPU=1: such "
                           "tasks go only to workers started with the same --resources."),
+        click.option("--data-access", "data_access", type=click.Choice(DATA_ACCESS),
+                     default="shared", show_default=True,
+                     help="How Dask workers reach the data: 'shared', by the same paths "
+                          "(a shared filesystem); 'send', the client sends each pair's files "
+                          "and receives the fused image (no shared filesystem needed)."),
     ]
     for option in reversed(options):
         wrapper = option(wrapper)

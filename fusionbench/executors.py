@@ -47,6 +47,11 @@ LostHandler = Callable[[Any, str], Any]
 #: Values of ``--executor``.
 EXECUTOR_KINDS: tuple[str, ...] = ("local", "dask")
 
+#: Values of ``--data-access``: ``shared``, workers read the client's files by path (a shared
+#: filesystem, or this machine); ``send``, the client ships the bytes with each task
+#: (:mod:`fusionbench.shipping`).
+DATA_ACCESS: tuple[str, ...] = ("shared", "send")
+
 
 @dataclass(frozen=True)
 class WorkerSetup:
@@ -66,6 +71,8 @@ class Executor(Protocol):
     """Computes tasks and yields their results as they finish."""
 
     name: str
+    #: how workers reach the client's files (one of :data:`DATA_ACCESS`)
+    data_access: str
 
     def map_unordered(self, task: Callable[[T], R], items: Iterable[T],
                       setup: WorkerSetup | None = None, *,
@@ -83,7 +90,10 @@ class Executor(Protocol):
 
 
 class _ClosingMixin:
-    """``with executor:`` calls ``close()``; executors holding nothing need no more."""
+    """``with executor:`` calls ``close()``; executors holding nothing need no more. Local
+    executors share this machine's files."""
+
+    data_access = "shared"
 
     def close(self) -> None:
         """Nothing to release."""
@@ -138,15 +148,35 @@ def local_executor(workers: int) -> Executor:
     return SerialExecutor() if workers == 1 else ProcessPoolExecutorAdapter(workers)
 
 
+def check_choice(kind: str, scheduler: str | None = None,
+                 resources: dict[str, float] | None = None, data_access: str = "shared") -> None:
+    """A UsageError for an unknown executor or data access, or Dask options without Dask.
+
+    >>> check_choice("local", scheduler="tcp://h:8786")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    fusionbench.errors.UsageError: --scheduler, --resources and --data-access send need ...
+    """
+    if kind not in EXECUTOR_KINDS:
+        raise UsageError(f"--executor {kind!r} is unknown (choose {' or '.join(EXECUTOR_KINDS)})")
+    if data_access not in DATA_ACCESS:
+        raise UsageError(f"--data-access {data_access!r} is unknown (choose "
+                         f"{' or '.join(DATA_ACCESS)})")
+    if kind != "dask" and (scheduler or resources or data_access != "shared"):
+        raise UsageError("--scheduler, --resources and --data-access send need --executor dask")
+
+
 def make_executor(kind: str, workers: int | None, scheduler: str | None = None,
-                  resources: dict[str, float] | None = None) -> Executor:
+                  resources: dict[str, float] | None = None,
+                  data_access: str = "shared") -> Executor:
     """The executor chosen on the command line.
 
     ``local``: serial for one worker, else a process pool of ``workers`` (default: all cores).
     ``dask``: a :class:`~fusionbench.executors_dask.DaskExecutor` on the cluster at
     ``scheduler`` (default ``$FUSIONBENCH_SCHEDULER``), else on a ``LocalCluster`` of
     ``workers`` processes; ``resources`` is what each worker of a local cluster offers (remote
-    workers declare theirs with ``dask worker --resources``).
+    workers declare theirs with ``dask worker --resources``). ``data_access``: one of
+    :data:`DATA_ACCESS` (``send`` only with Dask: local workers see this machine's files).
 
     >>> make_executor("local", 1).name
     'serial'
@@ -155,14 +185,12 @@ def make_executor(kind: str, workers: int | None, scheduler: str | None = None,
     ...
     fusionbench.errors.UsageError: --executor 'threads' is unknown (choose local or dask)
     """
-    if kind not in EXECUTOR_KINDS:
-        raise UsageError(f"--executor {kind!r} is unknown (choose {' or '.join(EXECUTOR_KINDS)})")
+    check_choice(kind, scheduler, resources, data_access)
     if workers is not None and workers < 1:
         raise UsageError(f"--workers must be at least 1, got {workers}")
     if kind == "local":
-        if scheduler or resources:
-            raise UsageError("--scheduler and --resources need --executor dask")
         return local_executor(workers or os.cpu_count() or 1)
     from fusionbench.executors_dask import DaskExecutor  # a UsageError naming the extra if absent
 
-    return DaskExecutor(scheduler=scheduler, workers=workers, worker_resources=resources)
+    return DaskExecutor(scheduler=scheduler, workers=workers, worker_resources=resources,
+                        data_access=data_access)

@@ -21,9 +21,11 @@ process sees results, so it stays the single writer of the results store.
   than the scheduler allows is given up and handed to ``on_lost(item, reason)`` (the runner
   records it failed). A task's own failures never reach
   here (the task contract: it returns a failed result), so nothing is retried forever.
-* **Data.** Workers read sources and published outputs by path: every worker must see the data
-  root and the results root at the same path as the client (a shared filesystem).
-  :meth:`DaskExecutor.check_paths_visible` verifies it.
+* **Data.** ``data_access="shared"`` (default): workers read sources and published outputs by
+  path, so every worker must see the data root and the results root at the same path as the
+  client (a shared filesystem); :meth:`DaskExecutor.check_paths_visible` verifies it.
+  ``data_access="send"``: the client ships each task's files and gets the files it wrote back
+  (:mod:`fusionbench.shipping`); workers need no access to the client's files.
 
 >>> DaskExecutor(scheduler="tcp://10.0.0.5:8786").where
 'the Dask scheduler at tcp://10.0.0.5:8786'
@@ -35,14 +37,15 @@ import logging
 import os
 import threading
 import uuid
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from itertools import islice
 from pathlib import Path
 from typing import Any, TypeVar
 
-from fusionbench.errors import FusionbenchError, UsageError
-from fusionbench.executors import LostHandler, WorkerSetup, _ClosingMixin
+from fusionbench.errors import FusionbenchError, FusionbenchWarning, UsageError
+from fusionbench.executors import LostHandler, WorkerSetup, _ClosingMixin, check_choice
 
 MISSING_DASK = ("--executor dask needs Dask distributed, which is not installed: "
                 "pip install 'fusionbench[dask]'")
@@ -60,9 +63,32 @@ R = TypeVar("R")
 #: Environment variable naming the scheduler when ``--scheduler`` is not given.
 SCHEDULER_ENV = "FUSIONBENCH_SCHEDULER"
 
+#: Dask configuration for the worker processes a nanny spawns. Dask sets
+#: ``MALLOC_TRIM_THRESHOLD_=65536`` there by default; any explicit glibc malloc threshold turns
+#: off glibc's adaptive mmap threshold, so every array above 128 KiB (a 1280x1024 float image is
+#: 10 MiB) is a fresh ``mmap`` whose pages the kernel faults in and zeroes again: measured 3-4x
+#: the kernel time per scored triple and 1.16-1.19x the wall time of a process pool (forked
+#: workers keep the client's adaptive malloc). ``None`` unsets it; the thread limits stay.
+#: Workers of a remote cluster need it in their Dask configuration (a YAML file, see
+#: :data:`WORKER_CONFIG_YAML`; Dask's ``DASK_...`` variables lower-case the name and miss it).
+WORKER_ENVIRON: dict[str, Any] = {
+    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
+
+#: The same for ``dask worker``: a file in ``~/.config/dask/`` (or a folder named by
+#: ``$DASK_CONFIG``) on each worker machine.
+WORKER_CONFIG_YAML = """distributed:
+  nanny:
+    pre-spawn-environ:
+      MALLOC_TRIM_THRESHOLD_: null
+"""
+
 
 class ClusterError(FusionbenchError):
     """The Dask cluster cannot be reached, or cannot run these tasks."""
+
+
+class ClusterWarning(FusionbenchWarning):
+    """The cluster works, but not as well as it could (e.g. workers with slow memory reuse)."""
 
 
 class TaskLostError(FusionbenchError):
@@ -156,6 +182,11 @@ def _missing_paths(paths: list[str]) -> list[str]:
     return [p for p in paths if not os.path.exists(p)]
 
 
+def _malloc_setting() -> str | None:
+    """Run on each worker: the glibc malloc threshold its process started with, if any."""
+    return os.environ.get("MALLOC_TRIM_THRESHOLD_")
+
+
 def format_resources(resources: dict[str, float]) -> str:
     """``{"GPU": 1.0}`` as ``GPU=1`` (the spelling of ``--resources``).
 
@@ -175,6 +206,7 @@ class DaskExecutor(_ClosingMixin):
     once. ``lost_worker_retries``: how many worker deaths one task may survive on a local
     cluster (a remote cluster uses its own ``distributed.scheduler.allowed-failures``).
     ``batch``: items per Dask task (Dask costs a few ms per task; a pair costs 0.1 s or more).
+    ``data_access``: ``shared`` or ``send`` (see the module's notes; the runner acts on it).
     """
 
     name = "dask"
@@ -182,12 +214,14 @@ class DaskExecutor(_ClosingMixin):
     def __init__(self, scheduler: str | None = None, workers: int | None = None,
                  worker_resources: dict[str, float] | None = None, *,
                  lost_worker_retries: int = 2, connect_timeout: float = 30.0,
-                 batch: int = 4) -> None:
+                 batch: int = 4, data_access: str = "shared") -> None:
         if workers is not None and workers < 1:
             raise UsageError(f"--workers must be at least 1, got {workers}")
         if batch < 1:
             raise ValueError(f"batch must be >= 1, got {batch}")
+        check_choice("dask", data_access=data_access)
         self.batch = batch
+        self.data_access = data_access
         from_env = not scheduler and bool(os.environ.get(SCHEDULER_ENV))
         self.address = scheduler or os.environ.get(SCHEDULER_ENV) or None
         self._address_source = f" (from ${SCHEDULER_ENV})" if from_env else ""
@@ -197,6 +231,7 @@ class DaskExecutor(_ClosingMixin):
         self.connect_timeout = connect_timeout
         self._client: distributed.Client | None = None
         self._cluster: distributed.LocalCluster | None = None
+        self._malloc_checked = False
 
     @property
     def where(self) -> str:
@@ -224,7 +259,13 @@ class DaskExecutor(_ClosingMixin):
                 ) from exc
         # One task per worker thread at a time (saturation 1.0, not Dask's 1.1): a worker that
         # dies then takes only the task that killed it into the count of lost-worker retries.
-        with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}):
+        # Workers start without Dask's MALLOC_TRIM_THRESHOLD_ (see WORKER_ENVIRON). Nannies
+        # spawn workers with this process's environment, where an earlier Dask cluster (its
+        # nanny writes the variable here) or the shell may have set it: it goes, so restarted
+        # workers start without it too (this process's own malloc was set up at its start).
+        os.environ.pop("MALLOC_TRIM_THRESHOLD_", None)
+        with dask.config.set({"distributed.scheduler.worker-saturation": 1.0,
+                              **WORKER_ENVIRON}):
             self._cluster = distributed.LocalCluster(
                 n_workers=self.workers or os.cpu_count() or 1, threads_per_worker=1,
                 processes=True, dashboard_address=None, silence_logs=logging.ERROR,
@@ -271,6 +312,20 @@ class DaskExecutor(_ClosingMixin):
             return self.workers
         return max(16, 4 * sum(int(w.get("nthreads", 1)) for w in able))
 
+    def check_worker_malloc(self) -> list[str]:
+        """The workers that started with ``MALLOC_TRIM_THRESHOLD_`` set (Dask's default), with
+        a :class:`ClusterWarning` naming the fix when there are any (see
+        :data:`WORKER_ENVIRON`: ~1.2x slower on image work)."""
+        settings = self.client.run(_malloc_setting, on_error="ignore")  # skip a dying worker
+        slow = sorted(w for w, v in settings.items() if v is not None)
+        if slow:
+            warnings.warn(ClusterWarning(
+                f"{len(slow)} worker(s) of {self.where} run with MALLOC_TRIM_THRESHOLD_ set "
+                "(Dask's default), ~1.2x slower on large images; start them with "
+                "'distributed: nanny: pre-spawn-environ: MALLOC_TRIM_THRESHOLD_: null' in "
+                "~/.config/dask/fusionbench.yaml (see the README's Dask section)"), stacklevel=2)
+        return slow
+
     def check_paths_visible(self, paths: Iterable[str | Path]) -> None:
         """Raise :class:`ClusterError` unless every worker sees every path (shared storage).
 
@@ -295,9 +350,18 @@ class DaskExecutor(_ClosingMixin):
         needed = dict(setup.resources)
         client = self.client
         window = self._window(needed)
+        if not self._malloc_checked:
+            self._malloc_checked = True
+            self.check_worker_malloc()
         token = uuid.uuid4().hex
         plugin = f"fusionbench-setup-{token}"
-        client.register_plugin(_SetupPlugin(token, setup), name=plugin)
+        try:
+            client.register_plugin(_SetupPlugin(token, setup), name=plugin)
+        except OSError:  # distributed.comm.CommClosedError is one
+            # A worker that died a moment ago is still listed: the scheduler keeps the plugin
+            # for every worker anyway, and a worker that missed it runs the set-up in its first
+            # task (_run_batch), so the eager load is all that is lost.
+            logging.getLogger(__name__).info("a worker missed the set-up plugin", exc_info=True)
         run = partial(_run_batch, token, setup, task)
         todo = iter(items)
         pending: dict[distributed.Future, list[T]] = {}

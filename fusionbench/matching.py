@@ -165,18 +165,26 @@ def match_fused(folder: Path, pairs: Iterable[str], pattern: str = DEFAULT_PATTE
                                    if folder / n not in used))
 
 
+def fused_candidates(folder: Path, pattern: str, pair: str,
+                     rename: Mapping[str, str] | None = None) -> list[Path]:
+    """Every file of ``folder`` that the module's rule matches to one pair (normally 0 or 1)."""
+    folder = Path(folder)
+    values = sorted(v for v, p in rename.items() if p == pair) if rename else [pair]
+    hits, _ = _hits(_file_names(folder), pattern, values)
+    return [folder / hit for hit in hits]
+
+
 def find_fused_file(folder: Path, pattern: str, pair: str,
                     rename: Mapping[str, str] | None = None) -> Path | None:
     """The fused file of one pair (the module's rule), ``None`` when there is none.
 
     Raises :class:`MethodError` naming the files when several match.
     """
-    folder = Path(folder)
-    values = sorted(v for v, p in rename.items() if p == pair) if rename else [pair]
-    hits, _ = _hits(_file_names(folder), pattern, values)
+    hits = fused_candidates(folder, pattern, pair, rename)
     if len(hits) > 1:
-        raise MethodError(f"{folder}: several files match pair {pair!r}: {', '.join(hits)}")
-    return folder / hits[0] if hits else None
+        names = ", ".join(hit.name for hit in hits)
+        raise MethodError(f"{folder}: several files match pair {pair!r}: {names}")
+    return hits[0] if hits else None
 
 
 # ------------------------------------------------------------------ rename tables (CSV)

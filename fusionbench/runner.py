@@ -412,8 +412,9 @@ def run_method(method: Method, dataset: Dataset, subset: Subset, out_root: Path,
                 if progress:
                     progress(1)
         finally:
-            if "store" in _WORKER:
-                _WORKER.pop("store").close()
+            worker_store = _WORKER.pop("store", None)  # a serial run's read connection
+            if worker_store is not None:
+                worker_store.close()
             _finish(store, run_id, method, dataset, subset, config, summary, started)
     return summary
 
@@ -421,14 +422,21 @@ def run_method(method: Method, dataset: Dataset, subset: Subset, out_root: Path,
 def _execute(method: Method, todo: Sequence[Pair], paths: RunPaths, published_dir: Path | None,
              config: RunConfig, executor: Executor | None = None) -> Iterator[PairRecord]:
     """Compute the records of ``todo`` on ``executor`` (default: serial or a local process
-    pool by ``config.workers``); they come back to this process, the only writer."""
+    pool by ``config.workers``); they come back to this process, the only writer. An executor
+    whose workers do not see our files (``data_access == "send"``) gets each pair's bytes."""
     if not todo:
         return
     if executor is None:
         executor = local_executor(max(1, min(config.workers, len(todo))))
-    task = partial(process_pair, method, paths=paths, published_dir=published_dir, config=config)
     resources = dict(config.resources) if method.kind == "network" else {}
     setup = WorkerSetup(_init_worker, (method, config), resources=resources)
+    if executor.data_access == "send":
+        from fusionbench.shipped_pairs import PairShipping
+
+        shipping = PairShipping(method, paths, published_dir, config)
+        yield from shipping.run(executor, todo, setup, on_lost=_lost_pair)
+        return
+    task = partial(process_pair, method, paths=paths, published_dir=published_dir, config=config)
     yield from executor.map_unordered(task, todo, setup, on_lost=_lost_pair)
 
 

@@ -7,11 +7,15 @@
 Phases, each recorded in ``OUT/report.json`` as soon as it ends (a later failure loses nothing):
 
 1. ``env``: torch/CUDA versions, device name and memory, bf16 support, the training data found.
+   ``start``: with ``--start shipped`` (the default) the shipped weights' run (the card's
+   sha256-checked checkpoint and its log) is put into an ``OUT`` that has no checkpoint yet, and
+   the checkpoint in ``OUT`` is checked to fit this command's settings before any work; the
+   schedule then continues from the shipped step. ``--start scratch`` trains from step 0.
 2. ``parity``: one training step (same weights, batch and PatchNCE locations) on the CPU in
    float32 and on the device, in fp32 and in the chosen precision: losses, gradient norms and the
    updated weights compared; fp32 must agree within :data:`PARITY_FP32`.
 3. ``probe``: ``--probe-steps`` real steps in a scratch folder: steps/s after warm-up, peak
-   memory, and the projected time of the full schedule.
+   memory, and the projected time of the full schedule and of the steps still to do.
 4. ``train``: the full schedule (20 epochs) into ``OUT`` under the time left (``--minutes`` minus
    a reserve for phases 5-6); it always ends with a checkpoint. Running the script again with the
    same ``--out`` resumes that checkpoint.
@@ -20,7 +24,8 @@ Phases, each recorded in ``OUT/report.json`` as soon as it ends (a later failure
 6. ``inference``: device time of one 768x576 pair (warm-up, ``synchronize``, median).
 
 Files in ``OUT`` (7, at most 8): ``clfnet.pt`` (weights), ``checkpoint.pt``, ``log.jsonl`` (what
-``--resume`` continues) and ``log.jsonl.gz`` (the same, compressed, to bring back),
+``--resume`` continues; with ``--start shipped`` it begins at the shipped log's first step) and
+``log.jsonl.gz`` (the same, compressed, to bring back),
 ``summary.json`` (the trainer's), ``report.json`` (this script's), ``fused_sample.png``.
 Exit status 0 when every check passed, 1 otherwise (the report says which and why).
 """
@@ -48,14 +53,14 @@ import torch
 from fusionbench.colour import rgb2gray_matlab
 from fusionbench.errors import FusionbenchError
 from fusionbench.imageio import read_image, write_image
-from fusionbench.methods.clfnet.cli import resolve_training_data
+from fusionbench.methods.clfnet.cli import put_checkpoint, resolve_training_data
 from fusionbench.methods.clfnet.data import list_pairs, load_patches
 from fusionbench.methods.clfnet.fuser import ClfnetFuser
 from fusionbench.methods.clfnet.losses import ProjectionHead, sample_locations
 from fusionbench.methods.clfnet.model import CLFNet
 from fusionbench.methods.clfnet.runtime import configure, make_adam, pick_device
 from fusionbench.methods.clfnet.step import LossWeights, forward_losses
-from fusionbench.methods.clfnet.train import TrainConfig, train
+from fusionbench.methods.clfnet.train import CHECKPOINT_NAME, TrainConfig, resume_check, train
 
 #: fp32 device vs CPU, relative difference of the first step's loss terms and gradient norms.
 PARITY_FP32 = 1e-3
@@ -141,7 +146,21 @@ def phase_parity(device: torch.device, config: TrainConfig) -> dict[str, Any]:
     return result
 
 
-def phase_probe(config: TrainConfig, probe_steps: int) -> dict[str, Any]:
+def phase_start(config: TrainConfig, start: str) -> dict[str, Any]:
+    """Put the shipped run into ``config.out`` when asked and it has no checkpoint yet; check
+    that the checkpoint there (if any) can be resumed with ``config``."""
+    out = Path(config.out)
+    placed = start == "shipped" and not (out / CHECKPOINT_NAME).is_file()
+    if placed:
+        put_checkpoint("shipped", out)
+    if not (out / CHECKPOINT_NAME).is_file():
+        return {"start": start, "from_step": 0, "ok": True}
+    fits = resume_check(config)
+    return {"start": start, "shipped_checkpoint_placed": placed, "from_step": fits["step"],
+            "schedule_steps": fits["schedule_steps"], "ok": True}
+
+
+def phase_probe(config: TrainConfig, probe_steps: int, from_step: int = 0) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as scratch:
         probe = TrainConfig(**{**config.to_json(), "out": scratch, "max_steps": probe_steps,
                                "resume": False, "time_budget": None, "log_every": 1,
@@ -160,6 +179,8 @@ def phase_probe(config: TrainConfig, probe_steps: int) -> dict[str, Any]:
     out = {"steps": len(log), "wall_seconds": round(wall, 2), "step_seconds": per_step,
            "patches_per_second": config.batch_size / per_step, "schedule_steps": full,
            "projected_schedule_minutes": round(full * per_step / 60, 2),
+           "from_step": from_step,
+           "projected_remaining_minutes": round(max(0, full - from_step) * per_step / 60, 2),
            "last_loss": log[-1]["loss"], "ok": math.isfinite(log[-1]["loss"])}
     if torch.cuda.is_available() and pick_device(config.device).type == "cuda":
         out["peak_memory_mib"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
@@ -241,8 +262,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--compile", choices=("default", "reduce-overhead"), default=None)
     parser.add_argument("--probe-steps", type=int, default=60)
+    parser.add_argument("--start", choices=("shipped", "scratch"), default=None,
+                        help="continue the shipped weights' run (default) or train from step 0 "
+                             "(the default with --dry-run); ignored when OUT has a checkpoint")
     parser.add_argument("--dry-run", action="store_true",
-                        help="CPU, tiny patches, a few steps: checks the script itself")
+                        help="CPU and a few steps: checks the script itself (tiny patches "
+                             "from scratch; with --start shipped the real sizes, 2 steps on)")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     began = time.monotonic()
@@ -254,20 +279,40 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: --data {args.data}: {exc}", file=sys.stderr)
         return 2
     device = torch.device("cpu") if args.dry_run else pick_device("auto")
-    small = dict(patch_size=32, patch_stride=64, num_samples=16, batch_size=2, max_steps=3,
-                 num_threads=1) if args.dry_run else {}
+    start_mode = args.start or ("scratch" if args.dry_run else "shipped")
+    small: dict[str, Any] = {}
+    if args.dry_run:
+        small = dict(num_threads=1, max_steps=3)
+        if start_mode == "scratch":
+            small.update(patch_size=32, patch_stride=64, num_samples=16, batch_size=2)
     config = TrainConfig(
         data=[data], out=args.out, device=str(device), precision=args.precision, seed=args.seed,
         compile=args.compile is not None,
         compile_mode=None if args.compile in (None, "default") else args.compile,
-        resume=(args.out / "checkpoint.pt").is_file(), log_every=50, progress=False, **small)
+        resume=True, log_every=50, progress=False, **small)
+    began_at: dict[str, int] = {}
+
+    def run_start() -> dict[str, Any]:
+        result = phase_start(config, start_mode)
+        began_at["step"] = result["from_step"]
+        return result
+
+    def train_config() -> TrainConfig:
+        budget = (args.minutes - args.reserve_minutes) * 60 - (time.monotonic() - began)
+        steps = config.max_steps
+        if args.dry_run:  # a few steps on from wherever the run starts
+            steps = began_at.get("step", 0) + (2 if start_mode == "shipped" else 3)
+        return TrainConfig(**{**config.to_json(), "max_steps": steps,
+                              "resume": (args.out / CHECKPOINT_NAME).is_file(),
+                              "time_budget": max(0.0, budget)})
+
     phases = [
         ("env", lambda: phase_env(device, data, args.out)),
+        ("start", run_start),
         ("parity", lambda: phase_parity(device, config)),
-        ("probe", lambda: phase_probe(config, 2 if args.dry_run else args.probe_steps)),
-        ("train", lambda: phase_train(TrainConfig(**{
-            **config.to_json(), "time_budget": max(
-                0.0, (args.minutes - args.reserve_minutes) * 60 - (time.monotonic() - began))}))),
+        ("probe", lambda: phase_probe(config, 2 if args.dry_run else args.probe_steps,
+                                      began_at.get("step", 0))),
+        ("train", lambda: phase_train(train_config())),
         ("portability", lambda: phase_portability(args.out, device, data, not args.dry_run)),
         ("inference", lambda: phase_inference(device, 1, 2, (96, 128)) if args.dry_run
          else phase_inference(device, 10, 50)),
@@ -285,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
         all_ok = all_ok and bool(result.get("ok"))
         print(f"{name}: {'ok' if result.get('ok') else 'FAILED'} "
               f"({result['phase_seconds']} s)", flush=True)
-        if name == "env" and not result.get("ok"):
+        if name in ("env", "start") and not result.get("ok"):
             break
     log = args.out / "log.jsonl"
     if log.is_file():

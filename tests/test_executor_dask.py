@@ -9,8 +9,10 @@ functions are top level here so that the workers import them by name.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -19,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from fusionbench.data import resolve_dataset
+from fusionbench.data import dataset_from_folder, resolve_dataset
 from fusionbench.errors import FusionbenchError, UsageError
 from fusionbench.executors import SerialExecutor, WorkerSetup, make_executor
 from fusionbench.registry import Method, Registry
@@ -33,7 +35,7 @@ except ImportError:  # pragma: no cover - CI installs the extra; locally it may 
         raise
     pytest.skip("fusionbench[dask] not installed", allow_module_level=True)
 
-from fusionbench.executors_dask import ClusterError, DaskExecutor, TaskLostError
+from fusionbench.executors_dask import ClusterError, ClusterWarning, DaskExecutor, TaskLostError
 
 PROFILES = ("standard", "tang2022")
 _STATE: dict[str, Any] = {}
@@ -91,6 +93,28 @@ def average_dying_once(a: Any, b: Any, marker: str) -> Any:
     return (a + b) / 2
 
 
+def enter_private_cwd() -> tuple[str, str]:
+    """Run on a worker: move into a new empty folder, where the client's relative paths lead
+    nowhere (a worker without the client's filesystem). Returns (old, new) folder."""
+    old = os.getcwd()
+    os.chdir(tempfile.mkdtemp(prefix="fusionbench-worker-"))
+    return old, os.getcwd()
+
+
+def get_env(name: str) -> str | None:
+    """Run on a worker: one of its environment variables (a bound ``os.environ.get`` would
+    travel with a copy of the client's environment)."""
+    return os.environ.get(name)
+
+
+def set_env(name: str, value: str | None) -> None:
+    """Run on a worker: set (or, for ``None``, remove) one of its environment variables."""
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
+
+
 def lost(job: Job, reason: str) -> tuple[str, str, str]:
     return job.name, "failed", reason
 
@@ -113,7 +137,11 @@ def _run(executor: Any, jobs: list[Job], method: str = "laplacian") -> dict[str,
 
 @pytest.fixture(scope="module")
 def cluster():
-    """A LocalCluster of 2 worker processes offering GPU=1 each; a task survives one death."""
+    """A LocalCluster of 2 worker processes offering GPU=1 each; a task survives one death.
+
+    Started with ``MALLOC_TRIM_THRESHOLD_`` in this process's environment, as an earlier Dask
+    cluster in the same process leaves it: the workers must start without it all the same."""
+    os.environ["MALLOC_TRIM_THRESHOLD_"] = "65536"
     with DaskExecutor(workers=2, worker_resources={"GPU": 1}, lost_worker_retries=1) as ex:
         yield ex
 
@@ -170,6 +198,35 @@ def test_two_workers_give_the_serial_results(cluster, serial_laplacian) -> None:
     assert _run(cluster, _jobs(), "average") == _run(SerialExecutor(), _jobs(), "average")
 
 
+def test_sent_data_reaches_workers_that_cannot_see_the_client_files(
+        cluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sample = resolve_dataset("sample")
+    shutil.copytree(sample.subset_dir(sample.subset("ir-vi")), tmp_path / "data" / "ir-vi")
+    monkeypatch.chdir(tmp_path)  # the client names its data and results relatively ...
+    ds = dataset_from_folder(Path("data/ir-vi"))
+    sub, method = ds.subsets[0], Registry.builtin(entry_points=False).get("laplacian")
+    cluster.client.wait_for_workers(2, timeout=120)  # a worker killed earlier is back
+    moved = cluster.client.run(enter_private_cwd)  # ... and its workers run elsewhere
+    assert len(moved) == 2 and all(new != str(tmp_path) for _, new in moved.values())
+    try:
+        shared = run_method(method, ds, sub, Path("shared"), RUN, executor=cluster)
+        cluster.data_access = "send"
+        sent = run_method(method, ds, sub, Path("sent"), RUN, executor=cluster)
+    finally:
+        cluster.data_access = "shared"
+        for worker, (old, _) in moved.items():
+            cluster.client.run(os.chdir, old, workers=[worker])
+    # by path the workers find nothing (so the sent run cannot have read the client's files)
+    assert len(shared.failed) == 4 and all("data/ir-vi" in r for r in shared.failed.values())
+    assert len(sent.ok) == 4
+    run_method(method, ds, sub, Path("serial"), RUN)
+    assert _stored(Path("sent")) == _stored(Path("serial"))
+    fused = {p.name: p.read_bytes() for p in sent.paths.fused_dir.iterdir()}
+    assert fused == {p.name: p.read_bytes() for p in
+                     Path("serial").joinpath(*sent.paths.fused_dir.parts[1:]).iterdir()}
+    assert len(fused) == 4
+
+
 def test_task_whose_worker_always_dies_is_failed_not_retried_forever(
         cluster, serial_laplacian) -> None:
     got = _run(cluster, _jobs(named="focus_01", die=True))
@@ -222,6 +279,27 @@ def test_setup_runs_once_per_worker_and_resources_reach_workers(cluster) -> None
     assert len(loads) == 40 and set(n for _, n in loads) == {1}, loads
     with pytest.raises(ClusterError, match="offers TPU=1"):
         list(cluster.map_unordered(gff_loads, [0], WorkerSetup(resources={"TPU": 1})))
+
+
+def test_local_workers_start_without_dasks_malloc_threshold(cluster) -> None:
+    """The cause of Dask's 1.16-1.19x against the process pool (benchmarks/README.md)."""
+    client = cluster.client
+    client.wait_for_workers(2, timeout=120)
+    assert set(client.run(get_env, "MALLOC_TRIM_THRESHOLD_").values()) == {None}
+    assert set(client.run(get_env, "OMP_NUM_THREADS").values()) == {"1"}  # Dask's, kept
+    assert cluster.check_worker_malloc() == []
+
+
+def test_workers_with_dasks_malloc_threshold_are_warned_about(cluster) -> None:
+    client = cluster.client
+    client.wait_for_workers(2, timeout=120)
+    first = sorted(client.scheduler_info(n_workers=-1)["workers"])[0]
+    client.run(set_env, "MALLOC_TRIM_THRESHOLD_", "65536", workers=[first])
+    try:
+        with pytest.warns(ClusterWarning, match="1 worker.*MALLOC_TRIM_THRESHOLD_: null"):
+            assert cluster.check_worker_malloc() == [first]
+    finally:
+        client.run(set_env, "MALLOC_TRIM_THRESHOLD_", None, workers=[first])
 
 
 def test_paths_every_worker_must_see(cluster, tmp_path: Path) -> None:

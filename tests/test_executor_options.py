@@ -17,7 +17,8 @@ from fusionbench.executor_options import ExecutorChoice, executor_options, parse
 @executor_options
 def probe(workers: int | None, executor: ExecutorChoice) -> None:
     executor.check()
-    click.echo(f"{executor.kind}|{executor.scheduler}|{executor.resources}|{workers}")
+    click.echo(f"{executor.kind}|{executor.scheduler}|{executor.resources}|"
+               f"{executor.data_access}|{workers}")
 
 
 def _invoke(*args: str) -> click.testing.Result:
@@ -26,14 +27,15 @@ def _invoke(*args: str) -> click.testing.Result:
 
 def test_defaults_are_the_local_pool() -> None:
     result = _invoke()
-    assert result.exception is None and result.output == "local|None|{}|None\n"
+    assert result.exception is None and result.output == "local|None|{}|shared|None\n"
 
 
 def test_dask_options_reach_the_command() -> None:
     result = _invoke("--executor", "dask", "--scheduler", "tcp://h:8786",
-                     "--resources", "GPU=1, MEMORY=2e9", "--workers", "3")
+                     "--resources", "GPU=1, MEMORY=2e9", "--workers", "3",
+                     "--data-access", "send")
     assert result.exception is None, result.exception
-    assert result.output == "dask|tcp://h:8786|{'GPU': 1.0, 'MEMORY': 2000000000.0}|3\n"
+    assert result.output == "dask|tcp://h:8786|{'GPU': 1.0, 'MEMORY': 2000000000.0}|send|3\n"
 
 
 @pytest.mark.parametrize("text", ["GPU", "GPU=", "=1", "GPU=zero", "GPU=-1", "GPU=inf"])
@@ -48,6 +50,9 @@ def test_dask_options_without_dask_executor_are_refused() -> None:
     assert isinstance(result.exception, UsageError)
     assert "need --executor dask" in str(result.exception)
     assert isinstance(_invoke("--executor", "spark").exception, click.BadParameter)
+    sent = _invoke("--data-access", "send")
+    assert isinstance(sent.exception, UsageError)
+    assert "--data-access send need --executor dask" in str(sent.exception)
 
 
 def test_missing_extra_is_found_by_check(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,6 +10,7 @@ import pytest
 from test_report_fixtures import SCORES, make_results
 
 from fusionbench.errors import UsageError
+from fusionbench.registry import Registry
 from fusionbench.report.build import build_report
 from fusionbench.report.formats import md_cell, md_code, tex_cell, tex_escape
 from fusionbench.report.tables import Cell
@@ -164,7 +165,8 @@ def test_paper_vs_measured_only_like_with_like(tmp_path: Path) -> None:
     md = (tmp_path / "out/tables.md").read_text()
     assert "2.5000 / 2.0000 (-0.5000)" in md and "Pair sets differ" in md
     # The network method's weights are stated with the paper table too.
-    assert "_CLF-Net (re-implementation): shipped weights, sha256 e482534ae980" in md
+    shipped = Registry.builtin().get("clfnet").extra["weights_sha256"]  # methods/clfnet/card.toml
+    assert f"_CLF-Net (re-implementation): shipped weights, sha256 {shipped[:12]}" in md
     assert ("medical / ct-mri (CT / MRI): not compared, a different modality from the paper's "
             "MR-T1 / MR-T2") in md
 

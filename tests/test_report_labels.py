@@ -13,6 +13,8 @@ from fusionbench.report.labels import run_label
 from fusionbench.report.load import load_results
 
 SHIPPED = Registry.builtin().get("clfnet").extra["weights_sha256"]
+#: The card's account of the shipped weights' training (methods/clfnet/card.toml).
+TRAINING = Registry.builtin().get("clfnet").extra["weights_training"]
 
 
 def _labels(tmp_path: Path, manifest: dict) -> dict:
@@ -36,8 +38,7 @@ def test_weights_are_stated_for_network_methods(tmp_path: Path) -> None:
         "clfnet@1a2b3c4d": {"method_kind": "network", "method_name": "clfnet",
                             "weights_sha256": "ab" * 32}})
     assert labels["clfnet"].weights == (
-        f"weights sha256 {SHIPPED[:12]} (the shipped weights: 5.2 of the paper's 20 epochs "
-        "(3,883 steps on the 17 tno-train pairs, CPU))")
+        f"weights sha256 {SHIPPED[:12]} (the shipped weights: {TRAINING})")
     assert labels["clfnet@1a2b3c4d"].weights == (
         "weights sha256 abababababab (not the shipped weights; training extent unknown)")
     assert labels["densefuse"].weights is None
@@ -46,7 +47,7 @@ def test_weights_are_stated_for_network_methods(tmp_path: Path) -> None:
 def test_a_run_without_a_hash_says_so(tmp_path: Path) -> None:
     labels = _labels(tmp_path, {"clfnet": {"method_kind": "network", "weights": None}})
     assert labels["clfnet"].weights.endswith("(the run recorded no hash)")
-    assert "5.2 of the paper's 20 epochs" in labels["clfnet"].weights
+    assert TRAINING in labels["clfnet"].weights
 
 
 def test_weights_and_synthetic_data_are_in_every_caption(tmp_path: Path) -> None:
@@ -60,7 +61,7 @@ def test_weights_and_synthetic_data_are_in_every_caption(tmp_path: Path) -> None
     assert [t["table"] for t in report["tables"]] == ["main", "shared"]
     for table in report["tables"]:
         assert "SYNTHETIC DATA" in table["caption"]
-        assert "5.2 of the paper's 20 epochs" in table["caption"]
+        assert TRAINING in table["caption"]
     md = (out / "tables.md").read_text()
     tex = (out / "tables.tex").read_text()
     assert md.count("SYNTHETIC DATA: these images are generated") == 2

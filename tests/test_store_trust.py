@@ -200,9 +200,9 @@ def test_the_same_images_under_a_new_name_cost_no_scoring(
     ds, sub = _sample()
     first = run_method(Registry.builtin().get("average"), ds, sub, tmp_path, FAST)
     assert len(calls) == 4
-    code = eval_command(first.paths.fused_dir, "sample", "copy", "ir-vi", "{pair}.*", tmp_path,
+    done = eval_command(first.paths.fused_dir, "sample", "copy", "ir-vi", "{pair}.*", tmp_path,
                         None, "EN,SD", ("standard",), 1)
-    assert code == 0 and len(calls) == 4  # answered from the content-addressed cache
+    assert not done.any_failed and len(calls) == 4  # answered from the content-addressed cache
     stored = {r.method: r.scores.set_index(["pair", "metric"])["value"].sort_index()
               for r in load_results(tmp_path).runs}
     pd.testing.assert_series_equal(stored["copy"], stored["average"])

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fusionbench.errors import RunLockedError
 from fusionbench.store.model import ImageKey, PairRecord
 from fusionbench.store.schema import STORE_FILE, connect, store_error
 
@@ -130,8 +131,18 @@ class Store:
                            "ORDER BY dataset, subset, method")
         return [RunRow(i, d, s, m, json.loads(man)) for i, d, s, m, man in rows]
 
+    def _require_run(self, conn: sqlite3.Connection, run_id: int) -> None:
+        """Refuse to write for a run that another process dropped (``clean``, ``--force``)
+        while this one was writing it: nothing of it is stored after the drop."""
+        if conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:
+            raise RunLockedError(
+                f"{self.root}: this run's results were dropped by another process (`fusionbench "
+                "clean` or `--force`) while it was writing them; nothing more was stored: "
+                "run it again")
+
     def set_manifest(self, run_id: int, manifest: Mapping[str, Any]) -> None:
         with self._transaction("writing a manifest") as conn:
+            self._require_run(conn, run_id)
             conn.execute("UPDATE runs SET manifest = ? WHERE id = ?",
                          (json.dumps(manifest), run_id))
 
@@ -203,6 +214,7 @@ class Store:
         already known for the same images and convention keeps its value)."""
         key = record.key if record.status == "ok" else None
         with self._transaction(f"storing pair {record.pair}") as conn:
+            self._require_run(conn, run_id)
             ids = _image_ids(conn, (key.a, key.b, key.f)) if key else (None, None, None)
             conn.execute(
                 "INSERT OR REPLACE INTO pairs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -28,6 +28,7 @@ import sqlite3
 import time
 from pathlib import Path
 
+from fusionbench.atomic import link_new_file
 from fusionbench.errors import FusionbenchError, OutputError, RunLockedError
 
 STORE_FILE = "fusionbench.sqlite"
@@ -114,6 +115,19 @@ def _open_read_only(path: Path) -> sqlite3.Connection:
     return sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True, isolation_level=None)
 
 
+def _write_schema(path: Path) -> None:
+    """Fill the empty file ``path`` with an empty store (rollback journal: the file alone is
+    the whole store, ready to be linked into place)."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.executescript(SCHEMA)
+        conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+    except sqlite3.Error as exc:
+        raise store_error(exc, path, "creating") from exc
+    finally:
+        conn.close()
+
+
 def connect(path: Path, *, create: bool, readonly: bool = False) -> sqlite3.Connection:
     """Open (and with ``create`` make) the store file at ``path``; ``readonly`` for readers
     (``report``, ``regress``, ``verify``, workers), which then also work on a read-only copy.
@@ -124,8 +138,8 @@ def connect(path: Path, *, create: bool, readonly: bool = False) -> sqlite3.Conn
     """
     path = Path(path)
     try:
-        if create:
-            path.parent.mkdir(parents=True, exist_ok=True)
+        if create and not path.exists():
+            link_new_file(path, _write_schema)
         if readonly and not create:
             conn = _open_read_only(path)
         else:

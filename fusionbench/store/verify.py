@@ -8,7 +8,7 @@ is left for the next run, which redoes that pair.
 
 >>> import tempfile
 >>> verify(Path(tempfile.mkdtemp()))
-[Problem(path=..., problem='no store here (fusionbench.sqlite)')]
+[Problem(path=..., problem='no store here (fusionbench.sqlite)', fixed=False)]
 """
 
 from __future__ import annotations
@@ -24,10 +24,12 @@ from fusionbench.store.schema import STORE_FILE
 
 @dataclass(frozen=True)
 class Problem:
-    """One disagreement: the file and what is wrong with it."""
+    """One disagreement: the file and what is wrong with it; ``fixed``: ``fix=True`` has
+    already put it right (a rewritten export)."""
 
     path: Path
     problem: str
+    fixed: bool = False
 
 
 def _fused_problem(path: Path, expected: str) -> str | None:
@@ -67,8 +69,8 @@ def verify(root: Path, *, fix: bool = False) -> list[Problem]:
                     stale.append(path)
             if stale and fix:
                 write_exports(store, run, root)
-            problems += [Problem(p, "export rewritten from the store" if fix else
-                                 "export does not match the store (edited, or from an "
+            problems += [Problem(p, "export rewritten from the store", fixed=True) if fix else
+                         Problem(p, "export does not match the store (edited, or from an "
                                  "interrupted run); `verify --fix` rewrites it") for p in stale]
             for rec in store.pairs(run.id).values():
                 if rec.status == "ok" and rec.key is not None and rec.fused_path:

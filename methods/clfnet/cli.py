@@ -65,6 +65,10 @@ SIGNAL_EXIT = {"SIGINT": 130, "SIGTERM": 143}
 @click.option("--resume/--no-resume", default=False,
               help="Continue from OUT/checkpoint.pt (an error if there is none, or if it was "
                    "made with other settings).")
+@click.option("--resume-from", default=None, metavar="CHECKPOINT",
+              help="Continue a shipped run in OUT: 'shipped' (the checkpoint and log of the "
+                   "card's weights, sha256-checked) or a checkpoint file (.pt or .pt.xz); "
+                   "OUT must not hold a checkpoint yet. Later: --resume --out OUT.")
 @click.option("--init-from", default=None, metavar="WEIGHTS",
               help="Start a new run from generator weights ('shipped' or a file): fresh "
                    "projection head and optimiser state, labelled as such in the checkpoint.")
@@ -97,6 +101,7 @@ def train_command(
     compile_mode: str | None,
     out: str,
     resume: bool,
+    resume_from: str | None,
     init_from: str | None,
     init_step: int | None,
     seed: int,
@@ -114,6 +119,12 @@ def train_command(
         raise click.UsageError(str(exc)) from exc
     from .train import TrainConfig, train
 
+    if resume_from is not None:
+        if resume or init_from is not None:
+            raise click.UsageError("--resume-from starts from a shipped checkpoint; it cannot be "
+                                   "combined with --resume or --init-from")
+        put_checkpoint(resume_from, Path(out))
+        resume = True
     config = TrainConfig(
         data=list(roots), out=out, epochs=epochs, batch_size=batch_size, lr=lr,
         num_samples=num_samples, device=device, precision=precision, deterministic=deterministic,
@@ -134,6 +145,21 @@ def train_command(
         click.echo(f"interrupted by {result.stopped_by}; checkpoint saved, continue with "
                    f"--resume --out {out}", err=True)
         raise SystemExit(SIGNAL_EXIT[result.stopped_by])
+
+
+def put_checkpoint(resume_from: str, out: Path) -> None:
+    """Put the ``--resume-from`` checkpoint into ``out``: ``'shipped'`` (the card's checkpoint,
+    sha256-checked, and its log) or a checkpoint file; a ``resume=True`` run there continues it."""
+    from .train import start_from_checkpoint
+
+    if resume_from == "shipped":
+        from .fuser import CARD_PATH, shipped_run
+
+        run = shipped_run()
+        start_from_checkpoint(out, run.checkpoint, run.log, sha256=run.checkpoint_sha256,
+                              where=str(CARD_PATH))
+    else:
+        start_from_checkpoint(out, Path(resume_from))
 
 
 def _init_from(init_from: str, init_step: int | None) -> InitFromWeights:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -88,6 +89,24 @@ def shipped_weights() -> tuple[Path, str]:
     """The shipped weights file and the sha256 that ``card.toml`` states for it."""
     card = read_card(CARD_PATH)
     return CARD_PATH.parent / str(card["weights"]), str(card["weights_sha256"])
+
+
+@dataclass(frozen=True)
+class ShippedRun:
+    """What ``--resume-from shipped`` needs, as the card names it: the xz-compressed training
+    checkpoint of the shipped weights, its sha256, and the compressed per-step log."""
+
+    checkpoint: Path
+    checkpoint_sha256: str
+    log: Path
+
+
+def shipped_run() -> ShippedRun:
+    """The shipped weights' training checkpoint and log (card keys ``checkpoint``,
+    ``checkpoint_sha256``, ``training_log``)."""
+    card = read_card(CARD_PATH)
+    return ShippedRun(CARD_PATH.parent / str(card["checkpoint"]), str(card["checkpoint_sha256"]),
+                      CARD_PATH.parent / str(card["training_log"]))
 
 
 def shipped_weights_steps() -> int:

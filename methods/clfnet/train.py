@@ -42,11 +42,13 @@ import torch
 from tqdm import tqdm
 
 from fusionbench.errors import FusionbenchError, OutputError, UsageError, is_output_os_error
+from fusionbench.weights import WeightsError, check_sha256
 
 from .checkpoint import (
     atomic_torch_save,
     checkpoint_from_weights,
     config_differences,
+    expand_file,
     read_checkpoint,
 )
 from .data import load_patches
@@ -204,6 +206,36 @@ class StopSignal:
                 signal.signal(sig, handler)
 
 
+def start_from_checkpoint(out: Path, checkpoint: Path, log: Path | None = None, *,
+                          sha256: str | None = None, where: str = "") -> None:
+    """Put a run's checkpoint (and its per-step log) into ``out``, so that a ``resume=True`` run
+    there continues it; both may be xz-compressed (how a run is shipped). With ``sha256`` the
+    checkpoint file must hash to it (as stated in ``where``). An ``out`` that already holds a
+    checkpoint is a UsageError (nothing is overwritten); a file that is not a checkpoint is a
+    WeightsError naming it.
+    """
+    out = Path(out)
+    check_output_folder(out)
+    target = out / CHECKPOINT_NAME
+    if target.exists():
+        raise UsageError(f"{target} exists: continue it with --resume --out {out}, or choose "
+                         "another --out (nothing was overwritten)")
+    if sha256 is not None:
+        if not Path(checkpoint).is_file():
+            raise WeightsError(f"{checkpoint}: checkpoint file not found")
+        check_sha256(checkpoint, sha256, where)
+    expand_file(checkpoint, target)
+    try:
+        read_checkpoint(target)
+    except WeightsError as exc:
+        target.unlink()
+        raise WeightsError(f"{checkpoint}: {exc}") from exc
+    if log is not None:
+        expand_file(log, out / LOG_NAME)
+    else:
+        (out / LOG_NAME).unlink(missing_ok=True)
+
+
 @dataclass
 class TrainResult:
     """What :func:`train` did: the weights path, steps done, and why it stopped."""
@@ -233,6 +265,16 @@ def _resume_state(config: TrainConfig, ckpt_path: Path, steps_per_epoch: int,
         raise UsageError(f"cannot resume {ckpt_path}: the command differs from the checkpoint in "
                          + "; ".join(problems) + ". Use the checkpoint's settings, or a new --out")
     return state
+
+
+def resume_check(config: TrainConfig) -> dict[str, int]:
+    """Check, without training, that ``config`` can resume the checkpoint in its ``out`` (the
+    same UsageError as :func:`train` otherwise, naming each difference); returns the
+    checkpoint's ``step`` and the schedule's ``schedule_steps``."""
+    patches, pair_names = load_patches(config.data, config.patch_size, config.patch_stride)
+    steps_per_epoch = math.ceil(patches.shape[0] / config.batch_size)
+    state = _resume_state(config, Path(config.out) / CHECKPOINT_NAME, steps_per_epoch, pair_names)
+    return {"step": int(state["step"]), "schedule_steps": steps_per_epoch * config.epochs}
 
 
 @dataclass(frozen=True)

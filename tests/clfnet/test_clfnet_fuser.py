@@ -12,6 +12,7 @@ import torch
 from fusionbench.errors import MethodError
 from fusionbench.methods.clfnet.fuser import ClfnetFuser, load_generator, shipped_weights
 from fusionbench.methods.clfnet.model import CLFNet
+from fusionbench.registry import Registry
 from fusionbench.weights import WeightsError, weights_sha256
 
 CARD = Path(__file__).resolve().parents[2] / "methods" / "clfnet" / "card.toml"
@@ -153,3 +154,15 @@ def test_shipped_weights_load() -> None:
     assert all(v.dtype == torch.float32 for v in learned)
     fused = ClfnetFuser(device="cpu", num_threads=1)(np.zeros((16, 16)), np.ones((16, 16)))
     assert np.all(np.isfinite(fused))
+
+
+def test_every_variant_on_the_shipped_weights_states_their_sha256() -> None:
+    """The runner keys a run's stored pairs by its own card's fields: a variant card that did
+    not state the weights' sha256 would keep its old scores after new weights are shipped."""
+    _, expected = shipped_weights()
+    variants = [m for m in Registry.builtin(entry_points=False)
+                if m.entry == "fusionbench.methods.clfnet.fuser:ClfnetFuser"]
+    assert {m.name for m in variants} >= {"clfnet", "clfnet-authors-output"}
+    for method in variants:
+        assert method.extra.get("weights_sha256") == expected, method.name
+        assert method.extra.get("weights") == "weights/clfnet_tno-train.pt", method.name

@@ -12,7 +12,9 @@ import pytest
 import torch
 
 from fusionbench.imageio import write_image
+from fusionbench.methods.clfnet import fuser
 from fusionbench.methods.clfnet.fuser import ClfnetFuser
+from fusionbench.weights import read_state_dict
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "clfnet_gpu_oneshot.py"
 
@@ -39,9 +41,11 @@ def test_dry_run_writes_at_most_8_files_and_passes_every_check(pairs: Path,
                             "log.jsonl.gz", "report.json", "summary.json"])
     report = json.loads((out / "report.json").read_text())
     phases = report["phases"]
-    assert list(phases) == ["env", "parity", "probe", "train", "portability", "inference",
-                            "done"]
+    assert list(phases) == ["env", "start", "parity", "probe", "train", "portability",
+                            "inference", "done"]
     assert all(p["ok"] for p in phases.values()) and report["ok"]
+    assert phases["start"] == {"start": "scratch", "from_step": 0, "ok": True,
+                               "phase_seconds": phases["start"]["phase_seconds"]}
     assert phases["parity"]["device_fp32"]["rel_diff"]["loss"] <= 1e-3
     assert phases["probe"]["projected_schedule_minutes"] > 0
     assert phases["train"]["step"] == 3 and phases["train"]["stopped_by"] == "max_steps"
@@ -58,3 +62,42 @@ def test_a_failed_phase_is_reported_not_raised(tmp_path: Path) -> None:
                           text=True, timeout=300)
     assert proc.returncode != 0
     assert "nowhere" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.data
+@pytest.mark.slow
+def test_dry_run_from_the_shipped_run_continues_it(data_root: Path, tmp_path: Path) -> None:
+    """The default start of the GPU run: the shipped weights' checkpoint is put into OUT, fits
+    the script's settings (checked before any work), and training continues from its step."""
+    out, steps = tmp_path / "gpu_run", fuser.shipped_weights_steps()
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--out", str(out), "--data",
+                           str(data_root / "tno-train"), "--dry-run", "--start", "shipped"],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    phases = json.loads((out / "report.json").read_text())["phases"]
+    assert all(p["ok"] for p in phases.values()), phases
+    assert phases["start"]["from_step"] == steps and phases["start"]["schedule_steps"] == 15_040
+    assert phases["probe"]["projected_remaining_minutes"] < phases["probe"][
+        "projected_schedule_minutes"]
+    assert phases["train"]["step"] == steps + 2
+    log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    assert log[-1]["step"] == steps + 2 and log[-3]["step"] == steps
+    ckpt = torch.load(out / "checkpoint.pt", weights_only=True, map_location="cpu")
+    shipped = read_state_dict(fuser.shipped_weights()[0])
+    assert ckpt["step"] == steps + 2
+    assert not all(torch.equal(shipped[k], ckpt["net"][k]) for k in shipped)  # it trained on
+
+
+def test_a_checkpoint_that_does_not_fit_stops_the_script_before_any_work(
+        pairs: Path, tmp_path: Path) -> None:
+    out = tmp_path / "gpu_run"
+    first = subprocess.run([sys.executable, str(SCRIPT), "--out", str(out), "--data",
+                            str(pairs), "--dry-run"], capture_output=True, text=True, timeout=600)
+    assert first.returncode == 0, first.stdout + first.stderr
+    again = subprocess.run([sys.executable, str(SCRIPT), "--out", str(out), "--data", str(pairs),
+                            "--dry-run", "--precision", "bf16"], capture_output=True, text=True,
+                           timeout=600)
+    assert again.returncode == 1
+    phases = json.loads((out / "report.json").read_text())["phases"]
+    assert list(phases) == ["env", "start", "done"]
+    assert "precision: checkpoint 'fp32', this command 'bf16'" in phases["start"]["error"]
