@@ -1,9 +1,14 @@
 """Compiled (numba) per-window loop of the feature mutual information (``analysis_fmi.m``).
 
-Each 3 x 3 window of the two source feature images and of F's is handled exactly as the
-original's loop body: the window values in MATLAB's column-major order, every sum in the
-original's order, the same branches (including the quirk that F's window, once normalised for
-source A, is what source B's test ``bSub == fSub`` sees). See :mod:`fusionbench.metrics.feature_mi`.
+Each 3 x 3 window of the two source feature images and of F's is handled as the original's
+loop body: the window values in MATLAB's column-major order, the same branches (including the
+quirk that F's window, once normalised for source A, is what source B's test ``bSub == fSub``
+sees), the sums in the original's order but for the bound covariance (row by row) and the joint
+entropy (its independent part in closed form), natural logarithms for ``log2``.
+:func:`fmi_map_sum` takes one of two routes, to the same numbers: :func:`binary_map_sum` for 0/1
+feature images, :func:`block_map_sum` for the others; :func:`window_map_sum` is the plain
+window-by-window loop both are tested against (``CONVENTIONS.md``, FMI).
+See :mod:`fusionbench.metrics.feature_mi`.
 """
 
 from __future__ import annotations
