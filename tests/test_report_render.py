@@ -130,3 +130,24 @@ def test_a_worker_error_reaches_the_caller(tmp_path: Path) -> None:
         with FigureRenderer(tmp_path, workers=2) as renderer:
             renderer.submit(FigureJob(_fail, (tmp_path / "b.png",), (tmp_path / "b.png",)))
     assert json.loads((tmp_path / INDEX_NAME).read_text())["jobs"] == {}
+
+
+def test_the_image_decoder_and_its_pixel_limit_are_part_of_every_key(tmp_path: Path,
+                                                                     monkeypatch) -> None:
+    """A grid shows the images as ``fusionbench.imageio`` decodes them (bit-depth rule,
+    pixel limit): another decoder or ``$FUSIONBENCH_MAX_PIXELS`` must redraw, not keep."""
+    import fusionbench.imageio
+    from fusionbench.imageio import MAX_PIXELS_ENV
+    from fusionbench.report.render import _code_digest
+
+    monkeypatch.delenv(MAX_PIXELS_ENV, raising=False)
+    before = _code_digest()
+    edited = tmp_path / "imageio.py"
+    edited.write_bytes(Path(fusionbench.imageio.__file__).read_bytes() + b"\n# another rule\n")
+    original = fusionbench.imageio.__file__
+    monkeypatch.setattr(fusionbench.imageio, "__file__", str(edited))
+    assert _code_digest() != before
+    monkeypatch.setattr(fusionbench.imageio, "__file__", original)
+    assert _code_digest() == before
+    monkeypatch.setenv(MAX_PIXELS_ENV, "100")
+    assert _code_digest() != before

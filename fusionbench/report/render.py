@@ -9,10 +9,11 @@ each job at once in this process.
 
 A job is skipped when the output folder already holds its files from a job with exactly the
 same inputs: the key is the sha256 of the pickled function name and arguments, the bytes of
-every input file, the source of the drawing modules, the matplotlib / Pillow versions,
-matplotlib's settings and its default font; the files must still have the sha256 they were
-written with. The keys live in
-``assets/.figure-inputs.json``; a missing or unreadable index only means everything is drawn.
+every input file, the source of the drawing modules (with :mod:`fusionbench.imageio`, whose
+decoding rules decide a grid's pixels, and its ``$FUSIONBENCH_MAX_PIXELS``), the matplotlib /
+Pillow versions, matplotlib's settings and its default font; the files must still have the
+sha256 they were written with. The keys live in ``assets/.figure-inputs.json``; a missing or
+unreadable index only means everything is drawn.
 
 >>> job = FigureJob(len, ("abc",), outputs=())
 >>> job_key(job) == job_key(FigureJob(len, ("abc",), outputs=()))
@@ -39,8 +40,9 @@ if TYPE_CHECKING:
 
 INDEX_NAME = ".figure-inputs.json"
 INDEX_VERSION = 1
-#: modules whose code decides what a figure looks like (part of every job's key)
-DRAWING_MODULES = ("fusionbench.report.figures", "fusionbench.report.grids")
+#: modules whose code decides what a figure looks like (part of every job's key); a grid's
+#: tiles are the images as :func:`fusionbench.imageio.read_image` decodes them
+DRAWING_MODULES = ("fusionbench.report.figures", "fusionbench.report.grids", "fusionbench.imageio")
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,7 @@ def _file_digest(path: str | Path) -> str:
 
 def _code_digest() -> str:
     """sha256 of the drawing modules' source, the library versions, matplotlib's settings (a
-    ``matplotlibrc``) and the bytes of its default font."""
+    ``matplotlibrc``), the bytes of its default font and the decoder's pixel limit."""
     import importlib
 
     import matplotlib
@@ -73,11 +75,14 @@ def _code_digest() -> str:
     import PIL
     from matplotlib import font_manager
 
+    from fusionbench.imageio import MAX_PIXELS_ENV
+
     digest = hashlib.sha256(f"{matplotlib.__version__} {PIL.__version__}".encode())
     for name in DRAWING_MODULES:
         digest.update(Path(importlib.import_module(name).__file__ or "").read_bytes())
     digest.update(repr(sorted((k, repr(v)) for k, v in matplotlib.rcParams.items())).encode())
     digest.update(_file_digest(font_manager.findfont(font_manager.FontProperties())).encode())
+    digest.update(f"\0{MAX_PIXELS_ENV}={os.environ.get(MAX_PIXELS_ENV, '')}".encode())
     return digest.hexdigest()
 
 
