@@ -15,8 +15,9 @@ code meaning
 2    bad command-line option or argument; nothing was done (:class:`UsageError`)
 3    the run finished but some pairs failed (each named with its reason)
 4    ``regress`` found a value that got worse, turned NaN or went missing
-5    another fusionbench process is writing the same run folder; retry when it is done
-     (:class:`RunLockedError`)
+5    the results store stayed busy with another fusionbench process's writes past the busy
+     timeout, or another process dropped this run (``clean``, ``--force``) while it was
+     writing; run again (:class:`RunLockedError`)
 6    a file could not be written: disk full, no permission, read-only file system
      (:class:`OutputError`)
 70   internal error: an unexpected exception (a bug; rerun with ``--debug`` and report it)
@@ -106,7 +107,8 @@ class WeightsError(MethodError):
 
 
 class RunLockedError(FusionbenchError):
-    """Another process is writing into the same run folder (exit 5: retry when it is done)."""
+    """Another process kept the results store busy past the busy timeout, or dropped this run
+    while it was writing (exit 5: run again)."""
 
     exit_code = EXIT_LOCKED
 
