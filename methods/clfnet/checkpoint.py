@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import io
 import lzma
-import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from fusionbench.atomic import atomic_write_bytes
 from fusionbench.weights import WeightsError, load_file, read_state_dict, weights_sha256
 
 #: Settings that define the training trajectory: a resumed run must use the checkpoint's.
@@ -39,7 +38,7 @@ FROM_WEIGHTS = "built from generator weights only"
 
 def atomic_torch_save(obj: Any, path: Path) -> None:
     """``torch.save`` to a temporary file in the same folder, then rename over ``path``."""
-    _atomic_write_bytes(path, torch_bytes(obj))
+    atomic_write_bytes(path, torch_bytes(obj))
 
 
 def config_differences(saved: dict[str, Any], current: dict[str, Any]) -> list[str]:
@@ -136,7 +135,7 @@ def write_xz(data: bytes, dest: Path) -> None:
     >>> (d / "log.jsonl").read_bytes()
     b'{"step": 1}'
     """
-    _atomic_write_bytes(dest, lzma.compress(data, preset=9 | lzma.PRESET_EXTREME))
+    atomic_write_bytes(dest, lzma.compress(data, preset=9 | lzma.PRESET_EXTREME))
 
 
 def torch_bytes(obj: Any) -> bytes:
@@ -159,23 +158,9 @@ def expand_file(src: Path, dest: Path) -> None:
             data = lzma.decompress(src.read_bytes())
         except lzma.LZMAError as exc:
             raise WeightsError(f"{src}: not a readable xz file ({exc})") from exc
-        _atomic_write_bytes(dest, data)
+        atomic_write_bytes(dest, data)
     else:
         Path(dest).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src, dest)
 
 
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

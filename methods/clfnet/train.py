@@ -41,6 +41,7 @@ from typing import Any
 import torch
 from tqdm import tqdm
 
+from fusionbench.atomic import atomic_write_text
 from fusionbench.errors import FusionbenchError, OutputError, UsageError, is_output_os_error
 from fusionbench.weights import WeightsError, check_sha256
 
@@ -132,16 +133,6 @@ class TrainConfig:
         return LossWeights(self.lambda1, self.lambda2, self.tau, self.ssim_window)
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
-    os.replace(tmp, path)
-
-
 def _trim_log(path: Path, last_step: int) -> None:
     """Keep only complete log lines with ``step <= last_step``."""
     if not path.exists():
@@ -153,7 +144,7 @@ def _trim_log(path: Path, last_step: int) -> None:
                 kept.append(line)
         except (json.JSONDecodeError, KeyError, TypeError):
             continue  # a line cut short by an interruption
-    _atomic_write_text(path, "".join(k + "\n" for k in kept))
+    atomic_write_text(path, "".join(k + "\n" for k in kept))
 
 
 def _float_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
@@ -497,5 +488,5 @@ def _train(config: TrainConfig, out: Path, ckpt_path: Path, log_path: Path,
         } if recent else None,
         "config": config.to_json(),
     }
-    _atomic_write_text(out / SUMMARY_NAME, json.dumps(summary, indent=2) + "\n")
+    atomic_write_text(out / SUMMARY_NAME, json.dumps(summary, indent=2) + "\n")
     return TrainResult(weights_path, step, total_steps, stopped_by)

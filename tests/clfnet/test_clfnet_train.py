@@ -350,3 +350,30 @@ def test_cli_init_from_shipped_then_resume(pairs: Path, tmp_path: Path) -> None:
     assert again.exit_code == 0, again.output
     state = torch.load(out / "checkpoint.pt", weights_only=True)
     assert state["step"] == 3 and state["origin"] == "built from generator weights only"
+
+
+@pytest.mark.parametrize("write", ["checkpoint", "log"])
+def test_checkpoint_and_log_writes_are_synced_and_fail_whole(tmp_path: Path, write: str,
+                                                             monkeypatch: pytest.MonkeyPatch
+                                                             ) -> None:
+    """Checkpoints and the trimmed log go through :mod:`fusionbench.atomic`: synced to disk
+    before the rename (a disk that fails then is an exit-6 ``OutputError`` naming the folder),
+    the previous file kept whole and no temporary file left behind."""
+    import fusionbench.atomic
+    from fusionbench.methods.clfnet.checkpoint import atomic_torch_save
+    from fusionbench.methods.clfnet.train import _trim_log
+
+    target = tmp_path / ("checkpoint.pt" if write == "checkpoint" else "log.jsonl")
+    target.write_bytes(b'{"step": 1}\n{"step": 2}\n')
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(fusionbench.atomic.os, "fsync", full)
+    with pytest.raises(OutputError, match="cannot write in .*the disk is full"):
+        if write == "checkpoint":
+            atomic_torch_save({"step": 3}, target)
+        else:
+            _trim_log(target, 1)
+    assert target.read_bytes() == b'{"step": 1}\n{"step": 2}\n'
+    assert [p.name for p in tmp_path.iterdir()] == [target.name]
