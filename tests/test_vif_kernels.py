@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from scipy.ndimage import correlate1d
 
 from fusionbench.metrics import _vif_kernels as K
+from fusionbench.metrics import _vif_numpy as N
 from fusionbench.metrics import visual_fidelity as V
 
 WINDOWS = (17, 9, 5, 3)
@@ -24,26 +25,11 @@ def _scipy_valid(stack: np.ndarray, n: int) -> np.ndarray:
 
 
 def _numpy_rules(maps: np.ndarray) -> np.ndarray:
-    """The vifp rules of ``vifp_mscale.m`` written with whole-array numpy operations."""
-    mu_a, mu_b, mu_f, e_aa, e_bb, e_ff, e_af, e_bf = maps
-    s2 = e_ff - mu_f * mu_f
-    s2 = np.where(s2 < 0, 0.0, s2)
-    out = []
-    for mu_r, e_rr, e_rf in ((mu_a, e_aa, e_af), (mu_b, e_bb, e_bf)):
-        s1 = e_rr - mu_r * mu_r
-        s12 = e_rf - mu_r * mu_f
-        s1 = np.where(s1 < 0, 0.0, s1)
-        g = s12 / (s1 + 1e-10)
-        sv = s2 - g * s12
-        low1 = s1 < 1e-10
-        g, sv, s1 = np.where(low1, 0.0, g), np.where(low1, s2, sv), np.where(low1, 0.0, s1)
-        low2 = s2 < 1e-10
-        g, sv = np.where(low2, 0.0, g), np.where(low2, 0.0, sv)
-        neg = g < 0
-        sv, g = np.where(neg, s2, sv), np.where(neg, 0.0, g)
-        sv = np.where(sv <= 1e-10, 1e-10, sv)
-        out += [g, sv, s1]
-    return np.stack(out)
+    """The vifp rules of ``vifp_mscale.m`` written with whole-array numpy operations (the
+    numpy formulation that also serves as the fallback without numba)."""
+    terms = np.empty((6,) + maps.shape[1:])
+    N.apply_vifp_rules_2d(maps, terms)
+    return terms
 
 
 @pytest.fixture(scope="module")
