@@ -12,6 +12,7 @@ import argparse
 import os
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 from fusionbench.imageio import read_image
@@ -20,7 +21,8 @@ from fusionbench.metrics import PROFILES, score
 PAIR, METHOD = "2_men_in_front_of_house", "DenseFuse"
 
 
-def _cpu_ms(call, repeat: int) -> float:
+def cpu_ms(call: Callable[[], object], repeat: int) -> float:
+    """Best CPU time of ``repeat`` calls of ``call``, in milliseconds."""
     best = float("inf")
     for _ in range(repeat):
         start = time.process_time()
@@ -46,10 +48,10 @@ def main() -> None:
         score(f, a, b, profile=name, metrics=["all"])  # compile / load the kernels
         print(f"\n{name}: CPU ms, best of {args.repeat}")
         for metric in PROFILES[name].metrics:
-            ms = _cpu_ms(lambda m=metric, p=name: score(f, a, b, profile=p, metrics=[m]),
+            ms = cpu_ms(lambda m=metric, p=name: score(f, a, b, profile=p, metrics=[m]),
                          args.repeat)
             print(f"  {metric:<9} {ms:8.1f}")
-        ms = _cpu_ms(lambda p=name: score(f, a, b, profile=p, metrics=["all"]), args.repeat)
+        ms = cpu_ms(lambda p=name: score(f, a, b, profile=p, metrics=["all"]), args.repeat)
         print(f"  {'all':<9} {ms:8.1f}")
 
 

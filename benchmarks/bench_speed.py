@@ -21,13 +21,15 @@ import argparse
 import json
 import os
 import statistics
-import time
+import sys
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 
 from fusionbench.imageio import read_image
 from fusionbench.metrics import PROFILES, score
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_metrics_all import cpu_ms  # noqa: E402 (the one CPU timing of a metric call)
 
 TNO_PAIR, TNO_METHOD = "2_men_in_front_of_house", "DenseFuse"
 
@@ -36,15 +38,6 @@ def _data_root() -> Path:
     env = os.environ.get("FUSIONBENCH_DATA")
     data = Path(env) if env else Path(__file__).resolve().parents[2] / "shared"
     return data if data.name == "data" else data / "data"
-
-
-def _cpu_ms(call: Callable[[], object], repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.process_time()
-        call()
-        best = min(best, time.process_time() - start)
-    return best * 1000
 
 
 def medical_triples(data: Path) -> list[tuple[str, Path, Path, Path]]:
@@ -64,7 +57,7 @@ def bench_viff(data: Path, repeat: int) -> dict:
     for label, *paths in medical_triples(data):
         f, a, b = (read_image(p) for p in paths)
         values[label] = score(f, a, b, profile="han_viff")["VIFF"]
-        times[label] = _cpu_ms(lambda f=f, a=a, b=b: score(f, a, b, profile="han_viff"), repeat)
+        times[label] = cpu_ms(lambda f=f, a=a, b=b: score(f, a, b, profile="han_viff"), repeat)
     slowest = max(times, key=times.get)
     return {"n": len(times), "max_ms": times[slowest], "slowest": slowest,
             "median_ms": statistics.median(times.values()), "values": values}
@@ -75,9 +68,9 @@ def bench_tang(data: Path, repeat: int) -> dict:
     a = read_image(data / "tno" / "ir" / f"{TNO_PAIR}.png")
     b = read_image(data / "tno" / "vi" / f"{TNO_PAIR}.png")
     values = score(f, a, b, profile="tang2022", metrics=["all"])
-    ms = {m: _cpu_ms(lambda m=m: score(f, a, b, profile="tang2022", metrics=[m]), repeat)
+    ms = {m: cpu_ms(lambda m=m: score(f, a, b, profile="tang2022", metrics=[m]), repeat)
           for m in PROFILES["tang2022"].metrics}
-    ms["all"] = _cpu_ms(lambda: score(f, a, b, profile="tang2022", metrics=["all"]), repeat)
+    ms["all"] = cpu_ms(lambda: score(f, a, b, profile="tang2022", metrics=["all"]), repeat)
     return {"ms": ms, "values": values}
 
 
