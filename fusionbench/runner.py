@@ -10,6 +10,7 @@ writes the store (:mod:`fusionbench.store`), one transaction per pair.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import math
 import os
@@ -100,11 +101,44 @@ def input_fingerprint(*files: Path | None, extra: str = "") -> str:
     return digest.hexdigest()
 
 
+#: fusionbench's modules that turn a method's output into the stored fused PNG.
+FUSING_MODULES = ("fusion.py", "colour.py", "postprocess.py", "imageio.py")
+
+
+def method_code_sha256(method: Method) -> str | None:
+    """sha256 of the code that makes a method's fused images: every ``.py`` file of its entry
+    point's package folder (a method's helpers usually sit beside it; a change to any of them
+    redoes the method's pairs, never the reverse) and :data:`FUSING_MODULES`. ``None`` for a
+    method without code (published outputs) or whose module cannot be found.
+
+    >>> m = Method(name="avg", kind="classic", title="", citation="", modalities=(),
+    ...            entry="fusionbench.methods.classic.basic:average_fuse")
+    >>> len(method_code_sha256(m))
+    64
+    """
+    if method.entry is None:
+        return None
+    module_name = method.entry.partition(":")[0]
+    try:
+        spec = importlib.util.find_spec(module_name)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or spec.origin is None or not spec.origin.endswith(".py"):
+        return None
+    own = sorted(Path(spec.origin).parent.glob("*.py"))
+    shared = [Path(__file__).parent / name for name in FUSING_MODULES]
+    digest = hashlib.sha256()
+    for path in own + shared:
+        digest.update(path.name.encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 def method_identity(method: Method, config: RunConfig) -> str:
     """sha256 of what makes a method's fused images: its card's entry point, parameters and
-    other non-descriptive fields (post-processing, the shipped weights' sha256, a version) and
-    the sha256 of ``--weights``. Part of every pair's fingerprint, so a changed card or new
-    shipped weights redo the pairs even under the same run name.
+    other non-descriptive fields (post-processing, the shipped weights' sha256, a version),
+    the sha256 of ``--weights`` and of the method's code (:func:`method_code_sha256`). Part of
+    every pair's fingerprint, so a changed card, new shipped weights or edited fusion code
+    redo the pairs even under the same run name (scores of identical images stay cached).
 
     >>> m = Method(name="net", kind="network", title="", citation="", modalities=())
     >>> method_identity(m, RunConfig()) == method_identity(m, RunConfig(weights_sha256="ab"))
@@ -112,7 +146,8 @@ def method_identity(method: Method, config: RunConfig) -> str:
     """
     described = {"name": method.name, "kind": method.kind, "entry": method.entry,
                  "params": method.params, "file_pattern": method.file_pattern,
-                 "extra": method.extra, "weights": config.weights_sha256}
+                 "extra": method.extra, "weights": config.weights_sha256,
+                 "code": method_code_sha256(method)}
     text = json.dumps(described, sort_keys=True, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

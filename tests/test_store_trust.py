@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -74,6 +75,31 @@ def test_changed_weights_file_under_the_same_path_is_redone(tmp_path: Path) -> N
     assert second.skipped == 0 and second.paths.run_dir != first.paths.run_dir
     fresh = run_method(NETWORK, ds, sub, tmp_path / "fresh", config)
     pd.testing.assert_series_equal(_values(second.paths.run_dir), _values(fresh.paths.run_dir))
+
+
+def test_edited_fusion_code_redoes_the_pairs(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The method's code is part of its identity: after an edit to the module that fuses, the
+    same command makes the fused images again instead of reusing the old ones."""
+    mods = tmp_path / "mods"
+    mods.mkdir()
+    module = mods / "editable_fuse.py"
+    module.write_text("def fuse(a, b):\n    return (a + b) / 2\n")
+    monkeypatch.syspath_prepend(str(mods))
+    method = Method(name="editable", kind="classic", title="", citation="",
+                    modalities=("ir-vi",), entry="editable_fuse:fuse")
+    ds, sub = _sample()
+    first = run_method(method, ds, sub, tmp_path / "results", FAST)
+    before = _values(first.paths.run_dir)
+    module.write_text("import numpy as np\n\ndef fuse(a, b):\n    return np.maximum(a, b)\n")
+    monkeypatch.delitem(sys.modules, "editable_fuse")
+    second = run_method(method, ds, sub, tmp_path / "results", FAST)
+    assert first.skipped == 0 and second.skipped == 0
+    assert sorted(second.changed) == sorted(second.ok)
+    fresh = run_method(method, ds, sub, tmp_path / "fresh", FAST)
+    after = _values(second.paths.run_dir)
+    pd.testing.assert_series_equal(after, _values(fresh.paths.run_dir))
+    assert not np.allclose(after.to_numpy(), before.to_numpy())  # maximum, not the average
 
 
 def test_two_folders_with_one_base_name_do_not_share_results(tmp_path: Path) -> None:
