@@ -108,8 +108,9 @@ FUSING_MODULES = ("fusion.py", "colour.py", "postprocess.py", "imageio.py")
 def method_code_sha256(method: Method) -> str | None:
     """sha256 of the code that makes a method's fused images: every ``.py`` file of its entry
     point's package folder (a method's helpers usually sit beside it; a change to any of them
-    redoes the method's pairs, never the reverse) and :data:`FUSING_MODULES`. ``None`` for a
-    method without code (published outputs) or whose module cannot be found.
+    redoes the method's pairs, never the reverse; a top-level single-file module counts
+    alone) and :data:`FUSING_MODULES`. ``None`` for a method without code (published
+    outputs) or whose module cannot be found.
 
     >>> m = Method(name="avg", kind="classic", title="", citation="", modalities=(),
     ...            entry="fusionbench.methods.classic.basic:average_fuse")
@@ -125,7 +126,9 @@ def method_code_sha256(method: Method) -> str | None:
         return None
     if spec is None or spec.origin is None or not spec.origin.endswith(".py"):
         return None
-    own = sorted(Path(spec.origin).parent.glob("*.py"))
+    origin = Path(spec.origin)
+    in_package = "." in module_name or origin.name == "__init__.py"
+    own = sorted(origin.parent.glob("*.py")) if in_package else [origin]
     shared = [Path(__file__).parent / name for name in FUSING_MODULES]
     digest = hashlib.sha256()
     for path in own + shared:
