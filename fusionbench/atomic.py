@@ -93,7 +93,7 @@ def link_new_file(path: Path, build: Callable[[Path], None]) -> bool:
         except FileExistsError:
             return False
         except OSError as exc:  # a file system without hard links (FAT, some network mounts)
-            if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOSYS, errno.EXDEV):
+            if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOSYS):
                 raise
             if path.exists():
                 return False

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from functools import partial
 from pathlib import Path
 
 from fusionbench.atomic import link_new_file
@@ -115,15 +116,15 @@ def _open_read_only(path: Path) -> sqlite3.Connection:
     return sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True, isolation_level=None)
 
 
-def _write_schema(path: Path) -> None:
+def _write_schema(path: Path, *, store: Path) -> None:
     """Fill the empty file ``path`` with an empty store (rollback journal: the file alone is
-    the whole store, ready to be linked into place)."""
+    the whole store, ready to be linked into place as ``store``, the name errors give)."""
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         conn.executescript(SCHEMA)
         conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
     except sqlite3.Error as exc:
-        raise store_error(exc, path, "creating") from exc
+        raise store_error(exc, store, "creating") from exc
     finally:
         conn.close()
 
@@ -139,7 +140,7 @@ def connect(path: Path, *, create: bool, readonly: bool = False) -> sqlite3.Conn
     path = Path(path)
     try:
         if create and not path.exists():
-            link_new_file(path, _write_schema)
+            link_new_file(path, partial(_write_schema, store=path))
         if readonly and not create:
             conn = _open_read_only(path)
         else:
