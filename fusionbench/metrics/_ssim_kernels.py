@@ -51,56 +51,102 @@ def map_layout(k: int) -> np.ndarray:
 
 
 @numba.njit(**_JIT)
-def _row(seq: np.ndarray, f: np.ndarray, total: np.ndarray, signal: int, r: int) -> np.ndarray:
-    k = seq.shape[0]
-    if signal < k:
-        return seq[signal, r]
-    if signal == k:
-        return f[r]
-    return total[r]
+def _vertical(x: np.ndarray, first: int, w: np.ndarray, rows: int, out: np.ndarray) -> None:
+    """``out[rr]`` = the 11-row sums of ``x`` rows first + rr .. first + rr + 10 (rr < rows):
+    the centre tap, then the pairs from the outermost inwards, in two column loops of at most
+    seven arrays each (so that LLVM vectorises them)."""
+    w0, w1, w2, w3, w4, w5 = w[0], w[1], w[2], w[3], w[4], w[5]
+    width = x.shape[1]
+    for rr in range(rows):
+        r = first + rr
+        p0, p1, p2, p3, p4, p5 = x[r], x[r + 1], x[r + 2], x[r + 3], x[r + 4], x[r + 5]
+        p6, p7, p8, p9, p10 = x[r + 6], x[r + 7], x[r + 8], x[r + 9], x[r + 10]
+        o = out[rr]
+        for c in range(width):
+            o[c] = (p5[c] * w5 + (p0[c] + p10[c]) * w0) + (p1[c] + p9[c]) * w1
+        for c in range(width):
+            o[c] = ((o[c] + (p2[c] + p8[c]) * w2) + (p3[c] + p7[c]) * w3) + (p4[c] + p6[c]) * w4
 
 
 @numba.njit(**_JIT)
-def _filter_strip(seq: np.ndarray, f: np.ndarray, total: np.ndarray, layout: np.ndarray,
-                  windows: np.ndarray, r0: int, rows: int, maps: np.ndarray,
-                  tmp: np.ndarray) -> None:
-    """Every map of ``layout`` at output rows r0 .. r0 + rows - 1 into ``maps[:, :rows]``."""
-    n = windows.shape[1]
-    h = n // 2
+def _horizontal(v: np.ndarray, w: np.ndarray, rows: int, out: np.ndarray) -> None:
+    """``out[rr, c]`` = the 11-column sum of ``v[rr]`` at c .. c + 10, in the same order."""
+    w0, w1, w2, w3, w4, w5 = w[0], w[1], w[2], w[3], w[4], w[5]
+    cols = out.shape[1]
+    for rr in range(rows):
+        t, o = v[rr], out[rr]
+        for c in range(cols):
+            o[c] = (((((t[c + 5] * w5 + (t[c] + t[c + 10]) * w0) + (t[c + 1] + t[c + 9]) * w1)
+                      + (t[c + 2] + t[c + 8]) * w2) + (t[c + 3] + t[c + 7]) * w3)
+                    + (t[c + 4] + t[c + 6]) * w4)
+
+
+@numba.njit(**_JIT)
+def _product(s0: np.ndarray, s1: np.ndarray, f: np.ndarray, kind: int, r0: int, rows: int,
+             out: np.ndarray) -> None:
+    """Rows r0 .. r0 + rows - 1 of product ``kind`` (:data:`PRODUCTS`) into ``out[:rows]``."""
     width = f.shape[1]
-    cols = maps.shape[2]
-    for m in range(layout.shape[0]):
-        a, b, kind = layout[m, 0], layout[m, 1], layout[m, 2]
-        w = windows[kind]
-        centre = w[h]
-        for rr in range(rows):
-            r = r0 + rr + h
-            xa = _row(seq, f, total, a, r)
-            if b < 0:
-                for c in range(width):
-                    tmp[c] = xa[c] * centre
-                for j in range(h, 0, -1):
-                    up, dn = _row(seq, f, total, a, r - j), _row(seq, f, total, a, r + j)
-                    wj = w[h - j]
-                    for c in range(width):
-                        tmp[c] += (up[c] + dn[c]) * wj
-            else:
-                xb = _row(seq, f, total, b, r)
-                for c in range(width):
-                    tmp[c] = (xa[c] * xb[c]) * centre
-                for j in range(h, 0, -1):
-                    ua, da = _row(seq, f, total, a, r - j), _row(seq, f, total, a, r + j)
-                    ub, db = _row(seq, f, total, b, r - j), _row(seq, f, total, b, r + j)
-                    wj = w[h - j]
-                    for c in range(width):
-                        tmp[c] += (ua[c] * ub[c] + da[c] * db[c]) * wj
-            o = maps[m, rr]
-            for c in range(cols):
-                o[c] = tmp[c + h] * centre
-            for j in range(h, 0, -1):
-                wj = w[h - j]
-                for c in range(cols):
-                    o[c] += (tmp[c + h - j] + tmp[c + h + j]) * wj
+    for rr in range(rows):
+        a, b, x, o = s0[r0 + rr], s1[r0 + rr], f[r0 + rr], out[rr]
+        if kind == 0:
+            for c in range(width):
+                o[c] = a[c] + b[c]
+        elif kind == 1:
+            for c in range(width):
+                o[c] = a[c] * a[c]
+        elif kind == 2:
+            for c in range(width):
+                o[c] = b[c] * b[c]
+        elif kind == 3:
+            for c in range(width):
+                t = a[c] + b[c]
+                o[c] = t * t
+        elif kind == 4:
+            for c in range(width):
+                o[c] = a[c] * b[c]
+        elif kind == 5:
+            for c in range(width):
+                o[c] = a[c] * x[c]
+        elif kind == 6:
+            for c in range(width):
+                o[c] = b[c] * x[c]
+        else:
+            for c in range(width):
+                o[c] = x[c] * x[c]
+
+
+#: The product images the maps filter (kinds of :func:`_product`), with the box map and the
+#: Gaussian map (:func:`map_layout` indices, -1 none) each feeds: S0 + S1, S0^2, S1^2,
+#: (S0 + S1)^2, S0 S1, S0 F, S1 F, F^2.
+PRODUCTS = np.array([(4, -1), (2, 12), (3, 13), (5, -1), (6, 15), (-1, 10), (-1, 11), (-1, 14)],
+                    np.int64)
+
+
+@numba.njit(**_JIT)
+def _filter_one(x: np.ndarray, first: int, w: np.ndarray, rows: int, vbuf: np.ndarray,
+                out: np.ndarray) -> None:
+    _vertical(x, first, w, rows, vbuf)
+    _horizontal(vbuf, w, rows, out)
+
+
+@numba.njit(**_JIT)
+def _filter_strip(s0: np.ndarray, s1: np.ndarray, f: np.ndarray, box: np.ndarray,
+                  gauss: np.ndarray, products: np.ndarray, r0: int, rows: int,
+                  maps: np.ndarray, sbuf: np.ndarray, vbuf: np.ndarray) -> None:
+    """The 16 maps of two sources (:func:`map_layout`) at output rows r0 .. r0 + rows - 1
+    into ``maps[:, :rows]``: each product image's rows of the strip are formed in ``sbuf``,
+    summed over 11 rows into ``vbuf``, then over 11 columns."""
+    _filter_one(s0, r0, box, rows, vbuf, maps[0])
+    _filter_one(s0, r0, gauss, rows, vbuf, maps[7])
+    _filter_one(s1, r0, box, rows, vbuf, maps[1])
+    _filter_one(s1, r0, gauss, rows, vbuf, maps[8])
+    _filter_one(f, r0, gauss, rows, vbuf, maps[9])
+    for kind in range(products.shape[0]):
+        _product(s0, s1, f, kind, r0, rows + 10, sbuf)
+        if products[kind, 0] >= 0:
+            _filter_one(sbuf, 0, box, rows, vbuf, maps[products[kind, 0]])
+        if products[kind, 1] >= 0:
+            _filter_one(sbuf, 0, gauss, rows, vbuf, maps[products[kind, 1]])
 
 
 @numba.njit(**_JIT)
@@ -203,21 +249,20 @@ def mef_quality_map(seq: np.ndarray, f: np.ndarray, *, window: int = 11, k_const
     seq = np.ascontiguousarray(seq, dtype=np.float64)
     f = np.ascontiguousarray(f, dtype=np.float64)
     k, n = seq.shape[0], window
-    total = seq.sum(axis=0)
-    layout = map_layout(k)
-    windows = np.stack([np.full(n, 1.0 / n), gaussian_window_1d(n, 1.5)])
+    box, gauss = np.full(n, 1.0 / n), gaussian_window_1d(n, 1.5)
     rows, cols = f.shape[0] - n + 1, f.shape[1] - n + 1
     out = np.empty((rows, cols))
     strip = min(STRIP_ROWS, rows)
-    maps = np.empty((layout.shape[0], strip, cols))
-    tmp = np.empty(f.shape[1])
+    maps = np.empty((16, strip, cols))
+    sbuf = np.empty((strip + n - 1, f.shape[1]))
+    vbuf = np.empty((strip, f.shape[1]))
     var, ed, power = (np.empty((k, strip, cols)) for _ in range(3))
     angle = np.empty((strip, cols))
     acc = np.empty((5 + k, cols))
     c_const = (k_const * 255) ** 2
     for r0 in range(0, rows, strip):
         s = min(strip, rows - r0)
-        _filter_strip(seq, f, total, layout, windows, r0, s, maps, tmp)
+        _filter_strip(seq[0], seq[1], f, box, gauss, PRODUCTS, r0, s, maps, sbuf, vbuf)
         _consistency(maps, k, n, s, var, ed, power, angle)
         t = angle[:s]
         np.tan(t, out=t)
