@@ -30,6 +30,7 @@ for bit (``tests/test_metrics_kernels.py``), ~5x faster on a 768 x 576 triple.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numba
 import numpy as np
@@ -238,18 +239,19 @@ def _quality(maps: np.ndarray, k: int, n: int, rows: int, c_const: float, var: n
             o[c] = (2 * sigma12 + c_const) / (sigma1_sq + sigma2_sq + c_const)
 
 
-def mef_quality_map(seq: np.ndarray, f: np.ndarray, *, window: int = 11, k_const: float = 0.03
-                    ) -> np.ndarray:
-    """The MEF-SSIM quality map of ``f`` against the stack ``seq`` (k, H, W) over the 'valid'
-    pixels (H - window + 1, W - window + 1); both at least ``window`` on each side. Compiled
-    for two sources and an 11 x 11 window, else :func:`._ssim_numpy.mef_quality_map`."""
+def mef_quality_map(seq: np.ndarray | Sequence[np.ndarray], f: np.ndarray, *, window: int = 11,
+                    k_const: float = 0.03) -> np.ndarray:
+    """The MEF-SSIM quality map of ``f`` against the sources ``seq`` (a (k, H, W) stack or k
+    images) over the 'valid' pixels (H - window + 1, W - window + 1); both at least ``window``
+    on each side. Compiled for two sources and an 11 x 11 window, else
+    :func:`._ssim_numpy.mef_quality_map`."""
     from fusionbench.metrics.structural import gaussian_window_1d
 
-    if seq.shape[0] != 2 or window != 11:
+    if len(seq) != 2 or window != 11:
         return _ssim_numpy.mef_quality_map(seq, f, window=window, k_const=k_const)
-    seq = np.ascontiguousarray(seq, dtype=np.float64)
+    s0, s1 = (np.ascontiguousarray(s, dtype=np.float64) for s in seq)
     f = np.ascontiguousarray(f, dtype=np.float64)
-    k, n = seq.shape[0], window
+    k, n = 2, window
     box, gauss = np.full(n, 1.0 / n), gaussian_window_1d(n, 1.5)
     rows, cols = f.shape[0] - n + 1, f.shape[1] - n + 1
     out = np.empty((rows, cols))
@@ -263,7 +265,7 @@ def mef_quality_map(seq: np.ndarray, f: np.ndarray, *, window: int = 11, k_const
     c_const = (k_const * 255) ** 2
     for r0 in range(0, rows, strip):
         s = min(strip, rows - r0)
-        _filter_strip(seq[0], seq[1], f, box, gauss, PRODUCTS, r0, s, maps, sbuf, vbuf)
+        _filter_strip(s0, s1, f, box, gauss, PRODUCTS, r0, s, maps, sbuf, vbuf)
         _consistency(maps, k, n, s, var, ed, power, angle)
         t = angle[:s]
         np.tan(t, out=t)

@@ -18,6 +18,7 @@ norm, mean, variance and covariance with F follow from box- and Gaussian-filtere
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -26,10 +27,11 @@ from fusionbench.metrics.structural import _filter, gaussian_window_1d
 EPS = float(np.finfo(float).eps)
 
 
-def mef_quality_map(seq: np.ndarray, f: np.ndarray, *, window: int = 11,
-                    k_const: float = 0.03) -> np.ndarray:
-    """The MEF-SSIM quality map of ``f`` against the stack ``seq`` (k, H, W) over the 'valid'
-    pixels (H - window + 1, W - window + 1)."""
+def mef_quality_map(seq: np.ndarray | Sequence[np.ndarray], f: np.ndarray, *,
+                    window: int = 11, k_const: float = 0.03) -> np.ndarray:
+    """The MEF-SSIM quality map of ``f`` against the sources ``seq`` (a (k, H, W) stack or k
+    images) over the 'valid' pixels (H - window + 1, W - window + 1)."""
+    seq = np.stack([np.asarray(s, dtype=np.float64) for s in seq])
     n = window
     k = seq.shape[0]
     box = np.full(n, 1.0 / n)

@@ -23,6 +23,7 @@ transcription of the loops).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 from scipy import ndimage
@@ -141,11 +142,11 @@ MEF_SCALE_WEIGHTS = np.array([0.0448, 0.2856, 0.3001]) / np.sum([0.0448, 0.2856,
 MEF_MS_MIN_SIDE = MEF_WINDOW * 2 ** (len(MEF_SCALE_WEIGHTS) - 1)
 
 
-def mef_ssim(seq: np.ndarray, f: np.ndarray) -> float:
-    """``mef_ssim(imgSeq, fI)``: MEF-SSIM of F against the source stack ``seq`` (k, H, W) on
-    0..255 (K = 0.03, 11 x 11 Gaussian window sigma 1.5, 11 x 11 box window for the patch
-    statistics); the mean of the quality map over the 'valid' pixels. NaN (MATLAB's mean of
-    the empty map) when a side is under 11, where no window fits.
+def mef_ssim(seq: np.ndarray | Sequence[np.ndarray], f: np.ndarray) -> float:
+    """``mef_ssim(imgSeq, fI)``: MEF-SSIM of F against the sources ``seq`` (a (k, H, W) stack
+    or k images) on 0..255 (K = 0.03, 11 x 11 Gaussian window sigma 1.5, 11 x 11 box window
+    for the patch statistics); the mean of the quality map over the 'valid' pixels. NaN
+    (MATLAB's mean of the empty map) when a side is under 11, where no window fits.
 
     >>> rng = np.random.default_rng(1)
     >>> a, b = rng.integers(0, 256, (2, 24, 24)).astype(float)
@@ -156,19 +157,27 @@ def mef_ssim(seq: np.ndarray, f: np.ndarray) -> float:
     """
     if min(np.shape(f)) < MEF_WINDOW:
         return math.nan
-    q = ssim_kernels().mef_quality_map(np.asarray(seq, float), np.asarray(f, float),
-                                       window=MEF_WINDOW, k_const=MEF_K)
+    q = ssim_kernels().mef_quality_map([np.asarray(s, float) for s in seq],
+                                       np.asarray(f, float), window=MEF_WINDOW, k_const=MEF_K)
     return float(np.mean(q))
 
 
 def _downsample(x: np.ndarray) -> np.ndarray:
-    """``imfilter(x, ones(2)/4, 'symmetric', 'same')`` then every other row and column."""
-    e = np.pad(x, ((0, 1), (0, 1)), mode="symmetric")
-    avg = (e[:-1, :-1] + e[1:, :-1] + e[:-1, 1:] + e[1:, 1:]) / 4.0
-    return avg[::2, ::2]
+    """``imfilter(x, ones(2)/4, 'symmetric', 'same')`` then every other row and column (only
+    the kept outputs are computed; an odd side's last one reads the replicated edge).
+
+    >>> _downsample(np.arange(15.0).reshape(3, 5)).tolist()
+    [[3.0, 5.0, 6.5], [10.5, 12.5, 14.0]]
+    """
+    rows, cols = x.shape
+    if rows % 2 or cols % 2:
+        x = np.pad(x, ((0, rows % 2), (0, cols % 2)), mode="symmetric")
+    top, bottom = x[0::2], x[1::2]
+    return (top[:, 0::2] + bottom[:, 0::2] + top[:, 1::2] + bottom[:, 1::2]) / 4.0
 
 
-def mef_ms_ssim(seq: np.ndarray, f: np.ndarray, *, first_scale: float | None = None) -> float:
+def mef_ms_ssim(seq: np.ndarray | Sequence[np.ndarray], f: np.ndarray, *,
+                first_scale: float | None = None) -> float:
     """``analysis_ms_ssim(imgSeq, fI)``: :func:`mef_ssim` at 3 scales (2 x 2 mean and
     down-sampling between them), combined as prod(Q_l ^ w_l) with w = [0.0448 0.2856 0.3001]
     normalised. NaN (the original returns -Inf) when min(H, W) / 4 < 11.
@@ -179,7 +188,7 @@ def mef_ms_ssim(seq: np.ndarray, f: np.ndarray, *, first_scale: float | None = N
     >>> round(mef_ms_ssim(np.stack([a, a]), a), 9)
     1.0
     """
-    seq = np.asarray(seq, float)
+    seq = [np.asarray(s, float) for s in seq]
     f = np.asarray(f, float)
     levels = len(MEF_SCALE_WEIGHTS)
     if min(f.shape) < MEF_MS_MIN_SIDE:
@@ -191,6 +200,6 @@ def mef_ms_ssim(seq: np.ndarray, f: np.ndarray, *, first_scale: float | None = N
         else:
             q.append(mef_ssim(seq, f))
         if level < levels - 1:
-            seq = np.stack([_downsample(s) for s in seq])
+            seq = [_downsample(s) for s in seq]
             f = _downsample(f)
     return float(np.prod(np.array(q) ** MEF_SCALE_WEIGHTS))
