@@ -35,6 +35,24 @@ def test_a_formulas_nan_reason_is_reported_once_per_profile_even_from_the_shared
         "Qcv is NaN: an input image is constant"] * 2
 
 
+def test_one_score_call_computes_ms_ssims_first_scale_once(monkeypatch):
+    """score() shares one cache between the metrics it is asked for: SSIM is MS_SSIM's first
+    scale, so SSIM + MS_SSIM computes 3 MEF-SSIM maps (scales 1, 2, 3), not 4 (before, each
+    metric got a fresh cache and scale 1 was computed twice)."""
+    from fusionbench.metrics import structural
+
+    calls = []
+    original = structural.mef_ssim
+    monkeypatch.setattr(structural, "mef_ssim",
+                        lambda seq, f: calls.append(np.shape(f)) or original(seq, f))
+    rng = np.random.default_rng(4)
+    a, b = rng.integers(0, 256, (2, 48, 52), dtype=np.uint8)
+    f = ((a.astype(int) + b) // 2).astype(np.uint8)
+    both = M.score(f, a, b, profile="tang2022", metrics=["SSIM", "MS_SSIM"])
+    assert calls == [(48, 52), (24, 26), (12, 13)]
+    assert both["SSIM"] == original(np.stack([a, b]).astype(float), f.astype(float))
+
+
 def test_a_colour_image_warns_once_not_once_per_channel():
     f = np.zeros((40, 40, 3), np.uint8)
     f[:, 20:] = 200

@@ -139,3 +139,45 @@ def test_valid_filter_kernel_equals_scipy_bit_for_bit(rows: int, cols: int, n: i
     _filter_kernels.correlate_valid(x, w, got)
     _filter_numpy.correlate_valid(x, w, want)
     assert np.array_equal(got, want)
+
+
+def _mef_triple(rows: int, cols: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sources and F on 0..255 with flat patches (equal, flat and black windows: the clipped
+    consistency ratios and the zero-norm structure vectors) beside noise."""
+    rng = np.random.default_rng(seed)
+    a, b = rng.integers(0, 256, (2, rows, cols)).astype(float)
+    a[: rows // 2, : cols // 2] = 200.0
+    b[: rows // 2, : cols // 3] = 200.0
+    a[rows // 2:, cols // 2:] = 0.0
+    b[rows // 2:, cols // 2:] = 0.0
+    f = np.round((a + b) / 2 + rng.normal(0, 4, (rows, cols)))
+    f[rows // 3:, : cols // 4] = 37.0
+    return np.stack([a, b]), f
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(11, 60), st.integers(11, 45), st.integers(0, 2**32 - 1), st.booleans())
+def test_mef_ssim_kernel_equals_the_numpy_formulation_bit_for_bit(rows: int, cols: int,
+                                                                  seed: int,
+                                                                  integral: bool) -> None:
+    """The compiled MEF-SSIM map (strips of 16 output rows, so up to four strips here, the
+    last one partial) has the bits of the numpy formulation the numba-less fallback uses."""
+    from fusionbench.metrics import _ssim_kernels, _ssim_numpy
+
+    seq, f = _mef_triple(rows, cols, seed)
+    if not integral:
+        seq = seq + np.random.default_rng(seed).random(seq.shape)
+    got = _ssim_kernels.mef_quality_map(seq, f)
+    want = _ssim_numpy.mef_quality_map(seq, f)
+    assert got.shape == want.shape == (rows - 10, cols - 10)
+    assert np.array_equal(got, want)
+
+
+def test_mef_ssim_kernel_hands_other_source_counts_to_numpy() -> None:
+    """Three sources (the compiled map is for two) give the numpy formulation's map."""
+    from fusionbench.metrics import _ssim_kernels, _ssim_numpy
+
+    seq, f = _mef_triple(30, 28, 3)
+    three = np.concatenate([seq, seq[:1] * 0.5])
+    assert np.array_equal(_ssim_kernels.mef_quality_map(three, f),
+                          _ssim_numpy.mef_quality_map(three, f))

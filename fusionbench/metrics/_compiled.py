@@ -4,9 +4,9 @@ rule for how arrays are handed to them, and :func:`jit`, the decorator that comp
 when numba works and otherwise leaves it as plain Python.
 
 numba is optional: when it is missing or cannot compile, the kernel accessors return numpy
-formulations of the same computations (``_vif_numpy``, ``_pixel_numpy``, ``_filter_numpy``: the
-same values, to the last bits of the filter sums) after a one-line notice, and FMI's loop runs
-as plain Python.
+formulations of the same computations (``_vif_numpy``, ``_pixel_numpy``, ``_filter_numpy``,
+``_ssim_numpy``: the same values, to the last bits of the filter sums) after a one-line notice,
+and FMI's loop runs as plain Python.
 
 >>> kernel_input(np.array([[1, 2]], np.int16)).dtype
 dtype('float64')
@@ -93,6 +93,12 @@ def filter_kernels() -> ModuleType:
     """:mod:`fusionbench.metrics._filter_kernels` (scipy-rounded 'valid' separable filters), or
     without numba :mod:`fusionbench.metrics._filter_numpy` (scipy itself)."""
     return _kernels("_filter_kernels", "_filter_numpy")
+
+
+def ssim_kernels() -> ModuleType:
+    """:mod:`fusionbench.metrics._ssim_kernels` (the MEF-SSIM quality map), or without numba
+    :mod:`fusionbench.metrics._ssim_numpy`."""
+    return _kernels("_ssim_kernels", "_ssim_numpy")
 
 
 def fmi_kernels() -> ModuleType:

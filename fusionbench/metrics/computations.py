@@ -146,7 +146,7 @@ class MefSsim:
 
     def __call__(self, c: Context) -> float:
         f, a, b = c.triple("255")
-        return ST.mef_ssim(np.stack([a, b]), f)
+        return ST.mef_ssim((a, b), f)
 
 
 @dataclass(frozen=True)
@@ -155,4 +155,4 @@ class MefMsSsim:
 
     def __call__(self, c: Context) -> float:
         f, a, b = c.triple("255")
-        return ST.mef_ms_ssim(np.stack([a, b]), f, first_scale=c.value(MefSsim())[0])
+        return ST.mef_ms_ssim((a, b), f, first_scale=c.value(MefSsim())[0])

@@ -37,12 +37,14 @@ from fusionbench.metrics.profiles._spec import Metric
 
 class _Triple:
     """The prepared (F, A, B) of one call and the contexts a profile scores them in (one per
-    colour channel, or channels side by side, for a profile with ``colour="channels"``)."""
+    colour channel, or channels side by side, for a profile with ``colour="channels"``), which
+    all share one cache (``shared``, a new one by default): a metric reuses what another
+    metric of the call computed (e.g. MS_SSIM's first scale is SSIM)."""
 
     def __init__(self, f: PreparedImage, a: PreparedImage | None, b: PreparedImage | None,
-                 shared: dict | None) -> None:
+                 shared: dict | None = None) -> None:
         self.f, self.a, self.b = f, a, b
-        self.shared = shared
+        self.shared = {} if shared is None else shared
         self._channels: list[tuple[PreparedImage, ...]] | None = None
 
     def contexts(self, prof: Profile, metric: Metric) -> list[Context]:

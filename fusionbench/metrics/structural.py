@@ -8,10 +8,10 @@
 * :func:`mef_ssim` / :func:`mef_ms_ssim`: Ma, Zeng and Wang's multi-exposure-fusion SSIM
   (``mef_ssim.m``, ``analysis_ms_ssim.m``), Tang's SSIM (2022) and MS-SSIM.
 
-The MEF-SSIM loops of the original are computed here from filtered moments: for each window
-the structure vector it builds is a per-pixel linear combination of the source windows, so its
-norm, mean, variance and covariance with F follow from box- and Gaussian-filtered products
-(``tests/test_metrics_structural.py`` checks this against a literal transcription of the loops).
+The MEF-SSIM loops of the original are computed from filtered moments (the quality map:
+:mod:`~fusionbench.metrics._ssim_numpy`, compiled in :mod:`~fusionbench.metrics._ssim_kernels`
+with the same bits; ``tests/test_metrics_formulas.py`` checks it against a literal
+transcription of the loops).
 
 >>> import numpy as np
 >>> rng = np.random.default_rng(0)
@@ -23,13 +23,12 @@ norm, mean, variance and covariance with F follow from box- and Gaussian-filtere
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 from scipy import ndimage
 
-from fusionbench.metrics._compiled import filter_kernels
-
-EPS = float(np.finfo(float).eps)
+from fusionbench.metrics._compiled import filter_kernels, ssim_kernels
 
 
 def gaussian_window_1d(size: int, sigma: float) -> np.ndarray:
@@ -143,11 +142,11 @@ MEF_SCALE_WEIGHTS = np.array([0.0448, 0.2856, 0.3001]) / np.sum([0.0448, 0.2856,
 MEF_MS_MIN_SIDE = MEF_WINDOW * 2 ** (len(MEF_SCALE_WEIGHTS) - 1)
 
 
-def mef_ssim(seq: np.ndarray, f: np.ndarray) -> float:
-    """``mef_ssim(imgSeq, fI)``: MEF-SSIM of F against the source stack ``seq`` (k, H, W) on
-    0..255 (K = 0.03, 11 x 11 Gaussian window sigma 1.5, 11 x 11 box window for the patch
-    statistics); the mean of the quality map over the 'valid' pixels. NaN (MATLAB's mean of
-    the empty map) when a side is under 11, where no window fits.
+def mef_ssim(seq: np.ndarray | Sequence[np.ndarray], f: np.ndarray) -> float:
+    """``mef_ssim(imgSeq, fI)``: MEF-SSIM of F against the sources ``seq`` (a (k, H, W) stack
+    or k images) on 0..255 (K = 0.03, 11 x 11 Gaussian window sigma 1.5, 11 x 11 box window
+    for the patch statistics); the mean of the quality map over the 'valid' pixels. NaN
+    (MATLAB's mean of the empty map) when a side is under 11, where no window fits.
 
     >>> rng = np.random.default_rng(1)
     >>> a, b = rng.integers(0, 256, (2, 24, 24)).astype(float)
@@ -158,78 +157,27 @@ def mef_ssim(seq: np.ndarray, f: np.ndarray) -> float:
     """
     if min(np.shape(f)) < MEF_WINDOW:
         return math.nan
-    return float(np.mean(_mef_quality_map(np.asarray(seq, float), np.asarray(f, float))))
-
-
-def _mef_quality_map(seq: np.ndarray, f: np.ndarray) -> np.ndarray:
-    n = MEF_WINDOW
-    k = seq.shape[0]
-    box = np.full(n, 1.0 / n)
-    gauss = gaussian_window_1d(n, 1.5)
-
-    def bx(x: np.ndarray) -> np.ndarray:
-        return _filter(x, box, "valid")
-
-    def gs(x: np.ndarray) -> np.ndarray:
-        return _filter(x, gauss, "valid")
-
-    mu = np.stack([bx(s) for s in seq])
-    box_sq = np.stack([bx(s * s) for s in seq])
-    var = box_sq - mu * mu
-    norms = np.sqrt(np.maximum(n * n * var, 0.0))  # ||x_k - mu_k|| over the window
-    ed = norms + 0.001
-    # consistency R = ||sum_k x_k - mean|| / sum_k ||x_k - mu_k|| over the window
-    total = seq.sum(axis=0)
-    total_var = bx(total * total) - bx(total) ** 2
-    numerator = np.sqrt(np.maximum(n * n * total_var, 0.0))
-    denominator = norms.sum(axis=0)
-    r = (numerator + EPS) / (denominator + EPS)
-    r[r > 1] = 1 - EPS
-    r[r < 0] = EPS
-    p = np.minimum(np.tan(math.pi / 2 * r), 10.0)
-    w = (ed / n) ** p + EPS
-    w /= w.sum(axis=0)
-    max_ed = ed.max(axis=0)
-    # structure vector r = s * (sum_k alpha_k x_k - beta), alpha_k = w_k / ed_k, scaled to
-    # norm max_ed: its moments follow from the sources' cross moments.
-    alpha = w / ed
-    g_mu = np.stack([gs(s) for s in seq])
-    g_f = gs(f)
-    box_var = np.zeros_like(max_ed)
-    g_var = np.zeros_like(max_ed)
-    g_cov_f = np.zeros_like(max_ed)
-    cross: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}  # (i, j) = (j, i) exactly
-    for i in range(k):
-        g_cov_f += alpha[i] * (gs(seq[i] * f) - g_mu[i] * g_f)
-        for j in range(k):
-            if i == j:
-                b_ij = var[i]
-                g_ij = gs(seq[i] * seq[i]) - g_mu[i] * g_mu[i]
-            elif (j, i) in cross:
-                b_ij, g_ij = cross[j, i]
-            else:
-                b_ij = bx(seq[i] * seq[j]) - mu[i] * mu[j]
-                g_ij = gs(seq[i] * seq[j]) - g_mu[i] * g_mu[j]
-                cross[i, j] = b_ij, g_ij
-            box_var += alpha[i] * alpha[j] * b_ij
-            g_var += alpha[i] * alpha[j] * g_ij
-    norm = np.sqrt(np.maximum(n * n * box_var, 0.0))
-    scale = np.where(norm > 0, max_ed / np.where(norm > 0, norm, 1.0), 1.0)
-    sigma1_sq = scale * scale * g_var
-    sigma2_sq = gs(f * f) - g_f * g_f
-    sigma12 = scale * g_cov_f
-    c = (MEF_K * 255) ** 2
-    return (2 * sigma12 + c) / (sigma1_sq + sigma2_sq + c)
+    q = ssim_kernels().mef_quality_map([np.asarray(s, float) for s in seq],
+                                       np.asarray(f, float), window=MEF_WINDOW, k_const=MEF_K)
+    return float(np.mean(q))
 
 
 def _downsample(x: np.ndarray) -> np.ndarray:
-    """``imfilter(x, ones(2)/4, 'symmetric', 'same')`` then every other row and column."""
-    e = np.pad(x, ((0, 1), (0, 1)), mode="symmetric")
-    avg = (e[:-1, :-1] + e[1:, :-1] + e[:-1, 1:] + e[1:, 1:]) / 4.0
-    return avg[::2, ::2]
+    """``imfilter(x, ones(2)/4, 'symmetric', 'same')`` then every other row and column (only
+    the kept outputs are computed; an odd side's last one reads the replicated edge).
+
+    >>> _downsample(np.arange(15.0).reshape(3, 5)).tolist()
+    [[3.0, 5.0, 6.5], [10.5, 12.5, 14.0]]
+    """
+    rows, cols = x.shape
+    if rows % 2 or cols % 2:
+        x = np.pad(x, ((0, rows % 2), (0, cols % 2)), mode="symmetric")
+    top, bottom = x[0::2], x[1::2]
+    return (top[:, 0::2] + bottom[:, 0::2] + top[:, 1::2] + bottom[:, 1::2]) / 4.0
 
 
-def mef_ms_ssim(seq: np.ndarray, f: np.ndarray, *, first_scale: float | None = None) -> float:
+def mef_ms_ssim(seq: np.ndarray | Sequence[np.ndarray], f: np.ndarray, *,
+                first_scale: float | None = None) -> float:
     """``analysis_ms_ssim(imgSeq, fI)``: :func:`mef_ssim` at 3 scales (2 x 2 mean and
     down-sampling between them), combined as prod(Q_l ^ w_l) with w = [0.0448 0.2856 0.3001]
     normalised. NaN (the original returns -Inf) when min(H, W) / 4 < 11.
@@ -240,7 +188,7 @@ def mef_ms_ssim(seq: np.ndarray, f: np.ndarray, *, first_scale: float | None = N
     >>> round(mef_ms_ssim(np.stack([a, a]), a), 9)
     1.0
     """
-    seq = np.asarray(seq, float)
+    seq = [np.asarray(s, float) for s in seq]
     f = np.asarray(f, float)
     levels = len(MEF_SCALE_WEIGHTS)
     if min(f.shape) < MEF_MS_MIN_SIDE:
@@ -252,6 +200,6 @@ def mef_ms_ssim(seq: np.ndarray, f: np.ndarray, *, first_scale: float | None = N
         else:
             q.append(mef_ssim(seq, f))
         if level < levels - 1:
-            seq = np.stack([_downsample(s) for s in seq])
+            seq = [_downsample(s) for s in seq]
             f = _downsample(f)
     return float(np.prod(np.array(q) ** MEF_SCALE_WEIGHTS))
