@@ -122,25 +122,22 @@ def _phi(c: float, cov: float, f_sd: float, s_sd: float) -> float:
 
 
 @jit
-def _oriented(row: int, lower: bool) -> int:
-    """The source's cdf row whose value the staircase sees at its row ``row``: the same for the
-    upper bound min(F_i, S_j); for the lower bound max(F_i + S_j - 1, 0), 1 - S taken in
-    reverse (row m holds 1 - S[7 - m], row 8 holds 1), so its pdf row is 8 - m."""
-    return L - 1 - row if lower else row
-
-
-@jit
-def _orient(s: np.ndarray, sc: int, lower: bool, g: np.ndarray, gc: int) -> None:
-    """Column ``gc`` of ``g`` (cdf, pdf, log pdf; (3, L + 1, n)) from column ``sc`` of the
-    source's ``s`` as the staircase sees it (:func:`_oriented`)."""
+def _orient(s: np.ndarray, c: np.ndarray, g: np.ndarray, p0: int, count: int) -> None:
+    """Columns p0.. of ``g`` (cdf, pdf, log pdf; (3, L + 1, n)) from the ``count`` windows
+    (columns) of the source's ``s`` as the staircase sees them: unchanged for the upper bound
+    min(F_i, S_j) (correlation ``c[p] >= 0``); for the lower bound max(F_i + S_j - 1, 0),
+    1 - S taken in reverse (row m holds 1 - S[7 - m], row 8 holds 1) and the pdf rows
+    reversed to match (row m holds the pdf of row 8 - m)."""
     for m in range(L):
-        j = _oriented(m, lower)
-        g[1, m, gc] = s[1, j, sc]
-        g[2, m, gc] = s[2, j, sc]
-        if lower:
-            g[0, m, gc] = 1.0 - s[0, j - 1, sc] if m < L - 1 else 1.0
-        else:
-            g[0, m, gc] = s[0, m, sc]
+        j = L - 1 - m
+        for w in range(count):
+            p = p0 + w
+            lower = not c[p] >= 0
+            turned = 1.0 - s[0, j - 1, w] if m < L - 1 else 1.0
+            g[0, m, p] = turned if lower else s[0, m, w]
+            for q in range(1, 3):
+                x, y = s[q, j, w], s[q, m, w]
+                g[q, m, p] = x if lower else y
 
 
 @jit
@@ -168,11 +165,13 @@ def _walk(f: np.ndarray, fc: int, g: np.ndarray, gc: int, lower: bool, mass: np.
         prev = t
         total += length * ((L - i) * (m + 1 if lower else L - m))
         on = length > NOISE
-        x = f[1, i, fc] * g[1, m, gc] if on else 0.0
+        x = f[1, i, fc] * g[1, m, gc]  # loaded unconditionally: a select, not a branch
+        lq = f[2, i, fc] + g[2, m, gc]
+        x = x if on else 0.0
         mass[s, p] = length if on else 0.0
         fg[s, p] = x
         fg_sum += x
-        fg_log += x * (f[2, i, fc] + g[2, m, gc])
+        fg_log += x * lq
         i += take
         m += 1 - take
     return total, fg_sum, fg_log
@@ -238,7 +237,7 @@ def _pair_fmi(s: np.ndarray, s_stats: np.ndarray, f: np.ndarray, f_stats: np.nda
         ff += ft * ft
     c = _correlation(cross, ss, ff)
     lower = not c >= 0
-    _orient(s, 0, lower, g, 0)
+    _orient(s, np.array([c]), g, 0, 1)
     total, fg_sum, fg_log = _walk(f, 0, g, 0, lower, mass, fg, 0)
     phi = _phi(c, total - f_stats[4] * s_stats[4], f_stats[1], s_stats[1])
     k = 1 - phi
@@ -347,7 +346,7 @@ def _block_arrays(size: int) -> tuple[np.ndarray, ...]:
     win = np.empty((3, 3, L + 1, size))  # A, B, F: cdf, pdf, log pdf (row L: the sentinel)
     win[:, 0, L] = np.inf
     win[:, 1, L] = 0.0
-    g = np.empty((3, L + 1, 2 * size))  # each pair's oriented source (:func:`_orient`)
+    g = np.empty((3, L + 1, 2 * size))  # the pairs' oriented sources (:func:`_orient`)
     g[0, L] = np.inf
     g[1:, L] = 0.0
     stats = np.empty((3, 5, size))  # mean, sd, entropy, sum of pdf, sum of cdf
@@ -520,6 +519,7 @@ def _block_pairs(win: np.ndarray, stats: np.ndarray, equal: np.ndarray, count: i
                 ff[w] += ft * ft
         for w in range(count):
             c[k * size + w] = _correlation(cross[w], ss[w], ff[w])
+        _orient(win[k], c, g, k * size, count)
     for k in range(2):
         for w in range(count):
             p = k * size + w
@@ -532,7 +532,6 @@ def _block_pairs(win: np.ndarray, stats: np.ndarray, equal: np.ndarray, count: i
                 logs[SLOTS, p] = 1.0
                 continue
             lower = not c[p] >= 0
-            _orient(win[k], w, lower, g, p)
             total, fg_sum, fg_log = _walk(f, w, g, p, lower, joint, fg, p)
             phi = _phi(c[p], total - stats[2, 4, w] * stats[k, 4, w], stats[2, 1, w],
                        stats[k, 1, w])
@@ -563,8 +562,7 @@ def _block_values(total: float, stats: np.ndarray, equal: np.ndarray, count: int
             ent[p] = 0.0
         for t in range(SLOTS):
             for p in range(k * size, k * size + count):
-                jpdf = joint[t, p]
-                ent[p] += -jpdf * logs[t, p] if jpdf != 0 else 0.0
+                ent[p] += -joint[t, p] * logs[t, p]  # -0.0 where J = 0 (its log 0): no term
     for w in range(count):
         value = 0.0
         for k in range(2):
