@@ -168,6 +168,20 @@ def test_fmi_of_binary_features_by_pattern_equals_the_window_loop_bit_for_bit(se
     assert binary_map_sum.py_func(*feats) == window_map_sum(*feats)
 
 
+@pytest.mark.parametrize("shape", [(576, 768), (62, 63), (63, 62), (100, 61), (20, 17)])
+def test_fmi_wavelet_subbands_are_pywavelets_bit_for_bit(shape: tuple[int, int]) -> None:
+    """FMI_w's sub-bands by the compiled column DWT (columns at least as long as dmey's 62
+    taps; PyWavelets itself otherwise) are ``pywt.dwt2``'s, exactly, flat regions included
+    (where the detail bands are rounding noise that the window normalisation magnifies)."""
+    import pywt
+
+    x = np.random.default_rng(7).integers(0, 256, shape).astype(float)
+    x[: shape[0] // 2, : shape[1] // 3] = 200.0
+    c_a, (c_h, c_v, c_d) = pywt.dwt2(x, "dmey", mode="symmetric")
+    got = feature_mi.wavelet_subbands(x, "dmey")
+    assert all(np.array_equal(u, v) for u, v in zip(got, (c_a, c_h, c_v, c_d)))
+
+
 def test_fmi_uniform_windows_follow_the_rounding_of_the_original() -> None:
     """Two uniform 3 x 3 pdfs: mean(pdf) = sum/9 is 1/9 plus one ulp, so the centred pdfs are
     rounding noise with a nonzero product, the correlation is exactly 1 and the original's

@@ -648,3 +648,43 @@ def binary_map_sum(a: np.ndarray, b: np.ndarray, f: np.ndarray) -> float:
                                       fg)
             total += (fmi_af + fmi_bf) / 2
     return total
+
+
+# ---- the wavelet feature image (FMI_w) ----
+
+@jit
+def dwt_columns(x: np.ndarray, lo: np.ndarray, hi: np.ndarray, out_lo: np.ndarray,
+                out_hi: np.ndarray) -> None:
+    """One level of the DWT of every column of ``x`` (at least as long as the filters):
+    PyWavelets' ``downsampling_convolution`` (step 2, mode ``'symmetric'``) with the
+    decomposition filters ``lo`` and ``hi``, each output's taps added in its order (the
+    in-signal taps, then the mirrored ones on the left edge; the mirrored taps, highest first,
+    then the others on the right edge), so the same numbers bit for bit; all columns at once."""
+    n, cols = x.shape
+    taps = lo.size
+    for o in range(out_lo.shape[0]):
+        i = 2 * o + 1
+        a = out_lo[o]
+        d = out_hi[o]
+        for c in range(cols):
+            a[c] = 0.0
+            d[c] = 0.0
+        if i < n:  # in-signal taps first (all of them away from the edges)
+            first, last = 0, min(i + 1, taps)
+        else:  # the mirrored taps i - n .. 0 first, at rows n - 1 - j
+            for j in range(i - n + 1):
+                _add_row(a, d, lo[i - n - j], hi[i - n - j], x[n - 1 - j], cols)
+            first, last = i - n + 1, taps
+        for j in range(first, last):
+            _add_row(a, d, lo[j], hi[j], x[i - j], cols)
+        if i < taps:  # then the mirrored taps i + 1 .. on the left edge, at rows j - i - 1
+            for j in range(i + 1, taps):
+                _add_row(a, d, lo[j], hi[j], x[j - i - 1], cols)
+
+
+@jit
+def _add_row(a: np.ndarray, d: np.ndarray, h_lo: float, h_hi: float, row: np.ndarray,
+             cols: int) -> None:
+    for c in range(cols):
+        a[c] += h_lo * row[c]
+        d[c] += h_hi * row[c]
