@@ -182,6 +182,21 @@ def test_fmi_wavelet_subbands_are_pywavelets_bit_for_bit(shape: tuple[int, int])
     assert all(np.array_equal(u, v) for u, v in zip(got, (c_a, c_h, c_v, c_d)))
 
 
+@pytest.mark.parametrize("shape", [(61, 47), (3, 3), (1, 6)])
+@pytest.mark.parametrize("integer", [True, False])
+def test_fmi_edge_features_compiled_equal_scipy_bit_for_bit(shape: tuple[int, int],
+                                                            integer: bool) -> None:
+    """FMI_pixel's MATLAB ``edge`` maps by the compiled Sobel and thinning kernels are the
+    scipy/numpy formulation's (what runs without numba), exactly: the thinning compares
+    gradient magnitudes for equality, so any change of rounding could move an edge."""
+    rng = np.random.default_rng(11)
+    x = rng.integers(0, 256, shape).astype(float) if integer else rng.random(shape) * 255
+    x[: shape[0] // 2, : shape[1] // 2] = 7.0  # flat: ties of b (the thinning's <=)
+    got = feature_mi.matlab_sobel_edges(x)
+    assert np.array_equal(got, feature_mi._sobel_edges_numpy(x))
+    assert shape != (61, 47) or got.any()  # the large image has edges to compare
+
+
 def test_fmi_uniform_windows_follow_the_rounding_of_the_original() -> None:
     """Two uniform 3 x 3 pdfs: mean(pdf) = sum/9 is 1/9 plus one ulp, so the centred pdfs are
     rounding noise with a nonzero product, the correlation is exactly 1 and the original's

@@ -38,7 +38,22 @@ def matlab_sobel_edges(x: np.ndarray) -> np.ndarray:
     >>> x = np.zeros((4, 12)); x[:, 6:] = 1.0  # a step: b = 0.25 in columns 5 and 6
     >>> np.nonzero(matlab_sobel_edges(x)[0])[0].tolist()  # thinned to the second one
     [6]
+
+    Compiled (:func:`fusionbench.metrics._fmi_kernels.sobel_gradients`, ``thin_edges``: the
+    same numbers) when numba works.
     """
+    if numba_works():
+        x = np.ascontiguousarray(x, dtype=np.float64)
+        bx, by, b, out = (np.empty_like(x) for _ in range(4))
+        kernels = fmi_kernels()
+        kernels.sobel_gradients(x, bx, by, b)
+        kernels.thin_edges(bx, by, b, 4.0 * float(np.sum(b)) / b.size, out)
+        return out
+    return _sobel_edges_numpy(x)
+
+
+def _sobel_edges_numpy(x: np.ndarray) -> np.ndarray:
+    """:func:`matlab_sobel_edges` in numpy and scipy (the compiled kernels' twin)."""
     op = SOBEL_Y / 8
     bx = ndimage.correlate(x, op.T, mode="nearest")
     by = ndimage.correlate(x, op, mode="nearest")
