@@ -179,7 +179,7 @@ def test_fmi_wavelet_subbands_are_pywavelets_bit_for_bit(shape: tuple[int, int])
     x[: shape[0] // 2, : shape[1] // 3] = 200.0
     c_a, (c_h, c_v, c_d) = pywt.dwt2(x, "dmey", mode="symmetric")
     got = feature_mi.wavelet_subbands(x, "dmey")
-    assert all(np.array_equal(u, v) for u, v in zip(got, (c_a, c_h, c_v, c_d)))
+    assert all(np.array_equal(u, v) for u, v in zip(got, (c_a, c_h, c_v, c_d), strict=True))
 
 
 @pytest.mark.parametrize("shape", [(61, 47), (3, 3), (1, 6)])
