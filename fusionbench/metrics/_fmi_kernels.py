@@ -222,10 +222,10 @@ def _side(x: np.ndarray, side: np.ndarray, stats: np.ndarray) -> None:
 
 @jit
 def _pair_fmi(s: np.ndarray, s_stats: np.ndarray, f: np.ndarray, f_stats: np.ndarray,
-              g: np.ndarray, mass: np.ndarray, fg: np.ndarray) -> float:
+              g: np.ndarray, mass: np.ndarray, fg: np.ndarray, corr: np.ndarray) -> float:
     """Normalised MI of one source window and F's (:func:`_side` of each), by the simplified
     Nelsen joint pdf between the Frechet bound and independence; ``g``: :func:`_side_arrays`
-    scratch, ``mass``, ``fg``: (SLOTS, 1) scratch."""
+    scratch, ``mass``, ``fg``: (SLOTS, 1) scratch, ``corr``: (1,) scratch."""
     cross = 0.0
     ss = 0.0
     ff = 0.0
@@ -237,7 +237,8 @@ def _pair_fmi(s: np.ndarray, s_stats: np.ndarray, f: np.ndarray, f_stats: np.nda
         ff += ft * ft
     c = _correlation(cross, ss, ff)
     lower = not c >= 0
-    _orient(s, np.array([c]), g, 0, 1)
+    corr[0] = c
+    _orient(s, corr, g, 0, 1)
     total, fg_sum, fg_log = _walk(f, 0, g, 0, lower, mass, fg, 0)
     phi = _phi(c, total - f_stats[4] * s_stats[4], f_stats[1], s_stats[1])
     k = 1 - phi
@@ -263,7 +264,7 @@ def _nfmi(s: np.ndarray, f: np.ndarray) -> float:
     _side(s.copy(), sides[0], stats[0])
     _side(f.copy(), sides[1], stats[1])
     return _pair_fmi(sides[0], stats[0], sides[1], stats[1], sides[2], np.empty((SLOTS, 1)),
-                     np.empty((SLOTS, 1)))
+                     np.empty((SLOTS, 1)), np.empty(1))
 
 
 @jit
@@ -293,6 +294,7 @@ def window_map_sum(a: np.ndarray, b: np.ndarray, f: np.ndarray) -> float:
     stats = np.empty((2, 5))
     mass = np.empty((SLOTS, 1))
     fg = np.empty((SLOTS, 1))
+    corr = np.empty(1)
     total = 0.0
     for c in range(n - 2):
         for r in range(m - 2):
@@ -305,14 +307,14 @@ def window_map_sum(a: np.ndarray, b: np.ndarray, f: np.ndarray) -> float:
             else:
                 _side(wf, fs, stats[1])
                 _side(wa, s, stats[0])
-                fmi_af = _pair_fmi(s, stats[0], fs, stats[1], g, mass, fg)
+                fmi_af = _pair_fmi(s, stats[0], fs, stats[1], g, mass, fg, corr)
             if _equal(wb, wf):  # F's window normalised if A's was not equal (the original)
                 fmi_bf = 1.0
             else:
                 if a_equal:  # F not normalised yet (normalising it twice changes nothing)
                     _side(wf, fs, stats[1])
                 _side(wb, s, stats[0])
-                fmi_bf = _pair_fmi(s, stats[0], fs, stats[1], g, mass, fg)
+                fmi_bf = _pair_fmi(s, stats[0], fs, stats[1], g, mass, fg, corr)
             total += (fmi_af + fmi_bf) / 2
     return total
 
@@ -581,13 +583,21 @@ def _block_values(total: float, stats: np.ndarray, equal: np.ndarray, count: int
 # ---- 0/1 feature images (FMI_pixel) ----
 
 @jit
-def _code(img: np.ndarray, r: int, c: int) -> int:
-    """The 0/1 window at (r, c) as a 9-bit number, bit k = value k in :func:`_load`'s order."""
-    code = 0
-    for cc in range(3):
-        for rr in range(3):
-            code |= int(img[r + rr, c + cc] != 0.0) << (3 * cc + rr)
-    return code
+def _codes(img: np.ndarray) -> np.ndarray:
+    """Every 'valid' 0/1 window of ``img`` as a 9-bit number (bit k = value k in :func:`_load`'s
+    order), window (r, c) at [c, r]: each pixel's column of three as 3 bits, then three
+    neighbouring columns side by side."""
+    m, n = img.shape
+    column = np.empty((m - 2, n), np.int64)
+    for r in range(m - 2):
+        for c in range(n):
+            column[r, c] = (int(img[r, c] != 0.0) | (int(img[r + 1, c] != 0.0) << 1)
+                            | (int(img[r + 2, c] != 0.0) << 2))
+    codes = np.empty((n - 2, m - 2), np.int64)
+    for c in range(n - 2):
+        for r in range(m - 2):
+            codes[c, r] = column[r, c] | (column[r, c + 1] << 3) | (column[r, c + 2] << 6)
+    return codes
 
 
 @jit
@@ -602,7 +612,7 @@ FULL = (1 << L) - 1  #: the code of a window of ones (what a constant window nor
 @jit
 def _pattern_fmi(table: np.ndarray, code_s: int, code_f: int, ws: np.ndarray, wf: np.ndarray,
                  s: np.ndarray, fs: np.ndarray, g: np.ndarray, stats: np.ndarray,
-                 mass: np.ndarray, fg: np.ndarray) -> float:
+                 mass: np.ndarray, fg: np.ndarray, corr: np.ndarray) -> float:
     """FMI of the source pattern ``code_s`` against F's ``code_f``, from ``table`` or computed
     (both normalised, as the loop does) and stored there."""
     value = table[code_s, code_f]
@@ -611,7 +621,7 @@ def _pattern_fmi(table: np.ndarray, code_s: int, code_f: int, ws: np.ndarray, wf
         _decode(code_f, wf)
         _side(wf, fs, stats[1])
         _side(ws, s, stats[0])
-        value = _pair_fmi(s, stats[0], fs, stats[1], g, mass, fg)
+        value = _pair_fmi(s, stats[0], fs, stats[1], g, mass, fg, corr)
         table[code_s, code_f] = value
     return value
 
@@ -630,22 +640,26 @@ def binary_map_sum(a: np.ndarray, b: np.ndarray, f: np.ndarray) -> float:
     stats = np.empty((2, 5))
     mass = np.empty((SLOTS, 1))
     fg = np.empty((SLOTS, 1))
+    corr = np.empty(1)
+    if m < 3 or n < 3:
+        return 0.0
+    codes_a, codes_b, codes_f = _codes(a), _codes(b), _codes(f)
     total = 0.0
     for c in range(n - 2):
         for r in range(m - 2):
-            code_a, code_b, code_f = _code(a, r, c), _code(b, r, c), _code(f, r, c)
+            code_a, code_b, code_f = codes_a[c, r], codes_b[c, r], codes_f[c, r]
             a_equal = code_a == code_f
             f_normalised = FULL if code_f == 0 else code_f
             if a_equal:
                 fmi_af = 1.0
             else:
                 fmi_af = _pattern_fmi(table, code_a, code_f, ws, wf, s, fs, g, stats, mass,
-                                      fg)
+                                      fg, corr)
             if code_b == (code_f if a_equal else f_normalised):
                 fmi_bf = 1.0
             else:
                 fmi_bf = _pattern_fmi(table, code_b, code_f, ws, wf, s, fs, g, stats, mass,
-                                      fg)
+                                      fg, corr)
             total += (fmi_af + fmi_bf) / 2
     return total
 
