@@ -10,7 +10,9 @@ a staircase of at most ``2 L - 1`` cells, found by merging the two cdfs (:func:`
 entropy's independent part in closed form, and logarithms are taken on the staircase only.
 :func:`fmi_map_sum` takes one of two routes, to the same numbers: :func:`binary_map_sum` for 0/1
 feature images, :func:`block_map_sum` for the others; :func:`window_map_sum` is the plain
-window-by-window loop both are tested against (``CONVENTIONS.md``, FMI).
+window-by-window loop both are tested against (``CONVENTIONS.md``, FMI). The feature images'
+kernels (:func:`sobel_gradients` and :func:`thin_edges` for MATLAB ``edge``,
+:func:`dwt_columns` for the dmey sub-bands) give scipy's and PyWavelets' numbers bit for bit.
 See :mod:`fusionbench.metrics.feature_mi`.
 """
 
