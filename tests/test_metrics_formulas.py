@@ -123,7 +123,8 @@ def test_fmi_kernel_compiled_equals_plain_python(feature: str) -> None:
     feats = [np.ascontiguousarray(feature_mi.feature_image(x, feature)) for x in (a, b, f)]
     compiled = fmi_map_sum(*feats)
     assert compiled == pytest.approx(window_map_sum.py_func(*feats), rel=1e-13)
-    blocks = [getattr(_fmi_kernels, name) for name in ("_block_pdfs", "_block_fmi")]
+    blocks = [getattr(_fmi_kernels, name)
+              for name in ("_block_windows", "_block_pairs", "_block_values")]
     try:  # the block path with its kernels as plain Python
         for kernel in blocks:
             setattr(_fmi_kernels, kernel.__name__, kernel.py_func)
@@ -167,13 +168,42 @@ def test_fmi_of_binary_features_by_pattern_equals_the_window_loop_bit_for_bit(se
     assert binary_map_sum.py_func(*feats) == window_map_sum(*feats)
 
 
+@pytest.mark.parametrize("shape", [(576, 768), (62, 63), (63, 62), (100, 61), (20, 17)])
+def test_fmi_wavelet_subbands_are_pywavelets_bit_for_bit(shape: tuple[int, int]) -> None:
+    """FMI_w's sub-bands by the compiled column DWT (columns at least as long as dmey's 62
+    taps; PyWavelets itself otherwise) are ``pywt.dwt2``'s, exactly, flat regions included
+    (where the detail bands are rounding noise that the window normalisation magnifies)."""
+    import pywt
+
+    x = np.random.default_rng(7).integers(0, 256, shape).astype(float)
+    x[: shape[0] // 2, : shape[1] // 3] = 200.0
+    c_a, (c_h, c_v, c_d) = pywt.dwt2(x, "dmey", mode="symmetric")
+    got = feature_mi.wavelet_subbands(x, "dmey")
+    assert all(np.array_equal(u, v) for u, v in zip(got, (c_a, c_h, c_v, c_d), strict=True))
+
+
+@pytest.mark.parametrize("shape", [(61, 47), (3, 3), (1, 6)])
+@pytest.mark.parametrize("integer", [True, False])
+def test_fmi_edge_features_compiled_equal_scipy_bit_for_bit(shape: tuple[int, int],
+                                                            integer: bool) -> None:
+    """FMI_pixel's MATLAB ``edge`` maps by the compiled Sobel and thinning kernels are the
+    scipy/numpy formulation's (what runs without numba), exactly: the thinning compares
+    gradient magnitudes for equality, so any change of rounding could move an edge."""
+    rng = np.random.default_rng(11)
+    x = rng.integers(0, 256, shape).astype(float) if integer else rng.random(shape) * 255
+    x[: shape[0] // 2, : shape[1] // 2] = 7.0  # flat: ties of b (the thinning's <=)
+    got = feature_mi.matlab_sobel_edges(x)
+    assert np.array_equal(got, feature_mi._sobel_edges_numpy(x))
+    assert shape != (61, 47) or got.any()  # the large image has edges to compare
+
+
 def test_fmi_uniform_windows_follow_the_rounding_of_the_original() -> None:
     """Two uniform 3 x 3 pdfs: mean(pdf) = sum/9 is 1/9 plus one ulp, so the centred pdfs are
     rounding noise with a nonzero product, the correlation is exactly 1 and the original's
     formula gives FMI 1 (not the 0 of the exact arithmetic); the kernel does the same."""
     from fusionbench.metrics._fmi_kernels import _nfmi
 
-    assert _nfmi(np.ones(9), np.ones(9), np.empty((13, 9))) == pytest.approx(1.0, abs=1e-12)
+    assert _nfmi(np.ones(9), np.ones(9)) == pytest.approx(1.0, abs=1e-12)
 
 
 def test_ms_ssim_needs_44_pixels() -> None:

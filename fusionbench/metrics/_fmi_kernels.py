@@ -1,13 +1,18 @@
-"""Compiled (numba) per-window loop of the feature mutual information (``analysis_fmi.m``).
+"""Compiled (numba) kernels of the feature mutual information (``analysis_fmi.m``).
 
 Each 3 x 3 window of the two source feature images and of F's is handled as the original's
 loop body: the window values in MATLAB's column-major order, the same branches (including the
 quirk that F's window, once normalised for source A, is what source B's test ``bSub == fSub``
-sees), the sums in the original's order but for the bound covariance (row by row) and the joint
-entropy (its independent part in closed form), natural logarithms for ``log2``.
+sees), natural logarithms for ``log2``. The joint pdf of a window pair is
+``phi * bound mass + (1 - phi) f_i s_j`` over its 9 x 9 cells; the Frechet bound's mass lies on
+a staircase of at most ``2 L - 1`` cells, found by merging the two cdfs (:func:`_walk`), so no
+9 x 9 table is formed: the bound covariance is summed over the merged intervals, the joint
+entropy's independent part in closed form, and logarithms are taken on the staircase only.
 :func:`fmi_map_sum` takes one of two routes, to the same numbers: :func:`binary_map_sum` for 0/1
 feature images, :func:`block_map_sum` for the others; :func:`window_map_sum` is the plain
-window-by-window loop both are tested against (``CONVENTIONS.md``, FMI).
+window-by-window loop both are tested against (``CONVENTIONS.md``, FMI). The feature images'
+kernels (:func:`sobel_gradients` and :func:`thin_edges` for MATLAB ``edge``,
+:func:`dwt_columns` for the dmey sub-bands) give scipy's and PyWavelets' numbers bit for bit.
 See :mod:`fusionbench.metrics.feature_mi`.
 """
 
@@ -20,6 +25,13 @@ import numpy as np
 from fusionbench.metrics._compiled import jit
 
 L = 9  # values per 3 x 3 window
+SLOTS = 2 * L - 1  # cells of a staircase through the 9 x 9 table (the merged intervals)
+
+#: Staircase cells whose bound mass is at most this are taken as empty (ties of the two cdfs
+#: give zero-length intervals; the original's bound differences leave rounding noise < ~1e-15
+#: there): their joint pdf is the independent part, summed in closed form. A true mass this
+#: small changes the entropy by < 1e-12.
+NOISE = 1e-14
 
 
 @jit
@@ -51,25 +63,28 @@ def _normalise(x: np.ndarray) -> None:
 
 
 @jit
-def _pdf_stats(x: np.ndarray, pdf: np.ndarray, cdf: np.ndarray) -> tuple[float, float]:
-    """pdf = x / sum(x), its cdf, and (mean of pdf, population sd of the index under pdf)."""
+def _pdf_stats(x: np.ndarray, pdf: np.ndarray, cdf: np.ndarray) -> tuple[float, float, float,
+                                                                          float]:
+    """pdf = x / sum(x), its cdf, and (mean of pdf, population sd of the index under pdf,
+    sum of pdf, sum of cdf)."""
     s = _sum9_as_matrix(x)
     for i in range(L):
         pdf[i] = x[i] / s
     cdf[0] = pdf[0]
     for i in range(1, L):
         cdf[i] = pdf[i] + cdf[i - 1]
-    mean = 0.0
+    mass = 0.0
+    cdf_sum = 0.0
     for i in range(L):
-        mean += pdf[i]
-    mean /= L
+        mass += pdf[i]
+        cdf_sum += cdf[i]
     e = 0.0
     e2 = 0.0
     for i in range(L):
         e += (i + 1) * pdf[i]
         e2 += ((i + 1) ** 2) * pdf[i]
     var = e2 - e * e
-    return mean, math.sqrt(var) if var > 0 else 0.0
+    return mass / L, math.sqrt(var) if var > 0 else 0.0, mass, cdf_sum
 
 
 @jit
@@ -94,112 +109,164 @@ def _entropy_term(p: float) -> float:
 
 
 @jit
-def _upper(x: float, y: float) -> float:
-    return 0.5 * (x + y - abs(x - y))
+def _correlation(cross: float, ss: float, ff: float) -> float:
+    """The original's correlation of the two centred pdfs (0 when ``cross`` is exactly 0)."""
+    return 0.0 if cross == 0 else cross / math.sqrt(ss * ff)
 
 
 @jit
-def _lower(x: float, y: float) -> float:
-    return 0.5 * (x + y - 1 + abs(x + y - 1))
-
-
-#: Cells of the joint pdf whose Frechet-bound mass is at most this in magnitude are rounding
-#: noise of the bound differences (|noise| < ~1e-15): there the joint pdf is the independent
-#: part (1 - phi) f_i s_j, whose entropy terms are summed in closed form (see
-#: :func:`_nfmi_of_pdfs`). A true mass this small changes the entropy by < 1e-12.
-NOISE = 1e-14
+def _phi(c: float, cov: float, f_sd: float, s_sd: float) -> float:
+    """Weight of the Frechet bound in the joint pdf: c over the bound's correlation (0 for
+    c == 0 on the upper bound, or a constant index distribution)."""
+    if c == 0 or s_sd == 0 or f_sd == 0:
+        return 0.0
+    return c / (cov / (f_sd * s_sd))
 
 
 @jit
-def _nfmi(s: np.ndarray, f: np.ndarray, work: np.ndarray) -> float:
-    """Normalised MI of one source window ``s`` and F's ``f`` (both already normalised), by the
-    simplified Nelsen joint pdf between the Frechet bound and independence. ``work``:
-    (13, 9) scratch."""
-    s_pdf, f_pdf, s_cdf, f_cdf = work[0], work[1], work[2], work[3]
-    s_mean, s_sd = _pdf_stats(s, s_pdf, s_cdf)
-    f_mean, f_sd = _pdf_stats(f, f_pdf, f_cdf)
-    f_log, s_log = np.empty(L), np.empty(L)
-    f_ent = _log_pdf(f_pdf, f_log)
-    s_ent = _log_pdf(s_pdf, s_log)
-    return _nfmi_of_pdfs(s_pdf, s_cdf, s_mean, s_sd, f_pdf, f_cdf, f_mean, f_sd, s_log, s_ent,
-                         f_log, f_ent, np.zeros((L + 1, L + 1)), np.empty(L * L, np.int64),
-                         np.empty(L * L))
+def _orient(s: np.ndarray, c: np.ndarray, g: np.ndarray, p0: int, count: int) -> None:
+    """Columns p0.. of ``g`` (cdf, pdf, log pdf; (3, L + 1, n)) from the ``count`` windows
+    (columns) of the source's ``s`` as the staircase sees them: unchanged for the upper bound
+    min(F_i, S_j) (correlation ``c[p] >= 0``); for the lower bound max(F_i + S_j - 1, 0),
+    1 - S taken in reverse (row m holds 1 - S[7 - m], row 8 holds 1) and the pdf rows
+    reversed to match (row m holds the pdf of row 8 - m)."""
+    for m in range(L):
+        j = L - 1 - m
+        for w in range(count):
+            p = p0 + w
+            lower = not c[p] >= 0
+            turned = 1.0 - s[0, j - 1, w] if m < L - 1 else 1.0
+            g[0, m, p] = turned if lower else s[0, m, w]
+            for q in range(1, 3):
+                x, y = s[q, j, w], s[q, m, w]
+                g[q, m, p] = x if lower else y
 
 
 @jit
-def _nfmi_of_pdfs(s_pdf: np.ndarray, s_cdf: np.ndarray, s_mean: float, s_sd: float,
-                  f_pdf: np.ndarray, f_cdf: np.ndarray, f_mean: float, f_sd: float,
-                  s_log: np.ndarray, s_ent: float, f_log: np.ndarray, f_ent: float,
-                  bound: np.ndarray, cells: np.ndarray, masses: np.ndarray) -> float:
-    """:func:`_nfmi` from the windows' pdf statistics (:func:`_pdf_stats`), log pdfs and
-    entropies (:func:`_log_pdf`)."""
+def _walk(f: np.ndarray, fc: int, g: np.ndarray, gc: int, lower: bool, mass: np.ndarray,
+          fg: np.ndarray, p: int) -> tuple[float, float, float]:
+    """The bound's staircase for F's column ``fc`` of ``f`` against the oriented source's
+    column ``gc`` of ``g`` (cdf, pdf, log pdf in rows 0..2; row L a sentinel: cdf inf, pdf and
+    log 0): the two cdfs merged, interval (t_prev, t] lying in cell (i, m) = (#F below it, #G
+    below it), its length that cell's mass. Writes slot s's mass (0 if <= NOISE) and
+    f_i g_m (0 likewise) into column p of ``mass`` and ``fg``; returns the sum of the bound over
+    all 81 cells (each interval's length times the number of cells whose bound covers it),
+    the sum of f_i g_m and of f_i g_m (log f_i + log g_m) over the staircase."""
+    i = 0
+    m = 0
+    prev = 0.0
+    total = 0.0
+    fg_sum = 0.0
+    fg_log = 0.0
+    for s in range(SLOTS):
+        fi = f[0, i, fc]
+        gm = g[0, m, gc]
+        take = fi <= gm
+        t = fi if take else gm
+        length = t - prev if (i < L) & (m < L) else 0.0
+        prev = t
+        total += length * ((L - i) * (m + 1 if lower else L - m))
+        on = length > NOISE
+        x = f[1, i, fc] * g[1, m, gc]  # loaded unconditionally: a select, not a branch
+        lq = f[2, i, fc] + g[2, m, gc]
+        x = x if on else 0.0
+        mass[s, p] = length if on else 0.0
+        fg[s, p] = x
+        fg_sum += x
+        fg_log += x * lq
+        i += take
+        m += 1 - take
+    return total, fg_sum, fg_log
+
+
+@jit
+def _joint_base(k: float, log_k: float, f_mass: float, s_mass: float, f_ent: float,
+                s_ent: float, fg_sum: float, fg_log: float) -> float:
+    """The joint entropy but the staircase cells' own terms: the independent part
+    -q log q (q = k f_i s_j, k = 1 - phi) over all cells in closed form, less its terms on the
+    staircase cells (whose -J log|J| the caller adds)."""
+    if k == 0:
+        return 0.0
+    return (-k * (log_k * f_mass * s_mass - s_mass * f_ent - f_mass * s_ent)
+            + k * (log_k * fg_sum + fg_log))
+
+
+@jit
+def _nfmi_value(s_ent: float, f_ent: float, joint: float) -> float:
+    mi = s_ent + f_ent - joint
+    return 0.0 if mi == 0 else 2 * mi / (s_ent + f_ent)
+
+
+# ---- window by window (the tested plain loop; the 0/1 pattern table) ----
+
+@jit
+def _side_arrays() -> np.ndarray:
+    """(3, L + 1, 1): cdf, pdf, log pdf of one window, row L the walk's sentinel."""
+    x = np.empty((3, L + 1, 1))
+    x[0, L, 0] = np.inf
+    x[1, L, 0] = 0.0
+    x[2, L, 0] = 0.0
+    return x
+
+
+@jit
+def _side(x: np.ndarray, side: np.ndarray, stats: np.ndarray) -> None:
+    """Normalise window ``x`` in place; its cdf, pdf and log pdf into ``side`` (column 0), its
+    (mean, sd, entropy, sum of pdf, sum of cdf) into ``stats``."""
+    _normalise(x)
+    mean, sd, mass, cdf_sum = _pdf_stats(x, side[1, :, 0], side[0, :, 0])
+    stats[0] = mean
+    stats[1] = sd
+    stats[3] = mass
+    stats[4] = cdf_sum
+    stats[2] = _log_pdf(side[1, :, 0], side[2, :, 0])
+
+
+@jit
+def _pair_fmi(s: np.ndarray, s_stats: np.ndarray, f: np.ndarray, f_stats: np.ndarray,
+              g: np.ndarray, mass: np.ndarray, fg: np.ndarray, corr: np.ndarray) -> float:
+    """Normalised MI of one source window and F's (:func:`_side` of each), by the simplified
+    Nelsen joint pdf between the Frechet bound and independence; ``g``: :func:`_side_arrays`
+    scratch, ``mass``, ``fg``: (SLOTS, 1) scratch, ``corr``: (1,) scratch."""
     cross = 0.0
     ss = 0.0
     ff = 0.0
     for i in range(L):
-        st = s_pdf[i] - s_mean
-        ft = f_pdf[i] - f_mean
+        st = s[1, i, 0] - s_stats[0]
+        ft = f[1, i, 0] - f_stats[0]
         cross += st * ft
         ss += st * st
         ff += ft * ft
-    c = 0.0 if cross == 0 else cross / math.sqrt(ss * ff)
-    upper = c >= 0
-    # The Frechet bound at every (i, j) as the original evaluates it, in bound[i + 1, j + 1]
-    # (row and column 0 stay 0: subtracting or adding them changes nothing, so every cell's
-    # mass is the original's expression without branches); the cells with mass (a staircase of
-    # at most 2 L - 1; elsewhere the mass is rounding noise, < ~1e-15) listed without branches
-    # on the data (a mispredicted branch per cell costs more than the arithmetic).
-    cov = 0.0
-    n_cells = 0
-    for i in range(L):
-        x = f_cdf[i]
-        if upper:
-            for j in range(L):
-                bound[i + 1, j + 1] = _upper(x, s_cdf[j])
-        else:
-            for j in range(L):
-                bound[i + 1, j + 1] = _lower(x, s_cdf[j])
-        # the original adds the 162 terms of cov in one chain; here row by row (the same
-        # terms, all of one sign: the sums differ by a few ulps)
-        row = 0.0
-        for j in range(L):
-            row += bound[i + 1, j + 1] - x * s_cdf[j]
-        cov += row
-        for j in range(L):
-            up = ((bound[i + 1, j + 1] - bound[i, j + 1]) - bound[i + 1, j]) + bound[i, j]
-            cells[n_cells] = i * L + j
-            masses[n_cells] = up
-            n_cells += abs(up) > NOISE
-    if (upper and c == 0) or s_sd == 0 or f_sd == 0:
-        phi = 0.0
-    else:
-        phi = c / (cov / (f_sd * s_sd))
-    # Joint entropy: sum of -p log|p| over the cells with p != 0, where
-    # p = phi * up + (1 - phi) f_i s_j and up is the bound's mass in cell (i, j). Off the
-    # staircase p = q = (1 - phi) f_i s_j, whose terms -q (log|1 - phi| + log f_i + log s_j)
-    # sum over all cells to the closed form below; the staircase cells are then computed as
-    # the original does, after taking out their closed-form terms: ~17 logarithms, not 81.
+    c = _correlation(cross, ss, ff)
+    lower = not c >= 0
+    corr[0] = c
+    _orient(s, corr, g, 0, 1)
+    total, fg_sum, fg_log = _walk(f, 0, g, 0, lower, mass, fg, 0)
+    phi = _phi(c, total - f_stats[4] * s_stats[4], f_stats[1], s_stats[1])
     k = 1 - phi
-    joint = 0.0
-    log_k = 0.0
-    if k != 0:
-        log_k = math.log(abs(k))
-        f_mass = 0.0
-        s_mass = 0.0
-        for i in range(L):
-            f_mass += f_pdf[i]
-            s_mass += s_pdf[i]
-        joint = -k * (log_k * f_mass * s_mass - s_mass * f_ent - f_mass * s_ent)
-    for t in range(n_cells):
-        i, j = cells[t] // L, cells[t] % L
-        q = k * f_pdf[i] * s_pdf[j]
-        if q != 0:
-            joint -= -q * (log_k + f_log[i] + s_log[j])
-        jpdf = phi * masses[t] + q
+    log_k = math.log(abs(k)) if k != 0 else 0.0
+    joint = _joint_base(k, log_k, f_stats[3], s_stats[3], f_stats[2], s_stats[2], fg_sum,
+                        fg_log)
+    for t in range(SLOTS):
+        jpdf = phi * mass[t, 0] + k * fg[t, 0]
         if jpdf != 0:
             joint += _entropy_term(jpdf)
-    mi = s_ent + f_ent - joint
-    return 0.0 if mi == 0 else 2 * mi / (s_ent + f_ent)
+    return _nfmi_value(s_stats[2], f_stats[2], joint)
+
+
+@jit
+def _nfmi(s: np.ndarray, f: np.ndarray) -> float:
+    """Normalised MI of two windows ``s`` and ``f`` (copies normalised here).
+
+    >>> round(_nfmi(np.arange(9.0), np.arange(9.0)), 12)
+    1.0
+    """
+    sides = (_side_arrays(), _side_arrays(), _side_arrays())
+    stats = np.empty((2, 5))
+    _side(s.copy(), sides[0], stats[0])
+    _side(f.copy(), sides[1], stats[1])
+    return _pair_fmi(sides[0], stats[0], sides[1], stats[1], sides[2], np.empty((SLOTS, 1)),
+                     np.empty((SLOTS, 1)), np.empty(1))
 
 
 @jit
@@ -218,28 +285,6 @@ def _equal(x: np.ndarray, y: np.ndarray) -> bool:
 
 
 @jit
-def _f_statistics(wf: np.ndarray, pdfs: np.ndarray, logs: np.ndarray) -> tuple[float, ...]:
-    """Normalise F's window and return its (mean, sd, entropy), its pdf and cdf into
-    ``pdfs[2:4]`` and log pdf into ``logs[1]``."""
-    _normalise(wf)
-    f_mean, f_sd = _pdf_stats(wf, pdfs[2], pdfs[3])
-    return f_mean, f_sd, _log_pdf(pdfs[2], logs[1])
-
-
-@jit
-def _source_fmi(ws: np.ndarray, f_stats: tuple[float, ...], pdfs: np.ndarray,
-                logs: np.ndarray, bound: np.ndarray, cells: np.ndarray,
-                masses: np.ndarray) -> float:
-    """FMI of one source window ``ws`` (normalised here) against F's, whose statistics
-    :func:`_f_statistics` computed."""
-    _normalise(ws)
-    s_mean, s_sd = _pdf_stats(ws, pdfs[0], pdfs[1])
-    s_ent = _log_pdf(pdfs[0], logs[0])
-    return _nfmi_of_pdfs(pdfs[0], pdfs[1], s_mean, s_sd, pdfs[2], pdfs[3], f_stats[0],
-                         f_stats[1], logs[0], s_ent, logs[1], f_stats[2], bound, cells, masses)
-
-
-@jit
 def window_map_sum(a: np.ndarray, b: np.ndarray, f: np.ndarray) -> float:
     """Sum over the 'valid' 3 x 3 windows of (FMI(A,F) + FMI(B,F)) / 2 of feature images,
     window by window."""
@@ -247,30 +292,31 @@ def window_map_sum(a: np.ndarray, b: np.ndarray, f: np.ndarray) -> float:
     wa = np.empty(L)
     wb = np.empty(L)
     wf = np.empty(L)
-    pdfs = np.empty((4, L))  # pdf and cdf of the source, then of F
-    logs = np.empty((2, L))
-    bound = np.zeros((L + 1, L + 1))  # row and column 0 stay 0
-    cells = np.empty(L * L, np.int64)
-    masses = np.empty(L * L)
+    s, fs, g = _side_arrays(), _side_arrays(), _side_arrays()
+    stats = np.empty((2, 5))
+    mass = np.empty((SLOTS, 1))
+    fg = np.empty((SLOTS, 1))
+    corr = np.empty(1)
     total = 0.0
     for c in range(n - 2):
         for r in range(m - 2):
             _load(a, r, c, wa)
             _load(b, r, c, wb)
             _load(f, r, c, wf)
-            f_stats = (0.0, 0.0, 0.0)
             a_equal = _equal(wa, wf)
             if a_equal:
                 fmi_af = 1.0
             else:
-                f_stats = _f_statistics(wf, pdfs, logs)
-                fmi_af = _source_fmi(wa, f_stats, pdfs, logs, bound, cells, masses)
+                _side(wf, fs, stats[1])
+                _side(wa, s, stats[0])
+                fmi_af = _pair_fmi(s, stats[0], fs, stats[1], g, mass, fg, corr)
             if _equal(wb, wf):  # F's window normalised if A's was not equal (the original)
                 fmi_bf = 1.0
             else:
                 if a_equal:  # F not normalised yet (normalising it twice changes nothing)
-                    f_stats = _f_statistics(wf, pdfs, logs)
-                fmi_bf = _source_fmi(wb, f_stats, pdfs, logs, bound, cells, masses)
+                    _side(wf, fs, stats[1])
+                _side(wb, s, stats[0])
+                fmi_bf = _pair_fmi(s, stats[0], fs, stats[1], g, mass, fg, corr)
             total += (fmi_af + fmi_bf) / 2
     return total
 
@@ -293,16 +339,36 @@ def fmi_map_sum(a: np.ndarray, b: np.ndarray, f: np.ndarray) -> float:
     return block_map_sum(a, b, f)
 
 
+# ---- a block of window columns at a time (FMI_dct, FMI_w) ----
+
 #: Columns of windows per block of :func:`block_map_sum` (its arrays stay in the L2 cache).
-BLOCK_COLUMNS = 4
+BLOCK_COLUMNS = 2
+
+
+def _block_arrays(size: int) -> tuple[np.ndarray, ...]:
+    """Scratch of a block of ``size`` windows (``2 size`` window pairs), sentinels set."""
+    win = np.empty((3, 3, L + 1, size))  # A, B, F: cdf, pdf, log pdf (row L: the sentinel)
+    win[:, 0, L] = np.inf
+    win[:, 1, L] = 0.0
+    g = np.empty((3, L + 1, 2 * size))  # the pairs' oriented sources (:func:`_orient`)
+    g[0, L] = np.inf
+    g[1:, L] = 0.0
+    stats = np.empty((3, 5, size))  # mean, sd, entropy, sum of pdf, sum of cdf
+    equal = np.empty((2, size), np.bool_)
+    pairs = np.empty((5, 2 * size))  # c, phi, 1 - phi, sum f g, sum f g log(f g)
+    joint = np.empty((SLOTS, 2 * size))  # the staircase masses, then the cells' joint pdfs
+    fg = np.empty((SLOTS, 2 * size))
+    logs = np.empty((SLOTS + 1, 2 * size))  # |joint pdf| and |1 - phi|, then their logs
+    return win, g, stats, equal, pairs, joint, fg, logs
 
 
 def block_map_sum(a: np.ndarray, b: np.ndarray, f: np.ndarray) -> float:
-    """:func:`window_map_sum` a block of window columns at a time: the windows' normalised
-    pdfs, cdfs and statistics computed for the whole block with the windows in the innermost
-    loop (:func:`_block_pdfs`, which the compiler vectorises; each window's operations in the
-    same order as the loop's), their logarithms by numpy's vectorised ``log``, then each
-    window's FMI from them (:func:`_block_fmi`): a few ulps from the window-by-window loop.
+    """:func:`window_map_sum` a block of window columns at a time, in three compiled passes with
+    the windows innermost where the work is branch-free: the windows' normalised pdfs, cdfs
+    and statistics (:func:`_block_windows`); each window pair's correlation, staircase
+    (:func:`_walk`), phi and joint pdfs (:func:`_block_pairs`); the FMI values summed in the
+    loop's order (:func:`_block_values`); the logarithms between them by numpy's vectorised
+    ``log``: a few ulps from the window-by-window loop.
 
     >>> x = np.zeros((6, 7)); x[:, 3:] = 0.5; y = np.arange(42.0).reshape(6, 7) % 5
     >>> bool(abs(block_map_sum(x, y, (x + y) / 2) - window_map_sum(x, y, (x + y) / 2)) < 1e-12)
@@ -312,38 +378,36 @@ def block_map_sum(a: np.ndarray, b: np.ndarray, f: np.ndarray) -> float:
     m, n = a.shape
     rows = max(m - 2, 0)
     size = rows * min(BLOCK_COLUMNS, max(n - 2, 0))
-    pdf = np.empty((3, L, size))  # A, B, F
-    cdf = np.empty((3, L, size))
-    stats = np.empty((3, 3, size))  # mean, sd, entropy
-    logs = np.empty((3, L, size))
-    equal = np.empty((2, size), np.bool_)
-    scratch = (np.empty((6, L)), np.zeros((L + 1, L + 1)), np.empty(L * L, np.int64),
-               np.empty(L * L))
+    win, g, stats, equal, pairs, joint, fg, logs = _block_arrays(size)
+    window_logs = win[:, 2]
     total = 0.0
     for c0 in range(0, n - 2, BLOCK_COLUMNS):
         c1 = min(c0 + BLOCK_COLUMNS, n - 2)
         count = rows * (c1 - c0)
-        _block_pdfs(a, b, f, c0, c1, pdf, cdf, stats, equal)
-        np.log(np.where(pdf != 0, pdf, 1.0), out=logs)  # 0 where the pdf is 0
-        total = _block_fmi(total, pdf, cdf, stats, logs, equal, count, *scratch)
+        _block_windows(a, b, f, c0, c1, win, stats, equal)
+        np.log(window_logs, out=window_logs)
+        _block_pairs(win, stats, equal, count, g, pairs, joint, fg, logs)
+        np.log(logs, out=logs)
+        total = _block_values(total, stats, equal, count, pairs, joint, logs)
     return total
 
 
 @jit
-def _block_pdfs(a: np.ndarray, b: np.ndarray, f: np.ndarray, c0: int, c1: int,
-                pdf: np.ndarray, cdf: np.ndarray, stats: np.ndarray, equal: np.ndarray) -> None:
+def _block_windows(a: np.ndarray, b: np.ndarray, f: np.ndarray, c0: int, c1: int,
+                   win: np.ndarray, stats: np.ndarray, equal: np.ndarray) -> None:
     """For the windows of columns c0..c1 (column by column, rows inner, as the loop visits
-    them, window w of the block in column w of each (L, size) array): ``equal[0]``, A's
-    window equals F's; ``equal[1]``, B's equals F's as the loop sees it (F normalised unless
-    A's was equal); ``pdf``, ``cdf`` and ``stats[:, :2]`` (mean, sd) of the normalised
-    windows, by :func:`_normalise` and :func:`_pdf_stats`'s operations in their order."""
+    them, window w of the block in column w): ``equal[0]``, A's window equals F's;
+    ``equal[1]``, B's equals F's as the loop sees it (F normalised unless A's was equal);
+    ``win[k]``, cdf, pdf and log argument (pdf, 1 where it is 0) of the normalised windows and
+    ``stats[k]`` their statistics, by :func:`_normalise` and :func:`_pdf_stats`'s operations in
+    their order."""
     rows = a.shape[0] - 2
     count = rows * (c1 - c0)
     for k in range(3):
         img = a if k == 0 else b if k == 1 else f
         for cc in range(3):
             for rr in range(3):
-                xi = pdf[k, 3 * cc + rr]
+                xi = win[k, 1, 3 * cc + rr]
                 for c in range(c0, c1):
                     base = (c - c0) * rows
                     for r in range(rows):
@@ -353,20 +417,21 @@ def _block_pdfs(a: np.ndarray, b: np.ndarray, f: np.ndarray, c0: int, c1: int,
     eb[:count] = True
     for i in range(L):
         for w in range(count):
-            ea[w] = ea[w] and pdf[0, i, w] == pdf[2, i, w]
-            eb[w] = eb[w] and pdf[1, i, w] == pdf[2, i, w]  # kept where A's is equal
-    _normalise_block(pdf[2], count, stats[2, 0], stats[2, 1])
+            ea[w] = ea[w] and win[0, 1, i, w] == win[2, 1, i, w]
+            eb[w] = eb[w] and win[1, 1, i, w] == win[2, 1, i, w]  # kept where A's is equal
+    _normalise_block(win[2, 1], count, stats[2, 0], stats[2, 1])
     for w in range(count):
         if not ea[w]:
             eb[w] = True
     for i in range(L):
         for w in range(count):
             if not ea[w]:
-                eb[w] = eb[w] and pdf[1, i, w] == pdf[2, i, w]
-    _normalise_block(pdf[0], count, stats[0, 0], stats[0, 1])
-    _normalise_block(pdf[1], count, stats[1, 0], stats[1, 1])
+                eb[w] = eb[w] and win[1, 1, i, w] == win[2, 1, i, w]
+    _normalise_block(win[0, 1], count, stats[0, 0], stats[0, 1])
+    _normalise_block(win[1, 1], count, stats[1, 0], stats[1, 1])
     for k in range(3):
-        _pdf_stats_block(pdf[k], cdf[k], stats[k], count)
+        _pdf_stats_block(win[k], stats[k], count)
+        win[k, 2, :, count:] = 1.0  # columns past the last block's: no log to take
 
 
 @jit
@@ -385,10 +450,12 @@ def _normalise_block(x: np.ndarray, count: int, lo: np.ndarray, hi: np.ndarray) 
 
 
 @jit
-def _pdf_stats_block(x: np.ndarray, cdf: np.ndarray, stats: np.ndarray, count: int) -> None:
-    """:func:`_pdf_stats` of each window (column) of ``x``, in place: x becomes the pdf;
-    ``stats[0]``, ``stats[1]``: mean and sd (``stats[2]`` used as scratch)."""
-    total, e, e2 = stats[0], stats[1], stats[2]
+def _pdf_stats_block(side: np.ndarray, stats: np.ndarray, count: int) -> None:
+    """:func:`_pdf_stats` of each window (column) of ``side[1]``, in place (it becomes the pdf;
+    ``side[0]`` the cdf, ``side[2]`` the log argument); ``stats``: mean, sd, (entropy: later),
+    sum of pdf, sum of cdf."""
+    cdf, x, arg = side[0], side[1], side[2]
+    total, e, e2, mass, cdf_sum = stats[0], stats[1], stats[2], stats[3], stats[4]
     for w in range(count):
         total[w] = 0.0
     for c in range(3):  # _sum9_as_matrix: column sums, then their sum
@@ -397,7 +464,9 @@ def _pdf_stats_block(x: np.ndarray, cdf: np.ndarray, stats: np.ndarray, count: i
     for i in range(L):
         for w in range(count):
             x[i, w] = x[i, w] / total[w]
+            arg[i, w] = x[i, w] if x[i, w] != 0 else 1.0
     for w in range(count):
+        arg[L, w] = 1.0
         cdf[0, w] = x[0, w]
     for i in range(1, L):
         for w in range(count):
@@ -405,62 +474,132 @@ def _pdf_stats_block(x: np.ndarray, cdf: np.ndarray, stats: np.ndarray, count: i
     for w in range(count):
         e[w] = 0.0
         e2[w] = 0.0
-        total[w] = 0.0
+        mass[w] = 0.0
+        cdf_sum[w] = 0.0
     for i in range(L):
         for w in range(count):
-            total[w] += x[i, w]
+            mass[w] += x[i, w]
+            cdf_sum[w] += cdf[i, w]
             e[w] += (i + 1) * x[i, w]
             e2[w] += ((i + 1) ** 2) * x[i, w]
     for w in range(count):
-        total[w] /= L
+        total[w] = mass[w] / L
         var = e2[w] - e[w] * e[w]
         e[w] = math.sqrt(var) if var > 0 else 0.0
 
 
 @jit
-def _block_fmi(total: float, pdf: np.ndarray, cdf: np.ndarray, stats: np.ndarray, logs: np.ndarray,
-               equal: np.ndarray, count: int, windows: np.ndarray, bound: np.ndarray,
-               cells: np.ndarray, masses: np.ndarray) -> float:
-    """``total`` plus (FMI(A,F) + FMI(B,F)) / 2 of each of a block's windows, in order, from
-    :func:`_block_pdfs` and the log pdfs (entropies summed here as :func:`_log_pdf` does)."""
+def _block_pairs(win: np.ndarray, stats: np.ndarray, equal: np.ndarray, count: int,
+                 g: np.ndarray, pairs: np.ndarray, joint: np.ndarray, fg: np.ndarray,
+                 logs: np.ndarray) -> None:
+    """Each window pair's (pair p = k size + w: source k's window w against F's) correlation,
+    staircase, phi and its staircase cells' joint pdfs (into ``joint``), with the arguments of
+    the logarithms to take (``logs``: |joint pdf|, last row |1 - phi|; 1 where 0). The
+    entropies of the windows (``stats[:, 2]``) from their log pdfs first."""
+    size = stats.shape[2]
     for k in range(3):
         ent = stats[k, 2]
         for w in range(count):
             ent[w] = 0.0
         for i in range(L):
             for w in range(count):
-                ent[w] += -pdf[k, i, w] * logs[k, i, w]
-    s_pdf, s_cdf, s_log, f_pdf, f_cdf, f_log = (windows[0], windows[1], windows[2],
-                                                windows[3], windows[4], windows[5])
-    for w in range(count):
+                ent[w] += -win[k, 1, i, w] * win[k, 2, i, w]
+    c = pairs[0]
+    f = win[2]
+    for k in range(2):
+        cross = pairs[1, k * size:(k + 1) * size]  # scratch until phi
+        ss = pairs[2, k * size:(k + 1) * size]
+        ff = pairs[3, k * size:(k + 1) * size]
+        for w in range(count):
+            cross[w] = 0.0
+            ss[w] = 0.0
+            ff[w] = 0.0
         for i in range(L):
-            f_pdf[i] = pdf[2, i, w]
-            f_cdf[i] = cdf[2, i, w]
-            f_log[i] = logs[2, i, w]
+            for w in range(count):
+                st = win[k, 1, i, w] - stats[k, 0, w]
+                ft = f[1, i, w] - stats[2, 0, w]
+                cross[w] += st * ft
+                ss[w] += st * st
+                ff[w] += ft * ft
+        for w in range(count):
+            c[k * size + w] = _correlation(cross[w], ss[w], ff[w])
+        _orient(win[k], c, g, k * size, count)
+    for k in range(2):
+        for w in range(count):
+            p = k * size + w
+            if equal[k, w]:
+                pairs[1, p] = 0.0
+                pairs[2, p] = 1.0
+                for t in range(SLOTS):
+                    joint[t, p] = 0.0
+                    fg[t, p] = 0.0
+                logs[SLOTS, p] = 1.0
+                continue
+            lower = not c[p] >= 0
+            total, fg_sum, fg_log = _walk(f, w, g, p, lower, joint, fg, p)
+            phi = _phi(c[p], total - stats[2, 4, w] * stats[k, 4, w], stats[2, 1, w],
+                       stats[k, 1, w])
+            pairs[1, p] = phi
+            pairs[2, p] = 1 - phi
+            pairs[3, p] = fg_sum
+            pairs[4, p] = fg_log
+            logs[SLOTS, p] = abs(1 - phi) if 1 - phi != 0 else 1.0
+    phi, kk = pairs[1], pairs[2]
+    for k in range(2):
+        for t in range(SLOTS):
+            for p in range(k * size, k * size + count):
+                jpdf = phi[p] * joint[t, p] + kk[p] * fg[t, p]
+                joint[t, p] = jpdf
+                logs[t, p] = abs(jpdf) if jpdf != 0 else 1.0
+        logs[:, k * size + count:(k + 1) * size] = 1.0  # past the last block's windows
+
+
+@jit
+def _block_values(total: float, stats: np.ndarray, equal: np.ndarray, count: int,
+                  pairs: np.ndarray, joint: np.ndarray, logs: np.ndarray) -> float:
+    """``total`` plus (FMI(A,F) + FMI(B,F)) / 2 of each of a block's windows, in order, from
+    :func:`_block_pairs` and the logarithms of its ``logs``."""
+    size = stats.shape[2]
+    ent = pairs[0]  # c is no longer needed: the staircase cells' -J log|J|
+    for k in range(2):
+        for p in range(k * size, k * size + count):
+            ent[p] = 0.0
+        for t in range(SLOTS):
+            for p in range(k * size, k * size + count):
+                ent[p] += -joint[t, p] * logs[t, p]  # -0.0 where J = 0 (its log 0): no term
+    for w in range(count):
         value = 0.0
         for k in range(2):
             if equal[k, w]:
                 value += 1.0
                 continue
-            for i in range(L):
-                s_pdf[i] = pdf[k, i, w]
-                s_cdf[i] = cdf[k, i, w]
-                s_log[i] = logs[k, i, w]
-            value += _nfmi_of_pdfs(s_pdf, s_cdf, stats[k, 0, w], stats[k, 1, w], f_pdf, f_cdf,
-                                   stats[2, 0, w], stats[2, 1, w], s_log, stats[k, 2, w],
-                                   f_log, stats[2, 2, w], bound, cells, masses)
+            p = k * size + w
+            kk = pairs[2, p]
+            joint_ent = _joint_base(kk, logs[SLOTS, p], stats[2, 3, w], stats[k, 3, w],
+                                    stats[2, 2, w], stats[k, 2, w], pairs[3, p], pairs[4, p])
+            value += _nfmi_value(stats[k, 2, w], stats[2, 2, w], joint_ent + ent[p])
         total += value / 2
     return total
 
 
+# ---- 0/1 feature images (FMI_pixel) ----
+
 @jit
-def _code(img: np.ndarray, r: int, c: int) -> int:
-    """The 0/1 window at (r, c) as a 9-bit number, bit k = value k in :func:`_load`'s order."""
-    code = 0
-    for cc in range(3):
-        for rr in range(3):
-            code |= int(img[r + rr, c + cc] != 0.0) << (3 * cc + rr)
-    return code
+def _codes(img: np.ndarray) -> np.ndarray:
+    """Every 'valid' 0/1 window of ``img`` as a 9-bit number (bit k = value k in :func:`_load`'s
+    order), window (r, c) at [c, r]: each pixel's column of three as 3 bits, then three
+    neighbouring columns side by side."""
+    m, n = img.shape
+    column = np.empty((m - 2, n), np.int64)
+    for r in range(m - 2):
+        for c in range(n):
+            column[r, c] = (int(img[r, c] != 0.0) | (int(img[r + 1, c] != 0.0) << 1)
+                            | (int(img[r + 2, c] != 0.0) << 2))
+    codes = np.empty((n - 2, m - 2), np.int64)
+    for c in range(n - 2):
+        for r in range(m - 2):
+            codes[c, r] = column[r, c] | (column[r, c + 1] << 3) | (column[r, c + 2] << 6)
+    return codes
 
 
 @jit
@@ -474,16 +613,17 @@ FULL = (1 << L) - 1  #: the code of a window of ones (what a constant window nor
 
 @jit
 def _pattern_fmi(table: np.ndarray, code_s: int, code_f: int, ws: np.ndarray, wf: np.ndarray,
-                 pdfs: np.ndarray, logs: np.ndarray, bound: np.ndarray, cells: np.ndarray,
-                 masses: np.ndarray) -> float:
+                 s: np.ndarray, fs: np.ndarray, g: np.ndarray, stats: np.ndarray,
+                 mass: np.ndarray, fg: np.ndarray, corr: np.ndarray) -> float:
     """FMI of the source pattern ``code_s`` against F's ``code_f``, from ``table`` or computed
     (both normalised, as the loop does) and stored there."""
     value = table[code_s, code_f]
     if value != value:  # NaN: not computed yet
         _decode(code_s, ws)
         _decode(code_f, wf)
-        f_stats = _f_statistics(wf, pdfs, logs)
-        value = _source_fmi(ws, f_stats, pdfs, logs, bound, cells, masses)
+        _side(wf, fs, stats[1])
+        _side(ws, s, stats[0])
+        value = _pair_fmi(s, stats[0], fs, stats[1], g, mass, fg, corr)
         table[code_s, code_f] = value
     return value
 
@@ -498,26 +638,121 @@ def binary_map_sum(a: np.ndarray, b: np.ndarray, f: np.ndarray) -> float:
     table = np.full((FULL + 1, FULL + 1), np.nan)
     ws = np.empty(L)
     wf = np.empty(L)
-    pdfs = np.empty((4, L))
-    logs = np.empty((2, L))
-    bound = np.zeros((L + 1, L + 1))
-    cells = np.empty(L * L, np.int64)
-    masses = np.empty(L * L)
+    s, fs, g = _side_arrays(), _side_arrays(), _side_arrays()
+    stats = np.empty((2, 5))
+    mass = np.empty((SLOTS, 1))
+    fg = np.empty((SLOTS, 1))
+    corr = np.empty(1)
+    if m < 3 or n < 3:
+        return 0.0
+    codes_a, codes_b, codes_f = _codes(a), _codes(b), _codes(f)
     total = 0.0
     for c in range(n - 2):
         for r in range(m - 2):
-            code_a, code_b, code_f = _code(a, r, c), _code(b, r, c), _code(f, r, c)
+            code_a, code_b, code_f = codes_a[c, r], codes_b[c, r], codes_f[c, r]
             a_equal = code_a == code_f
             f_normalised = FULL if code_f == 0 else code_f
             if a_equal:
                 fmi_af = 1.0
             else:
-                fmi_af = _pattern_fmi(table, code_a, code_f, ws, wf, pdfs, logs, bound, cells,
-                                      masses)
+                fmi_af = _pattern_fmi(table, code_a, code_f, ws, wf, s, fs, g, stats, mass,
+                                      fg, corr)
             if code_b == (code_f if a_equal else f_normalised):
                 fmi_bf = 1.0
             else:
-                fmi_bf = _pattern_fmi(table, code_b, code_f, ws, wf, pdfs, logs, bound, cells,
-                                      masses)
+                fmi_bf = _pattern_fmi(table, code_b, code_f, ws, wf, s, fs, g, stats, mass,
+                                      fg, corr)
             total += (fmi_af + fmi_bf) / 2
     return total
+
+
+# ---- the wavelet feature image (FMI_w) ----
+
+@jit
+def dwt_columns(x: np.ndarray, lo: np.ndarray, hi: np.ndarray, out_lo: np.ndarray,
+                out_hi: np.ndarray) -> None:
+    """One level of the DWT of every column of ``x`` (at least as long as the filters):
+    PyWavelets' ``downsampling_convolution`` (step 2, mode ``'symmetric'``) with the
+    decomposition filters ``lo`` and ``hi``, each output's taps added in its order (the
+    in-signal taps, then the mirrored ones on the left edge; the mirrored taps, highest first,
+    then the others on the right edge), so the same numbers bit for bit; all columns at once."""
+    n, cols = x.shape
+    taps = lo.size
+    for o in range(out_lo.shape[0]):
+        i = 2 * o + 1
+        a = out_lo[o]
+        d = out_hi[o]
+        for c in range(cols):
+            a[c] = 0.0
+            d[c] = 0.0
+        if i < n:  # in-signal taps first (all of them away from the edges)
+            first, last = 0, min(i + 1, taps)
+        else:  # the mirrored taps i - n .. 0 first, at rows n - 1 - j
+            for j in range(i - n + 1):
+                _add_row(a, d, lo[i - n - j], hi[i - n - j], x[n - 1 - j], cols)
+            first, last = i - n + 1, taps
+        for j in range(first, last):
+            _add_row(a, d, lo[j], hi[j], x[i - j], cols)
+        if i < taps:  # then the mirrored taps i + 1 .. on the left edge, at rows j - i - 1
+            for j in range(i + 1, taps):
+                _add_row(a, d, lo[j], hi[j], x[j - i - 1], cols)
+
+
+@jit
+def _add_row(a: np.ndarray, d: np.ndarray, h_lo: float, h_hi: float, row: np.ndarray,
+             cols: int) -> None:
+    for c in range(cols):
+        a[c] += h_lo * row[c]
+        d[c] += h_hi * row[c]
+
+
+# ---- the edge feature image (FMI_pixel) ----
+
+@jit
+def sobel_gradients(x: np.ndarray, bx: np.ndarray, by: np.ndarray, b: np.ndarray) -> None:
+    """``scipy.ndimage.correlate(x, op.T)``, ``correlate(x, op)`` (op = ``fspecial('sobel')/8``,
+    mode ``'nearest'``) into ``bx``, ``by``, and b = bx^2 + by^2: each sum over the nonzero
+    taps in scipy's (row-major) order, so the same numbers bit for bit."""
+    m, n = x.shape
+    for r in range(m):
+        r0, r2 = max(r - 1, 0), min(r + 1, m - 1)
+        for c in range(n):
+            c0, c2 = max(c - 1, 0), min(c + 1, n - 1)
+            gx = 0.0
+            gx += x[r0, c0] * 0.125
+            gx += x[r0, c2] * -0.125
+            gx += x[r, c0] * 0.25
+            gx += x[r, c2] * -0.25
+            gx += x[r2, c0] * 0.125
+            gx += x[r2, c2] * -0.125
+            gy = 0.0
+            gy += x[r0, c0] * 0.125
+            gy += x[r0, c] * 0.25
+            gy += x[r0, c2] * 0.125
+            gy += x[r2, c0] * -0.125
+            gy += x[r2, c] * -0.25
+            gy += x[r2, c2] * -0.125
+            bx[r, c] = gx
+            by[r, c] = gy
+            b[r, c] = gx * gx + gy * gy
+
+
+@jit
+def thin_edges(bx: np.ndarray, by: np.ndarray, b: np.ndarray, cutoff: float,
+               out: np.ndarray) -> None:
+    """``out`` = 1 where b > cutoff and b is a horizontal maximum with |bx| >= |by| - 100 eps
+    or a vertical one with |by| >= |bx| - 100 eps (see ``feature_mi.matlab_sobel_edges``),
+    else 0."""
+    m, n = b.shape
+    tol = 100 * np.finfo(np.float64).eps
+    for r in range(m):
+        for c in range(n):
+            v = b[r, c]
+            ax, ay = abs(bx[r, c]), abs(by[r, c])
+            left = b[r, c - 1] if c > 0 else -np.inf
+            right = b[r, c + 1] if c < n - 1 else -np.inf
+            up = b[r - 1, c] if r > 0 else -np.inf
+            down = b[r + 1, c] if r < m - 1 else -np.inf
+            horizontal = (ax >= ay - tol) and (left <= v) and (v > right)
+            vertical = (ay >= ax - tol) and (up <= v) and (v > down)
+            out[r, c] = 1.0 if v > cutoff and (horizontal or vertical) else 0.0

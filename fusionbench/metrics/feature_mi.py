@@ -21,7 +21,7 @@ import pywt
 from scipy import fft as sfft
 from scipy import ndimage
 
-from fusionbench.metrics._compiled import fmi_kernels
+from fusionbench.metrics._compiled import fmi_kernels, numba_works
 from fusionbench.metrics.matlab_ops import SOBEL_Y
 
 FEATURES = ("edge", "dct", "wavelet", "none")
@@ -38,7 +38,22 @@ def matlab_sobel_edges(x: np.ndarray) -> np.ndarray:
     >>> x = np.zeros((4, 12)); x[:, 6:] = 1.0  # a step: b = 0.25 in columns 5 and 6
     >>> np.nonzero(matlab_sobel_edges(x)[0])[0].tolist()  # thinned to the second one
     [6]
+
+    Compiled (:func:`fusionbench.metrics._fmi_kernels.sobel_gradients`, ``thin_edges``: the
+    same numbers) when numba works.
     """
+    if numba_works():
+        x = np.ascontiguousarray(x, dtype=np.float64)
+        bx, by, b, out = (np.empty_like(x) for _ in range(4))
+        kernels = fmi_kernels()
+        kernels.sobel_gradients(x, bx, by, b)
+        kernels.thin_edges(bx, by, b, 4.0 * float(np.sum(b)) / b.size, out)
+        return out
+    return _sobel_edges_numpy(x)
+
+
+def _sobel_edges_numpy(x: np.ndarray) -> np.ndarray:
+    """:func:`matlab_sobel_edges` in numpy and scipy (the compiled kernels' twin)."""
     op = SOBEL_Y / 8
     bx = ndimage.correlate(x, op.T, mode="nearest")
     by = ndimage.correlate(x, op, mode="nearest")
@@ -57,6 +72,35 @@ def matlab_sobel_edges(x: np.ndarray) -> np.ndarray:
     return ((b > cutoff) & (horizontal | vertical)).astype(float)
 
 
+def _dwt_axis0(x: np.ndarray, wavelet: pywt.Wavelet) -> tuple[np.ndarray, np.ndarray]:
+    """``pywt.dwt(x, wavelet, mode="symmetric", axis=0)``: compiled (the same numbers) when
+    numba works and the columns are at least as long as the filters, else PyWavelets."""
+    taps = wavelet.dec_len
+    if not numba_works() or x.shape[0] < taps:
+        return pywt.dwt(x, wavelet, mode="symmetric", axis=0)
+    rows = (x.shape[0] + taps - 1) // 2
+    lo, hi = np.empty((rows, x.shape[1])), np.empty((rows, x.shape[1]))
+    fmi_kernels().dwt_columns(np.ascontiguousarray(x, dtype=np.float64),
+                              np.asarray(wavelet.dec_lo), np.asarray(wavelet.dec_hi), lo, hi)
+    return lo, hi
+
+
+def wavelet_subbands(x: np.ndarray, name: str = "dmey") -> tuple[np.ndarray, ...]:
+    """``pywt.dwt2(x, name, mode="symmetric")`` as (cA, cH, cV, cD), bit for bit: along the
+    columns, then along the rows of each half (as ``pywt.dwtn``).
+
+    >>> x = np.arange(80.0 * 70).reshape(80, 70) % 13
+    >>> c_a, (c_h, c_v, c_d) = pywt.dwt2(x, "dmey", mode="symmetric")
+    >>> all(np.array_equal(u, v) for u, v in zip(wavelet_subbands(x), (c_a, c_h, c_v, c_d)))
+    True
+    """
+    wavelet = pywt.Wavelet(name)
+    low, high = _dwt_axis0(np.asarray(x, dtype=np.float64), wavelet)
+    c_a, c_v = (t.T for t in _dwt_axis0(low.T, wavelet))
+    c_h, c_d = (t.T for t in _dwt_axis0(high.T, wavelet))
+    return c_a, c_h, c_v, c_d
+
+
 def _rerange(x: np.ndarray) -> np.ndarray:
     lo, hi = float(x.min()), float(x.max())
     return np.ones_like(x) if hi == lo else (x - lo) / (hi - lo)
@@ -73,7 +117,7 @@ def feature_image(x: np.ndarray, feature: str) -> np.ndarray:
     if feature == "dct":
         return sfft.dctn(x, type=2, norm="ortho")
     if feature == "wavelet":
-        c_a, (c_h, c_v, c_d) = pywt.dwt2(x, "dmey", mode="symmetric")
+        c_a, c_h, c_v, c_d = wavelet_subbands(x, "dmey")
         return _rerange(np.block([[c_a, c_h], [c_v, c_d]]))
     if feature == "none":
         return np.asarray(x, dtype=float)
