@@ -363,18 +363,22 @@ def vif_log_arguments(g_a: np.ndarray, sv_a: np.ndarray, s1_a: np.ndarray, g_b: 
 
 
 @numba.njit(**_JIT)
-def near_zero_moments(maps: np.ndarray, limit: float, out: np.ndarray) -> None:
+def near_zero_moments(maps: np.ndarray, limit: float, zero: np.ndarray, out: np.ndarray) -> None:
     """``out[i, j]``: whether any of the 5 (co)variances of the VIF maps (8, H, W) at (i, j)
     (of A, B, F, then A with F and B with F, as ``E[XY] - mu_X mu_Y``) has magnitude below
-    ``limit``."""
+    ``limit``, not counting those that are exactly 0 because a window they read is all zeros:
+    ``zero`` (3, H, W) says where the windows of A, B, F are."""
     for i in range(maps.shape[1]):
         mu_a, mu_b, mu_f = maps[0, i], maps[1, i], maps[2, i]
+        z_a, z_b, z_f = zero[0, i], zero[1, i], zero[2, i]
         for j in range(maps.shape[2]):
             a, b, f = mu_a[j], mu_b[j], mu_f[j]
-            out[i, j] = (abs(maps[3, i, j] - a * a) < limit or abs(maps[4, i, j] - b * b) < limit
-                         or abs(maps[5, i, j] - f * f) < limit
-                         or abs(maps[6, i, j] - a * f) < limit
-                         or abs(maps[7, i, j] - b * f) < limit)
+            za, zb, zf = z_a[j], z_b[j], z_f[j]
+            out[i, j] = ((abs(maps[3, i, j] - a * a) < limit and not za)
+                         or (abs(maps[4, i, j] - b * b) < limit and not zb)
+                         or (abs(maps[5, i, j] - f * f) < limit and not zf)
+                         or (abs(maps[6, i, j] - a * f) < limit and not (za or zf))
+                         or (abs(maps[7, i, j] - b * f) < limit and not (zb or zf)))
 
 
 @numba.njit(**_JIT)

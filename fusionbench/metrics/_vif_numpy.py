@@ -119,12 +119,16 @@ def vif_log_argument_rows(imgs: np.ndarray, w: np.ndarray, saturate: bool, sigma
     args[...] = state["args"][:, start:start + args.shape[1]]
 
 
-def near_zero_moments(maps: np.ndarray, limit: float, out: np.ndarray) -> None:
-    """Whether any of the 5 (co)variances of the VIF maps has magnitude below ``limit``."""
+def near_zero_moments(maps: np.ndarray, limit: float, zero: np.ndarray, out: np.ndarray) -> None:
+    """Whether any of the 5 (co)variances of the VIF maps has magnitude below ``limit``, not
+    counting those whose windows ``zero`` (3, H, W: of A, B, F) says are all zeros."""
     a, b, f = maps[0], maps[1], maps[2]
-    out[...] = ((np.abs(maps[3] - a * a) < limit) | (np.abs(maps[4] - b * b) < limit)
-                | (np.abs(maps[5] - f * f) < limit) | (np.abs(maps[6] - a * f) < limit)
-                | (np.abs(maps[7] - b * f) < limit))
+    z_a, z_b, z_f = zero
+    out[...] = (((np.abs(maps[3] - a * a) < limit) & ~z_a)
+                | ((np.abs(maps[4] - b * b) < limit) & ~z_b)
+                | ((np.abs(maps[5] - f * f) < limit) & ~z_f)
+                | ((np.abs(maps[6] - a * f) < limit) & ~(z_a | z_f))
+                | ((np.abs(maps[7] - b * f) < limit) & ~(z_b | z_f)))
 
 
 def direct_filter_at(stack: np.ndarray, w2: np.ndarray, order: np.ndarray, rr: np.ndarray,

@@ -263,8 +263,48 @@ def _with_products(imgs: np.ndarray, saturate: bool = False) -> np.ndarray:
 
 #: Local (co)variances of magnitude below this are recomputed in Octave's rounding order when
 #: ``octave_rounding`` is set (rounding noise is below ~1e-9 for 8-bit data; real variances of
-#: 8-bit images are above ~5e-5 at the first scale).
+#: 8-bit images are above ~5e-5 at the first scale), unless they are exactly 0 in any order
+#: (see :func:`_zero_windows`).
 NEAR_ZERO = 1e-6
+
+
+def all_true_windows(mask: np.ndarray, n: int, *, step: int = 1) -> np.ndarray:
+    """For each 'valid' n x n window of the 2-D masks ``mask`` (k, H, W): whether all its
+    elements are True (integer counts along rows, then columns: exact); every ``step``-th
+    window row and column.
+
+    >>> m = np.ones((1, 4, 5), bool); m[0, 3, 4] = False
+    >>> all_true_windows(m, 3).astype(int).tolist()
+    [[[1, 1, 1], [1, 1, 0]]]
+    """
+    k, height, width = mask.shape
+    rows, cols = height - n + 1, width - n + 1
+    counts = np.zeros((k, height, width + 1), np.int32)
+    np.cumsum(~mask, axis=2, out=counts[:, :, 1:])
+    row_ok = (counts[:, :, n::step] - counts[:, :, :cols:step]) == 0    # (k, H, cols')
+    counts = np.zeros((k, height + 1, row_ok.shape[2]), np.int32)
+    np.cumsum(~row_ok, axis=1, out=counts[:, 1:])
+    return (counts[:, n::step] - counts[:, :rows:step]) == 0
+
+
+def _zero_windows(cache: dict, scale: int) -> np.ndarray:
+    """(3, H', W') for the maps of ``scale``: whether the n x n window of source A, B and F is
+    made of pixels that are sums of zeros only, back to the input images.
+
+    There every filtered map of that image (mean, square, product with another image) is a sum
+    of products with a 0 factor: exactly 0 in any summation order, in this module's filters and
+    in Octave's alike, and so are the variance and the covariances it enters (``0 - 0 * mu``).
+    Such (co)variances need no recomputation in Octave's order (the black background of
+    medical images: most of the pixels :data:`NEAR_ZERO` would flag). Kept in ``cache``
+    (``"zero_support", s``: the scale-s pixels that are such sums).
+    """
+    if ("zero_support", 1) not in cache:
+        cache["zero_support", 1] = cache["imgs", 1] == 0
+    for s in range(2, scale + 1):
+        if ("zero_support", s) not in cache:
+            cache["zero_support", s] = all_true_windows(cache["zero_support", s - 1],
+                                                        _window_size(s), step=2)
+    return all_true_windows(cache["zero_support", scale], _window_size(scale))
 
 
 def _scale_images(a: np.ndarray, b: np.ndarray, f: np.ndarray, cache: dict) -> None:
@@ -297,7 +337,8 @@ def vif_statistics(a: np.ndarray, b: np.ndarray, f: np.ndarray, *,
     That changes nothing measurable in VIF, but VIFF's per-pixel choice of source follows the
     noise. With this flag every pixel where a (co)variance is below :data:`NEAR_ZERO` is
     recomputed exactly as Octave's ``filter2`` rounds (and the down-sampled images too), which
-    reproduces ``VIFF_Public.m`` under Octave to ~1e-14.
+    reproduces ``VIFF_Public.m`` under Octave to ~1e-14; (co)variances of windows of zeros are
+    exactly 0 in both orders and need none (:func:`_zero_windows`).
 
     ``cache``: a dict kept between calls on the same (a, b, f) holds the down-sampled images
     and the terms, so that another variant (e.g. saturated and not) recomputes only what
@@ -322,13 +363,15 @@ def vif_statistics(a: np.ndarray, b: np.ndarray, f: np.ndarray, *,
 
 def _octave_patched_maps(cache: dict, scale: int, saturate: bool) -> np.ndarray:
     """Filtered maps (8, H, W) of the images at ``scale`` in which every pixel with a
-    (co)variance below :data:`NEAR_ZERO` is recomputed in Octave's rounding order."""
+    (co)variance below :data:`NEAR_ZERO`, other than the exact zeros of :func:`_zero_windows`,
+    is recomputed in Octave's rounding order."""
     n = _window_size(scale)
     maps = _filter_products(cache["imgs", scale], n, saturate=saturate)
     if not (maps.shape[-1] and maps.shape[-2]):
         return maps
     near_zero = np.empty(maps.shape[1:], bool)
-    vif_kernels().near_zero_moments(maps, NEAR_ZERO, near_zero)
+    vif_kernels().near_zero_moments(maps, NEAR_ZERO, _zero_windows(cache, scale),
+                                    near_zero)
     rr, cc = np.nonzero(near_zero)
     if rr.size:
         if ("exact_imgs", 1) not in cache:
