@@ -190,20 +190,33 @@ def test_constant_windows_match_min_equals_max(images: np.ndarray) -> None:
 
 @pytest.mark.parametrize("saturate", [False, True])
 def test_flat_window_shortcut_changes_no_bit(images: np.ndarray, saturate: bool) -> None:
-    """The Octave-order filter told which windows are constant (computed once per value)
-    gives exactly the values of filtering every window tap by tap."""
+    """The Octave-order filter of the interleaved maps, told where all windows are constant
+    (computed once per value) and filtering runs of pixels together, gives exactly the values
+    of filtering every pixel tap by tap, compiled and as numpy."""
     imgs = images.astype(np.float64)
     imgs[:, 45:, 35:] = 0.0  # a black corner in all three (products constantly 0)
     for n in WINDOWS:
         w2 = V.octave_window_2d(n)
-        stack = V._with_products(imgs, saturate)
+        stack = N._products(imgs, saturate)
         rows, cols = imgs.shape[1] - n + 1, imgs.shape[2] - n + 1
         rr, cc = (x.ravel() for x in np.indices((rows, cols)))
-        flat = V._flat_maps(imgs, n, rr, cc)
+        keep = (rr + cc) % 7 != 3  # runs of several lengths along the rows
+        rr, cc = rr[keep], cc[keep]
+        flat = V._flat_pixels(imgs, n, rr, cc)
         assert flat.any() and not flat.all()
         fast = V._octave_filter_at(stack, w2, rr, cc, flat=flat)
         assert np.array_equal(fast, V._octave_filter_at(stack, w2, rr, cc))
-        assert np.array_equal(fast, V.octave_filter_valid(stack, w2).reshape(8, -1))
+        assert np.array_equal(fast, V.octave_filter_valid(stack, w2)[:, rr, cc])
+        x = np.empty(imgs.shape[1:] + (8,))
+        K.interleaved_products(imgs, saturate, 0, x)
+        assert np.array_equal(x, np.moveaxis(stack, 0, -1))
+        x_numpy = np.empty_like(x)
+        N.interleaved_products(imgs, saturate, 0, x_numpy)
+        assert np.array_equal(x_numpy, x)
+        numpy = np.empty((rr.size, 8))
+        order = np.array(V._octave_order(n), dtype=np.int64)
+        N.direct_filter_pixels(x, w2, order, rr, cc, flat, numpy)
+        assert np.array_equal(fast, numpy.T)
 
 
 @pytest.mark.parametrize("step", [1, 2])
@@ -247,7 +260,7 @@ def test_zero_windows_have_exactly_zero_moments_in_both_orders() -> None:
         zero = V._zero_windows(cache, scale)
         assert zero[0].any() and zero[1].any() and not zero.all()
         fast = V._filter_products(cache["imgs", scale], n)
-        slow = V.octave_filter_valid(V._with_products(exact), V.octave_window_2d(n))
+        slow = V.octave_filter_valid(N._products(exact, False), V.octave_window_2d(n))
         for maps in (fast, slow):
             for x in (0, 1):  # source A, B: mean, E[XX], E[XF], variance, covariance with F
                 z = zero[x]
