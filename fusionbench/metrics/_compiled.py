@@ -95,6 +95,12 @@ def filter_kernels() -> ModuleType:
     return _kernels("_filter_kernels", "_filter_numpy")
 
 
+def edge_kernels() -> ModuleType:
+    """:mod:`fusionbench.metrics._edge_kernels` (Qabf's and Nabf's Sobel responses), or without
+    numba :mod:`fusionbench.metrics._edge_numpy`."""
+    return _kernels("_edge_kernels", "_edge_numpy")
+
+
 def fmi_kernels() -> ModuleType:
     """:mod:`fusionbench.metrics._fmi_kernels` (the per-window loop of FMI; plain Python
     without numba)."""
