@@ -190,17 +190,102 @@ def test_constant_windows_match_min_equals_max(images: np.ndarray) -> None:
 
 @pytest.mark.parametrize("saturate", [False, True])
 def test_flat_window_shortcut_changes_no_bit(images: np.ndarray, saturate: bool) -> None:
-    """The Octave-order filter told which windows are constant (computed once per value)
-    gives exactly the values of filtering every window tap by tap."""
+    """The Octave-order filter of the interleaved maps, told where all windows are constant
+    (computed once per value) and filtering runs of pixels together, gives exactly the values
+    of filtering every pixel tap by tap, compiled and as numpy."""
     imgs = images.astype(np.float64)
     imgs[:, 45:, 35:] = 0.0  # a black corner in all three (products constantly 0)
     for n in WINDOWS:
         w2 = V.octave_window_2d(n)
-        stack = V._with_products(imgs, saturate)
+        stack = N._products(imgs, saturate)
         rows, cols = imgs.shape[1] - n + 1, imgs.shape[2] - n + 1
         rr, cc = (x.ravel() for x in np.indices((rows, cols)))
-        flat = V._flat_maps(imgs, n, rr, cc)
+        keep = (rr + cc) % 7 != 3  # runs of several lengths along the rows
+        rr, cc = rr[keep], cc[keep]
+        flat = V._flat_pixels(imgs, n, rr, cc)
         assert flat.any() and not flat.all()
         fast = V._octave_filter_at(stack, w2, rr, cc, flat=flat)
         assert np.array_equal(fast, V._octave_filter_at(stack, w2, rr, cc))
-        assert np.array_equal(fast, V.octave_filter_valid(stack, w2).reshape(8, -1))
+        assert np.array_equal(fast, V.octave_filter_valid(stack, w2)[:, rr, cc])
+        x = np.empty(imgs.shape[1:] + (8,))
+        K.interleaved_products(imgs, saturate, 0, x)
+        assert np.array_equal(x, np.moveaxis(stack, 0, -1))
+        x_numpy = np.empty_like(x)
+        N.interleaved_products(imgs, saturate, 0, x_numpy)
+        assert np.array_equal(x_numpy, x)
+        numpy = np.empty((rr.size, 8))
+        order = np.array(V._octave_order(n), dtype=np.int64)
+        N.direct_filter_pixels(x, w2, order, rr, cc, flat, numpy)
+        assert np.array_equal(fast, numpy.T)
+
+
+@pytest.mark.parametrize("step", [1, 2])
+def test_all_true_windows_match_minimum_filter(step: int) -> None:
+    from scipy.ndimage import minimum_filter
+
+    rng = np.random.default_rng(12)
+    mask = rng.random((2, 45, 38)) < 0.97
+    mask[0, 10:30, 5:30] = True
+    for n in WINDOWS:
+        h = n // 2
+        want = minimum_filter(mask, (1, n, n))[:, h:45 - h:step, h:38 - h:step]
+        assert np.array_equal(V.all_true_windows(mask, n, step=step), want)
+
+
+def _black_background_triple() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Medical-like 8-bit sources: textured discs on black, one of them partly saturated, and
+    their pixel maximum as the fused image."""
+    rng = np.random.default_rng(13)
+    rows, cols = np.indices((192, 192))
+    a = np.where((rows - 70) ** 2 + (cols - 70) ** 2 < 45**2,
+                 rng.integers(1, 256, (192, 192)), 0).astype(np.uint8)
+    b = np.where((rows - 110) ** 2 + (cols - 100) ** 2 < 40**2,
+                 rng.integers(60, 120, (192, 192)), 0).astype(np.uint8)
+    a[50:75, 40:80] = 255
+    return a, b, np.maximum(a, b)
+
+
+def test_zero_windows_have_exactly_zero_moments_in_both_orders() -> None:
+    """Where :func:`_zero_windows` says a source's window is zeros back to the input, its mean,
+    variance and covariance with F are exactly 0 from the fast filters and from Octave's
+    order, at every scale (so there is nothing to recompute)."""
+    a, b, f = _black_background_triple()
+    cache: dict = {}
+    V.vif_statistics(a, b, f, octave_rounding=True, cache=cache)
+    exact = cache["imgs", 1].astype(np.float64)
+    for scale in range(1, V.N_SCALES + 1):
+        n = V._window_size(scale)
+        if scale > 1:
+            exact = V.octave_filter_valid(exact, V.octave_window_2d(n), step=2)
+        zero = V._zero_windows(cache, scale)
+        assert zero[0].any() and zero[1].any() and not zero.all()
+        fast = V._filter_products(cache["imgs", scale], n)
+        slow = V.octave_filter_valid(N._products(exact, False), V.octave_window_2d(n))
+        for maps in (fast, slow):
+            for x in (0, 1):  # source A, B: mean, E[XX], E[XF], variance, covariance with F
+                z = zero[x]
+                assert not maps[x][z].any() and not maps[3 + x][z].any()
+                assert not maps[6 + x][z].any()
+                assert not (maps[3 + x] - maps[x] * maps[x])[z].any()
+                assert not (maps[6 + x] - maps[x] * maps[2])[z].any()
+
+
+def test_zero_window_exemption_changes_no_bit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """VIFF with the zero windows exempted equals VIFF recomputing every near-zero pixel in
+    Octave's order (the rule before the exemption), and the exemption removes most of them."""
+    a, b, f = _black_background_triple()
+    flagged: dict[bool, dict[tuple, int]] = {True: {}, False: {}}
+    near_zero = K.near_zero_moments
+
+    def counting(maps, limit, zero, out, *, exempt: bool):
+        near_zero(maps, limit, zero if exempt else np.zeros_like(zero), out)
+        flagged[exempt][maps.shape] = int(out.sum())  # a scale's last call decides
+
+    values = {}
+    for exempt in (True, False):
+        monkeypatch.setattr(K, "near_zero_moments",
+                            lambda *args, e=exempt: counting(*args, exempt=e))
+        values[exempt] = V.viff_from_stats(V.vif_statistics(a, b, f, octave_rounding=True))
+    assert values[True] == values[False]
+    exempted, every = sum(flagged[True].values()), sum(flagged[False].values())
+    assert 0 < exempted < every / 4

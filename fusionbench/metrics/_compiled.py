@@ -5,8 +5,8 @@ when numba works and otherwise leaves it as plain Python.
 
 numba is optional: when it is missing or cannot compile, the kernel accessors return numpy
 formulations of the same computations (``_vif_numpy``, ``_pixel_numpy``, ``_filter_numpy``,
-``_ssim_numpy``: the same values, to the last bits of the filter sums) after a one-line notice,
-and FMI's loop runs as plain Python.
+``_ssim_numpy``, ``_edge_numpy``: the same values, to the last bits of the filter sums) after a
+one-line notice, and FMI's loop runs as plain Python.
 
 >>> kernel_input(np.array([[1, 2]], np.int16)).dtype
 dtype('float64')
@@ -99,6 +99,12 @@ def ssim_kernels() -> ModuleType:
     """:mod:`fusionbench.metrics._ssim_kernels` (the MEF-SSIM quality map), or without numba
     :mod:`fusionbench.metrics._ssim_numpy`."""
     return _kernels("_ssim_kernels", "_ssim_numpy")
+
+
+def edge_kernels() -> ModuleType:
+    """:mod:`fusionbench.metrics._edge_kernels` (Qabf's and Nabf's Sobel responses), or without
+    numba :mod:`fusionbench.metrics._edge_numpy`."""
+    return _kernels("_edge_kernels", "_edge_numpy")
 
 
 def fmi_kernels() -> ModuleType:

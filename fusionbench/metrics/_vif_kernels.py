@@ -363,85 +363,108 @@ def vif_log_arguments(g_a: np.ndarray, sv_a: np.ndarray, s1_a: np.ndarray, g_b: 
 
 
 @numba.njit(**_JIT)
-def near_zero_moments(maps: np.ndarray, limit: float, out: np.ndarray) -> None:
+def near_zero_moments(maps: np.ndarray, limit: float, zero: np.ndarray, out: np.ndarray) -> None:
     """``out[i, j]``: whether any of the 5 (co)variances of the VIF maps (8, H, W) at (i, j)
     (of A, B, F, then A with F and B with F, as ``E[XY] - mu_X mu_Y``) has magnitude below
-    ``limit``."""
+    ``limit``, not counting those that are exactly 0 because a window they read is all zeros:
+    ``zero`` (3, H, W) says where the windows of A, B, F are."""
     for i in range(maps.shape[1]):
         mu_a, mu_b, mu_f = maps[0, i], maps[1, i], maps[2, i]
+        z_a, z_b, z_f = zero[0, i], zero[1, i], zero[2, i]
         for j in range(maps.shape[2]):
             a, b, f = mu_a[j], mu_b[j], mu_f[j]
-            out[i, j] = (abs(maps[3, i, j] - a * a) < limit or abs(maps[4, i, j] - b * b) < limit
-                         or abs(maps[5, i, j] - f * f) < limit
-                         or abs(maps[6, i, j] - a * f) < limit
-                         or abs(maps[7, i, j] - b * f) < limit)
+            za, zb, zf = z_a[j], z_b[j], z_f[j]
+            out[i, j] = ((abs(maps[3, i, j] - a * a) < limit and not za)
+                         or (abs(maps[4, i, j] - b * b) < limit and not zb)
+                         or (abs(maps[5, i, j] - f * f) < limit and not zf)
+                         or (abs(maps[6, i, j] - a * f) < limit and not (za or zf))
+                         or (abs(maps[7, i, j] - b * f) < limit and not (zb or zf)))
 
 
 @numba.njit(**_JIT)
-def direct_filter_at(stack: np.ndarray, w2: np.ndarray, order: np.ndarray, rr: np.ndarray,
-                     cc: np.ndarray, out: np.ndarray) -> None:
-    """Direct (unseparated) 2-D 'valid' filtering of ``stack`` (k, H, W) at output pixels
-    ``(rr[p], cc[p])`` into ``out`` (k, P): ``acc = acc + w2[ro, co] * x[r + ro, c + co]`` from
-    0, for the window offsets ``order`` (n * n, 2) in that order, without fused multiply-adds
-    (the rounding of GNU Octave's ``conv2``, see ``visual_fidelity.octave_filter_valid``)."""
-    flat = np.zeros((stack.shape[0], rr.shape[0]), np.bool_)
-    direct_filter_flat_at(stack, w2, order, rr, cc, flat, out)
+def interleaved_products(imgs: np.ndarray, saturate: bool, row0: int, out: np.ndarray) -> None:
+    """``out[i, j]`` (R, W, 8) = the 8 VIF map values (A, B, F, A*A, B*B, F*F, A*F, B*F) of
+    pixel ``(row0 + i, j)`` of ``imgs`` (3, H, W), products optionally saturated at 255: the
+    maps side by side, so that one window tap reads all 8 at once."""
+    for i in range(out.shape[0]):
+        ra, rb, rf = imgs[0, row0 + i], imgs[1, row0 + i], imgs[2, row0 + i]
+        for j in range(out.shape[1]):
+            x, y, z = ra[j], rb[j], rf[j]
+            xx, yy, zz, xz, yz = x * x, y * y, z * z, x * z, y * z
+            if saturate:
+                xx, yy, zz = min(xx, 255.0), min(yy, 255.0), min(zz, 255.0)
+                xz, yz = min(xz, 255.0), min(yz, 255.0)
+            o = out[i, j]
+            o[0], o[1], o[2], o[3] = x, y, z, xx
+            o[4], o[5], o[6], o[7] = yy, zz, xz, yz
 
 
 @numba.njit(**_JIT)
-def _constant_window_sum(x: float, w2: np.ndarray, order: np.ndarray) -> float:
-    """:func:`direct_filter_at` of a window whose pixels all equal ``x``."""
-    acc = 0.0
-    for t in range(order.shape[0]):
-        acc = acc + w2[order[t, 0], order[t, 1]] * x
-    return acc
+def direct_filter_pixels(x: np.ndarray, w2: np.ndarray, order: np.ndarray, rr: np.ndarray,
+                         cc: np.ndarray, flat: np.ndarray, out: np.ndarray) -> None:
+    """Direct (unseparated) 2-D 'valid' filtering of the interleaved maps ``x`` (R, W, k) at
+    output pixels ``(rr[p], cc[p])`` into ``out`` (P, k): ``acc = acc + w2[ro, co] *
+    x[r + ro, c + co]`` from 0, for the window offsets ``order`` (n * n, 2) in that order,
+    without fused multiply-adds (the rounding of GNU Octave's ``conv2``, see
+    ``visual_fidelity.octave_filter_valid``).
 
-
-@numba.njit(**_JIT)
-def direct_filter_flat_at(stack: np.ndarray, w2: np.ndarray, order: np.ndarray,
-                          rr: np.ndarray, cc: np.ndarray, flat: np.ndarray,
-                          out: np.ndarray) -> None:
-    """:func:`direct_filter_at`, told by ``flat`` (k, P) where map k's window at pixel p is
-    constant: there the sum of the n * n equal products depends only on the value, and is
+    Consecutive pixels of one row (``np.nonzero`` order) are filtered together: one tap then
+    reads one contiguous run of (pixels x k) values, vectorised. ``flat[p]``: every map's
+    window at pixel p is constant; there the sums depend only on the k values, and are
     computed once per run of equal values (the same additions in the same order: the same
-    bits). Consecutive other pixels of one row (``np.nonzero`` order) are filtered together,
-    vectorised along the row; each still gets exactly its own additions in order.
+    bits).
     """
+    k = x.shape[2]
+    row_len = x.shape[1] * k
+    xs = x.reshape(-1)
     n_pixels = rr.shape[0]
-    for m in range(stack.shape[0]):
-        have = False
-        last = 0.0
-        last_sum = 0.0
-        p = 0
-        while p < n_pixels:
-            r, c = rr[p], cc[p]
-            if flat[m, p]:
-                x = stack[m, r, c]
-                if not have or x != last:
-                    last, last_sum, have = x, _constant_window_sum(x, w2, order), True
-                out[m, p] = last_sum
-                p += 1
-                continue
-            run = 1
-            while (p + run < n_pixels and not flat[m, p + run] and rr[p + run] == r
-                   and cc[p + run] == c + run):
-                run += 1
-            o = out[m, p:p + run]
-            o[:] = 0.0
-            for t in range(order.shape[0]):
-                ro, co = order[t, 0], order[t, 1]
-                weight = w2[ro, co]
-                src = stack[m, r + ro, c + co:c + co + run]
-                for j in range(run):
-                    o[j] = o[j] + weight * src[j]
-            p += run
+    have = False
+    last = np.zeros(k)
+    p_last = 0
+    p = 0
+    while p < n_pixels:
+        r, c = rr[p], cc[p]
+        if flat[p]:
+            value = x[r, c]
+            same = have
+            for i in range(k):
+                same = same and value[i] == last[i]
+            if not same:
+                for i in range(k):
+                    last[i] = value[i]
+                acc = out[p]
+                acc[:] = 0.0
+                for t in range(order.shape[0]):
+                    weight = w2[order[t, 0], order[t, 1]]
+                    for i in range(k):
+                        acc[i] = acc[i] + weight * last[i]
+                have = True
+                p_last = p
+            out[p] = out[p_last]
+            p += 1
+            continue
+        run = 1
+        while (p + run < n_pixels and not flat[p + run] and rr[p + run] == r
+               and cc[p + run] == c + run):
+            run += 1
+        acc = out[p:p + run].reshape(-1)
+        acc[:] = 0.0
+        for t in range(order.shape[0]):
+            ro, co = order[t, 0], order[t, 1]
+            weight = w2[ro, co]
+            base = (r + ro) * row_len + (c + co) * k
+            src = xs[base:base + run * k]
+            for i in range(run * k):
+                acc[i] = acc[i] + weight * src[i]
+        p += run
 
 
 @numba.njit(**_JIT)
 def direct_filter_grid(stack: np.ndarray, w2: np.ndarray, order: np.ndarray, step: int,
                        out: np.ndarray) -> None:
-    """:func:`direct_filter_at` at every ``step``-th output row and column, into ``out``
-    (k, rows, cols): the same additions in the same order per pixel, vectorised along rows."""
+    """:func:`direct_filter_pixels` at every ``step``-th output row and column of ``stack``
+    (k, H, W), into ``out`` (k, rows, cols): the same additions in the same order per pixel,
+    vectorised along rows."""
     for m in range(stack.shape[0]):
         for i in range(out.shape[1]):
             o = out[m, i]

@@ -119,29 +119,33 @@ def vif_log_argument_rows(imgs: np.ndarray, w: np.ndarray, saturate: bool, sigma
     args[...] = state["args"][:, start:start + args.shape[1]]
 
 
-def near_zero_moments(maps: np.ndarray, limit: float, out: np.ndarray) -> None:
-    """Whether any of the 5 (co)variances of the VIF maps has magnitude below ``limit``."""
+def near_zero_moments(maps: np.ndarray, limit: float, zero: np.ndarray, out: np.ndarray) -> None:
+    """Whether any of the 5 (co)variances of the VIF maps has magnitude below ``limit``, not
+    counting those whose windows ``zero`` (3, H, W: of A, B, F) says are all zeros."""
     a, b, f = maps[0], maps[1], maps[2]
-    out[...] = ((np.abs(maps[3] - a * a) < limit) | (np.abs(maps[4] - b * b) < limit)
-                | (np.abs(maps[5] - f * f) < limit) | (np.abs(maps[6] - a * f) < limit)
-                | (np.abs(maps[7] - b * f) < limit))
+    z_a, z_b, z_f = zero
+    out[...] = (((np.abs(maps[3] - a * a) < limit) & ~z_a)
+                | ((np.abs(maps[4] - b * b) < limit) & ~z_b)
+                | ((np.abs(maps[5] - f * f) < limit) & ~z_f)
+                | ((np.abs(maps[6] - a * f) < limit) & ~(z_a | z_f))
+                | ((np.abs(maps[7] - b * f) < limit) & ~(z_b | z_f)))
 
 
-def direct_filter_at(stack: np.ndarray, w2: np.ndarray, order: np.ndarray, rr: np.ndarray,
-                     cc: np.ndarray, out: np.ndarray) -> None:
-    """Octave-order direct filtering at pixels ``(rr, cc)``: ``acc = acc + w * x`` from 0, one
-    window offset of ``order`` at a time."""
-    acc = np.zeros((stack.shape[0], rr.shape[0]))
+def interleaved_products(imgs: np.ndarray, saturate: bool, row0: int, out: np.ndarray) -> None:
+    """The 8 VIF maps of rows ``row0, row0 + 1, ...`` of ``imgs`` side by side (R, W, 8)."""
+    rows = imgs[:, row0:row0 + out.shape[0]].astype(np.float64)
+    out[...] = np.moveaxis(_products(rows, saturate), 0, -1)
+
+
+def direct_filter_pixels(x: np.ndarray, w2: np.ndarray, order: np.ndarray, rr: np.ndarray,
+                         cc: np.ndarray, flat: np.ndarray, out: np.ndarray) -> None:  # noqa: ARG001
+    """Octave-order direct filtering of the interleaved maps ``x`` (R, W, k) at pixels
+    ``(rr, cc)`` into ``out`` (P, k): ``acc = acc + w * x`` from 0, one window offset of
+    ``order`` at a time (the constant windows ``flat`` need no special case here)."""
+    acc = np.zeros((rr.shape[0], x.shape[2]))
     for ro, co in order:
-        acc = acc + w2[ro, co] * stack[:, rr + ro, cc + co]
+        acc = acc + w2[ro, co] * x[rr + ro, cc + co]
     out[...] = acc
-
-
-def direct_filter_flat_at(stack: np.ndarray, w2: np.ndarray, order: np.ndarray,
-                          rr: np.ndarray, cc: np.ndarray, flat: np.ndarray,  # noqa: ARG001
-                          out: np.ndarray) -> None:
-    """:func:`direct_filter_at` (the constant windows need no special case here)."""
-    direct_filter_at(stack, w2, order, rr, cc, out)
 
 
 def direct_filter_grid(stack: np.ndarray, w2: np.ndarray, order: np.ndarray, step: int,

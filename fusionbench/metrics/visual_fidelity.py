@@ -37,6 +37,8 @@ VIFF_SIGMA_NSQ = 0.005 * 255 * 255
 VIFF_SCALE_WEIGHTS = np.array([1.0, 0.0, 0.15, 1.0]) / 2.15
 VIFF_C = 1e-7
 N_SCALES = 4
+#: Filtered maps per scale: means of A, B, F and moments AA, BB, FF, AF, BF.
+N_MAPS = 8
 
 
 def window_1d(n: int) -> np.ndarray:
@@ -221,25 +223,22 @@ def constant_windows(image: np.ndarray, n: int) -> np.ndarray:
 
 def _octave_filter_at(stack: np.ndarray, w2: np.ndarray, rr: np.ndarray, cc: np.ndarray, *,
                       flat: np.ndarray | None = None) -> np.ndarray:
-    """:func:`octave_filter_valid` of ``stack`` (k, H, W) at output pixels ``(rr, cc)`` only
-    (compiled, see :func:`~fusionbench.metrics._vif_kernels.direct_filter_at`).
+    """:func:`octave_filter_valid` of ``stack`` (k, H, W) at output pixels ``(rr, cc)`` only,
+    as (k, P) (compiled, see :func:`~fusionbench.metrics._vif_kernels.direct_filter_pixels`;
+    ``flat`` (P,): where every map's window is known to be constant)."""
+    interleaved = np.ascontiguousarray(np.moveaxis(stack.astype(np.float64), 0, -1))
+    return _filter_interleaved_at(interleaved, w2, rr, cc, flat).T
 
-    ``flat`` (k, P), optional: True where map k's window at pixel p is known to be constant
-    (flat regions, the common case for the pixels :func:`vif_statistics` recomputes). There
-    the n * n additions of one value give a result that depends only on that value: it is
-    computed once per run of equal values, with the same additions in the same order, so the
-    result is the same bit for bit (see
-    :func:`~fusionbench.metrics._vif_kernels.direct_filter_flat_at`).
+
+def _filter_interleaved_at(x: np.ndarray, w2: np.ndarray, rr: np.ndarray, cc: np.ndarray,
+                           flat: np.ndarray | None = None) -> np.ndarray:
+    """(P, k) Octave-order filter sums of the interleaved maps ``x`` (R, W, k) at ``(rr, cc)``.
     """
-    kernels = vif_kernels()
-    src = np.ascontiguousarray(stack, dtype=float)
     order = np.array(_octave_order(w2.shape[0]), dtype=np.int64)
-    out = np.empty((src.shape[0], rr.size))
-    rr, cc = rr.astype(np.int64), cc.astype(np.int64)
-    if flat is None:
-        kernels.direct_filter_at(src, w2, order, rr, cc, out)
-    else:
-        kernels.direct_filter_flat_at(src, w2, order, rr, cc, flat, out)
+    out = np.empty((rr.size, x.shape[2]))
+    flat = np.zeros(rr.size, bool) if flat is None else flat
+    vif_kernels().direct_filter_pixels(x, w2, order, rr.astype(np.int64), cc.astype(np.int64),
+                                       flat, out)
     return out
 
 
@@ -248,23 +247,50 @@ def _window_size(scale: int) -> int:
     return 2 ** (N_SCALES - scale + 1) + 1
 
 
-def _with_products(imgs: np.ndarray, saturate: bool = False) -> np.ndarray:
-    """Stack (A, B, F, A*A, B*B, F*F, A*F, B*F) of images (3, H, W); products optionally
-    saturated at 255 (MATLAB uint8 arithmetic)."""
-    ia, ib, iff = imgs
-    out = np.empty((8,) + imgs.shape[1:])
-    out[:3] = imgs
-    for k, (x, y) in enumerate(((ia, ia), (ib, ib), (iff, iff), (ia, iff), (ib, iff)), start=3):
-        np.multiply(x, y, out=out[k])
-    if saturate:
-        np.minimum(out[3:], 255.0, out=out[3:])
-    return out
-
-
 #: Local (co)variances of magnitude below this are recomputed in Octave's rounding order when
 #: ``octave_rounding`` is set (rounding noise is below ~1e-9 for 8-bit data; real variances of
-#: 8-bit images are above ~5e-5 at the first scale).
+#: 8-bit images are above ~5e-5 at the first scale), unless they are exactly 0 in any order
+#: (see :func:`_zero_windows`).
 NEAR_ZERO = 1e-6
+
+
+def all_true_windows(mask: np.ndarray, n: int, *, step: int = 1) -> np.ndarray:
+    """For each 'valid' n x n window of the 2-D masks ``mask`` (k, H, W): whether all its
+    elements are True (integer counts along rows, then columns: exact); every ``step``-th
+    window row and column.
+
+    >>> m = np.ones((1, 4, 5), bool); m[0, 3, 4] = False
+    >>> all_true_windows(m, 3).astype(int).tolist()
+    [[[1, 1, 1], [1, 1, 0]]]
+    """
+    k, height, width = mask.shape
+    rows, cols = height - n + 1, width - n + 1
+    counts = np.zeros((k, height, width + 1), np.int32)
+    np.cumsum(~mask, axis=2, out=counts[:, :, 1:])
+    row_ok = (counts[:, :, n::step] - counts[:, :, :cols:step]) == 0    # (k, H, cols')
+    counts = np.zeros((k, height + 1, row_ok.shape[2]), np.int32)
+    np.cumsum(~row_ok, axis=1, out=counts[:, 1:])
+    return (counts[:, n::step] - counts[:, :rows:step]) == 0
+
+
+def _zero_windows(cache: dict, scale: int) -> np.ndarray:
+    """(3, H', W') for the maps of ``scale``: whether the n x n window of source A, B and F is
+    made of pixels that are sums of zeros only, back to the input images.
+
+    There every filtered map of that image (mean, square, product with another image) is a sum
+    of products with a 0 factor: exactly 0 in any summation order, in this module's filters and
+    in Octave's alike, and so are the variance and the covariances it enters (``0 - 0 * mu``).
+    Such (co)variances need no recomputation in Octave's order (the black background of
+    medical images: most of the pixels :data:`NEAR_ZERO` would flag). Kept in ``cache``
+    (``"zero_support", s``: the scale-s pixels that are such sums).
+    """
+    if ("zero_support", 1) not in cache:
+        cache["zero_support", 1] = cache["imgs", 1] == 0
+    for s in range(2, scale + 1):
+        if ("zero_support", s) not in cache:
+            cache["zero_support", s] = all_true_windows(cache["zero_support", s - 1],
+                                                        _window_size(s), step=2)
+    return all_true_windows(cache["zero_support", scale], _window_size(scale))
 
 
 def _scale_images(a: np.ndarray, b: np.ndarray, f: np.ndarray, cache: dict) -> None:
@@ -297,7 +323,8 @@ def vif_statistics(a: np.ndarray, b: np.ndarray, f: np.ndarray, *,
     That changes nothing measurable in VIF, but VIFF's per-pixel choice of source follows the
     noise. With this flag every pixel where a (co)variance is below :data:`NEAR_ZERO` is
     recomputed exactly as Octave's ``filter2`` rounds (and the down-sampled images too), which
-    reproduces ``VIFF_Public.m`` under Octave to ~1e-14.
+    reproduces ``VIFF_Public.m`` under Octave to ~1e-14; (co)variances of windows of zeros are
+    exactly 0 in both orders and need none (:func:`_zero_windows`).
 
     ``cache``: a dict kept between calls on the same (a, b, f) holds the down-sampled images
     and the terms, so that another variant (e.g. saturated and not) recomputes only what
@@ -322,13 +349,17 @@ def vif_statistics(a: np.ndarray, b: np.ndarray, f: np.ndarray, *,
 
 def _octave_patched_maps(cache: dict, scale: int, saturate: bool) -> np.ndarray:
     """Filtered maps (8, H, W) of the images at ``scale`` in which every pixel with a
-    (co)variance below :data:`NEAR_ZERO` is recomputed in Octave's rounding order."""
+    (co)variance below :data:`NEAR_ZERO`, other than the exact zeros of :func:`_zero_windows`,
+    is recomputed in Octave's rounding order."""
     n = _window_size(scale)
     maps = _filter_products(cache["imgs", scale], n, saturate=saturate)
     if not (maps.shape[-1] and maps.shape[-2]):
         return maps
     near_zero = np.empty(maps.shape[1:], bool)
-    vif_kernels().near_zero_moments(maps, NEAR_ZERO, near_zero)
+    kernels = vif_kernels()
+    kernels.near_zero_moments(maps, NEAR_ZERO, np.zeros((3,) + maps.shape[1:], bool), near_zero)
+    if near_zero.any():  # only then are the zero windows worth finding
+        kernels.near_zero_moments(maps, NEAR_ZERO, _zero_windows(cache, scale), near_zero)
     rr, cc = np.nonzero(near_zero)
     if rr.size:
         if ("exact_imgs", 1) not in cache:
@@ -338,21 +369,22 @@ def _octave_patched_maps(cache: dict, scale: int, saturate: bool) -> np.ndarray:
                 cache["exact_imgs", s] = octave_filter_valid(
                     cache["exact_imgs", s - 1], octave_window_2d(_window_size(s)), step=2)
         exact = cache["exact_imgs", scale]
-        exact_stack = _with_products(exact, saturate)
-        maps[:, rr, cc] = _octave_filter_at(exact_stack, octave_window_2d(n), rr, cc,
-                                            flat=_flat_maps(exact, n, rr, cc))
+        first, last = int(rr[0]), int(rr[-1]) + n  # the input rows the windows read
+        x = np.empty((last - first, exact.shape[2], N_MAPS))
+        vif_kernels().interleaved_products(exact, saturate, first, x)
+        maps[:, rr, cc] = _filter_interleaved_at(x, octave_window_2d(n), rr - first, cc,
+                                                 _flat_pixels(exact, n, rr, cc)).T
     return maps
 
 
-def _flat_maps(imgs: np.ndarray, n: int, rr: np.ndarray, cc: np.ndarray) -> np.ndarray:
-    """(8, P): whether each map of :func:`_with_products` of ``imgs`` (A, B, F) has a constant
-    n x n window at pixel ``(rr[p], cc[p])``: a product is constant where both factors are, or
-    where one of them is constantly 0."""
-    const = [constant_windows(x, n)[rr, cc] for x in imgs]
-    zero = [k & (x[rr, cc] == 0) for k, x in zip(const, imgs, strict=True)]
-    c_a, c_b, c_f = const
-    return np.stack([c_a, c_b, c_f, c_a, c_b, c_f, (c_a & c_f) | zero[0] | zero[2],
-                     (c_b & c_f) | zero[1] | zero[2]])
+def _flat_pixels(imgs: np.ndarray, n: int, rr: np.ndarray, cc: np.ndarray) -> np.ndarray:
+    """(P,): whether the n x n windows of all of ``imgs`` (A, B, F) are constant at pixel
+    ``(rr[p], cc[p])`` (then so are the windows of their products)."""
+    rows = slice(int(rr[0]), int(rr[-1]) + n)
+    flat = np.ones(rr.size, bool)
+    for x in imgs:
+        flat &= constant_windows(x[rows], n)[rr - rows.start, cc]
+    return flat
 
 
 def _log_terms(ta: ScaleTerms, tb: ScaleTerms, sigma_nsq: float) -> np.ndarray:
