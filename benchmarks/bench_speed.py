@@ -78,7 +78,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--kept-heap", action="store_true",
+                        help="first keep freed memory in the heap, as the fusionbench command "
+                             "does (fusionbench.heap); default: the C library's settings")
     args = parser.parse_args()
+    if args.kept_heap:
+        from fusionbench.heap import keep_freed_heap
+
+        print(f"heap kept: {keep_freed_heap()}")
     warnings.simplefilter("ignore")
     data = _data_root()
     load_before = os.getloadavg()

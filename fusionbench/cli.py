@@ -30,6 +30,7 @@ from fusionbench.errors import (
     is_output_os_error,
 )
 from fusionbench.executor_options import ExecutorChoice, executor_options
+from fusionbench.heap import keep_freed_heap
 from fusionbench.matching import RENAME_FORMAT
 
 if TYPE_CHECKING:
@@ -373,6 +374,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     Tracebacks are printed only with ``--debug`` (see :mod:`fusionbench.errors` for the codes).
     """
     warnings.showwarning = show_warning
+    keep_freed_heap()  # the metrics' full-size maps: no page faults on every call (heap.py)
     try:
         cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
     except SystemExit:

@@ -51,9 +51,10 @@ def sobel_kumar_padded(e: np.ndarray, gv: np.ndarray, gh: np.ndarray, g: np.ndar
     responses ``gv``, ``gh`` (each 3 x 3 window times the kernel /8, summed down each column,
     then ``(col0 + col1) + col2``) and ``g = sqrt(gh^2 + gv^2)``."""
     rows, cols = g.shape
+    # one output array per loop: LLVM vectorises such a loop (not one writing three arrays)
     for i in range(rows):
+        # vtemp = [-1 0 1; -2 0 2; -1 0 1] / 8
         for j in range(cols):
-            # vtemp = [-1 0 1; -2 0 2; -1 0 1] / 8, htemp = [-1 -2 -1; 0 0 0; 1 2 1] / 8
             v0 = e[i, j] * -0.125
             v0 = v0 + e[i + 1, j] * -0.25
             v0 = v0 + e[i + 2, j] * -0.125
@@ -63,6 +64,9 @@ def sobel_kumar_padded(e: np.ndarray, gv: np.ndarray, gh: np.ndarray, g: np.ndar
             v2 = e[i, j + 2] * 0.125
             v2 = v2 + e[i + 1, j + 2] * 0.25
             v2 = v2 + e[i + 2, j + 2] * 0.125
+            gv[i, j] = (v0 + v1) + v2
+        # htemp = [-1 -2 -1; 0 0 0; 1 2 1] / 8
+        for j in range(cols):
             h0 = e[i, j] * -0.125
             h0 = h0 + e[i + 1, j] * 0.0
             h0 = h0 + e[i + 2, j] * 0.125
@@ -72,8 +76,8 @@ def sobel_kumar_padded(e: np.ndarray, gv: np.ndarray, gh: np.ndarray, g: np.ndar
             h2 = e[i, j + 2] * -0.125
             h2 = h2 + e[i + 1, j + 2] * 0.0
             h2 = h2 + e[i + 2, j + 2] * 0.125
-            x = (v0 + v1) + v2
-            y = (h0 + h1) + h2
-            gv[i, j] = x
-            gh[i, j] = y
+            gh[i, j] = (h0 + h1) + h2
+        for j in range(cols):
+            x = gv[i, j]
+            y = gh[i, j]
             g[i, j] = np.sqrt(y * y + x * x)

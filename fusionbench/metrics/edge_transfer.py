@@ -157,7 +157,19 @@ def nabf(f: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
     gv_a, gh_a, g_a = _sobel_kumar_strength(a)
     gv_b, gh_b, g_b = _sobel_kumar_strength(b)
     gv_f, gh_f, g_f = _sobel_kumar_strength(f)
-    a_f = _angle(gv_f, gh_f)
+    w_a = np.where(g_a >= _TD, g_a ** _LG, _WT_MIN)
+    w_b = np.where(g_b >= _TD, g_b ** _LG, _WT_MIN)
+    w_sum = float(np.sum(w_a + w_b))
+    # The loss is 0 off the artefact pixels, so the preservation terms (every arctan, exp and
+    # sqrt of the original's whole-image expressions) are evaluated only on them; each pixel's
+    # operations are the same elementwise ones, and the loss map summed is the same array.
+    artefacts = np.flatnonzero((g_f > g_a) & (g_f > g_b))
+
+    def at(m: np.ndarray) -> np.ndarray:
+        return m.ravel()[artefacts]
+
+    g_f = at(g_f)
+    a_f = _angle(at(gv_f), at(gh_f))
 
     def preservation(g_s: np.ndarray, a_s: np.ndarray) -> np.ndarray:
         rel_g = _relative_strength(g_s, g_f)
@@ -166,11 +178,8 @@ def nabf(f: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
         q_a = _NRA / (1 + np.exp(-_KA * (rel_a - _SIGMA_A)))
         return np.sqrt(q_g * q_a)
 
-    q_af = preservation(g_a, _angle(gv_a, gh_a))
-    q_bf = preservation(g_b, _angle(gv_b, gh_b))
-    w_a = np.where(g_a >= _TD, g_a ** _LG, _WT_MIN)
-    w_b = np.where(g_b >= _TD, g_b ** _LG, _WT_MIN)
-    w_sum = float(np.sum(w_a + w_b))
-    artefact = (g_f > g_a) & (g_f > g_b)
-    loss = np.where(artefact, (1 - q_af) * w_a + (1 - q_bf) * w_b, 0.0)
+    q_af = preservation(at(g_a), _angle(at(gv_a), at(gh_a)))
+    q_bf = preservation(at(g_b), _angle(at(gv_b), at(gh_b)))
+    loss = np.zeros(g_a.size)
+    loss[artefacts] = (1 - q_af) * at(w_a) + (1 - q_bf) * at(w_b)
     return float(np.sum(loss)) / w_sum
