@@ -30,20 +30,20 @@ OPT_OUT_ENV = "FUSIONBENCH_HEAP"
 def keep_freed_heap(mmap_threshold: int = 32 << 20, trim_threshold: int = 256 << 20) -> bool:
     """Serve blocks under ``mmap_threshold`` bytes from the heap and keep up to
     ``trim_threshold`` bytes of its free top; True when glibc took both settings."""
-    if os.environ.get(OPT_OUT_ENV, "") == "default" or not sys.platform.startswith("linux"):
+    libc = glibc()
+    if libc is None or os.environ.get(OPT_OUT_ENV, "") == "default":
         return False
-    if not _is_glibc():
-        return False
-    mallopt = ctypes.CDLL(None).mallopt
+    mallopt = libc.mallopt
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
     return bool(mallopt(_M_MMAP_THRESHOLD, mmap_threshold)) and bool(
         mallopt(_M_TRIM_THRESHOLD, trim_threshold))
 
 
-def _is_glibc() -> bool:
-    try:
-        version = ctypes.CDLL(None).gnu_get_libc_version
-    except (OSError, AttributeError):
-        return False
-    version.restype = ctypes.c_char_p
-    return bool(version())
+def glibc() -> ctypes.CDLL | None:
+    """This process's C library when it is glibc (on Linux), else None."""
+    if not sys.platform.startswith("linux"):
+        return None
+    libc = ctypes.CDLL(None)
+    if not hasattr(libc, "gnu_get_libc_version"):
+        return None
+    return libc

@@ -34,7 +34,7 @@ def _faults(env_value: str | None) -> tuple[bool, int]:
     return out[0] == "True", int(out[1])
 
 
-@pytest.mark.skipif(not (sys.platform.startswith("linux") and heap._is_glibc()),
+@pytest.mark.skipif(not (sys.platform.startswith("linux") and heap.glibc() is not None),
                     reason="glibc's mallopt only")
 def test_kept_heap_stops_the_page_faults_of_repeated_full_size_maps() -> None:
     applied, kept = _faults(None)
