@@ -16,8 +16,6 @@ exact-equality tests and Nabf's threshold ``Td = 2`` on the Sobel strength make 
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from fusionbench.metrics._compiled import edge_kernels
@@ -46,31 +44,22 @@ Edges = tuple[np.ndarray, np.ndarray]
 
 
 def _edge_preservation(src: Edges, fused: Edges) -> np.ndarray:
-    """Q^{SF}(n, m) * g_S(n, m): edge strength and orientation preservation, weighted."""
-    g_s, a_s = src
-    g_f, a_f = fused
-    # Relative strength min/max as in the widely used Qabf code, except that where the two
-    # strengths are exactly equal it takes the strength itself (not 1): the original's quirk.
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rel = np.minimum(g_s, g_f)
-        rel /= np.maximum(g_s, g_f)
-    equal = g_s == g_f
-    rel[equal] = g_f[equal]
-    # Tg / (1 + exp(kg (rel - Dg))), kg = -15, Dg = 0.5
-    rel -= 0.5
-    rel *= -15.0
-    q_g = np.exp(rel, out=rel)
-    q_g += 1.0
-    # Ta / (1 + exp(ka (1 - |a_s - a_f| / (pi/2) - Da))), ka = -22, Da = 0.8
-    orient = np.subtract(a_s, a_f)
-    np.abs(orient, out=orient)
-    orient *= -1.0 / (np.pi / 2)
-    orient += 1.0 - 0.8
-    orient *= -22.0
-    q_a = np.exp(orient, out=orient)
-    q_a += 1.0
-    q_a *= q_g
-    return (0.9994 * 0.9879) * g_s / q_a
+    """Q^{SF}(n, m) * g_S(n, m): edge strength and orientation preservation, weighted (1-D).
+
+    Relative strength min/max as in the widely used Qabf code, except that where the two
+    strengths are exactly equal it takes the strength itself (not 1): the original's quirk.
+    Sigmoids Tg / (1 + exp(kg (rel - Dg))), kg = -15, Dg = 0.5, and Ta / (1 + exp(ka (1 -
+    |a_s - a_f| / (pi/2) - Da))), ka = -22, Da = 0.8 (the kernels form the exponents and the
+    product around numpy's ``exp``)."""
+    kernels = edge_kernels()
+    g_s, a_s = (x.ravel() for x in src)
+    g_f, a_f = (x.ravel() for x in fused)
+    arg_g, arg_a = np.empty(g_s.size), np.empty(g_s.size)
+    kernels.qabf_exp_arguments(g_s, a_s, g_f, a_f, arg_g, arg_a)
+    np.exp(arg_g, out=arg_g)
+    np.exp(arg_a, out=arg_a)
+    kernels.qabf_weighted_preservation(g_s, arg_g, arg_a, arg_g)
+    return arg_g
 
 
 def qabf_from_edges(f: Edges, a: Edges, b: Edges) -> float:
@@ -103,10 +92,8 @@ def qabf(f: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
 
 # ----------------------------------------------------------------------------------------- Nabf
 
-# Parameters of analysis_nabf.m (Petrovic's metrics).
+# Parameters of analysis_nabf.m (Petrovic's metrics); the sigmoids' are in the kernels' module.
 _TD, _WT_MIN, _LG = 2.0, 0.001, 1.5
-_NRG, _KG, _SIGMA_G = 0.9999, 19.0, 0.5
-_NRA, _KA, _SIGMA_A = 0.9995, 22.0, 0.5
 
 
 def sobel_kumar(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -130,20 +117,6 @@ def _sobel_kumar_strength(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
     return gv, gh, g
 
 
-def _relative_strength(g_s: np.ndarray, g_f: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rel = np.where(g_s > g_f, g_f / g_s, g_s / g_f)
-    rel[(g_s == 0) | (g_f == 0)] = 0.0
-    return rel
-
-
-def _angle(gv: np.ndarray, gh: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        angle = np.arctan(gv / gh)
-    angle[(gv == 0) & (gh == 0)] = 0.0
-    return angle
-
-
 def nabf(f: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
     """Modified fusion artefacts N_abf (lower is better): over the pixels where F's edge is
     stronger than both sources', the weighted loss ``(1 - Q_AF) w_A + (1 - Q_BF) w_B``, over the
@@ -154,32 +127,34 @@ def nabf(f: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
     >>> 0.0 <= nabf((a + b) / 2, a, b) <= 1.0
     True
     """
-    gv_a, gh_a, g_a = _sobel_kumar_strength(a)
-    gv_b, gh_b, g_b = _sobel_kumar_strength(b)
-    gv_f, gh_f, g_f = _sobel_kumar_strength(f)
-    w_a = np.where(g_a >= _TD, g_a ** _LG, _WT_MIN)
-    w_b = np.where(g_b >= _TD, g_b ** _LG, _WT_MIN)
+    kernels = edge_kernels()
+    edges = [[x.ravel() for x in _sobel_kumar_strength(img)] for img in (a, b, f)]
+    (_, _, g_a), (_, _, g_b), (_, _, g_f) = edges
+    index = np.empty(g_a.size, np.int64)
+    weights = []
+    for g in (g_a, g_b):  # g^1.5 where g >= Td (numpy's pow, on those pixels only), else 0.001
+        w = np.empty(g.size)
+        strong = index[:kernels.strong_pixels(g, _TD, _WT_MIN, w, index)]
+        if strong.size:
+            w[strong] = g[strong] ** _LG
+        weights.append(w)
+    w_a, w_b = weights
     w_sum = float(np.sum(w_a + w_b))
     # The loss is 0 off the artefact pixels, so the preservation terms (every arctan, exp and
     # sqrt of the original's whole-image expressions) are evaluated only on them; each pixel's
     # operations are the same elementwise ones, and the loss map summed is the same array.
-    artefacts = np.flatnonzero((g_f > g_a) & (g_f > g_b))
-
-    def at(m: np.ndarray) -> np.ndarray:
-        return m.ravel()[artefacts]
-
-    g_f = at(g_f)
-    a_f = _angle(at(gv_f), at(gh_f))
-
-    def preservation(g_s: np.ndarray, a_s: np.ndarray) -> np.ndarray:
-        rel_g = _relative_strength(g_s, g_f)
-        rel_a = np.abs(np.abs(a_s - a_f) - math.pi / 2) * 2 / math.pi
-        q_g = _NRG / (1 + np.exp(-_KG * (rel_g - _SIGMA_G)))
-        q_a = _NRA / (1 + np.exp(-_KA * (rel_a - _SIGMA_A)))
-        return np.sqrt(q_g * q_a)
-
-    q_af = preservation(at(g_a), _angle(at(gv_a), at(gh_a)))
-    q_bf = preservation(at(g_b), _angle(at(gv_b), at(gh_b)))
+    artefacts = index[:kernels.artefact_pixels(g_a, g_b, g_f, index)]
+    values = np.empty((11, artefacts.size))  # gv, gh, g of A, B, F; w_A, w_B
+    kernels.gather_rows(artefacts, (*edges[0], *edges[1], *edges[2], w_a, w_b), values)
+    angles = np.empty((3, artefacts.size))
+    kernels.nabf_angle_ratios(values, angles)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        np.arctan(angles, out=angles)
+    exps = np.empty((4, artefacts.size))
+    kernels.nabf_exp_arguments(values, angles, exps)
+    np.exp(exps, out=exps)
     loss = np.zeros(g_a.size)
-    loss[artefacts] = (1 - q_af) * at(w_a) + (1 - q_bf) * at(w_b)
+    losses = np.empty(artefacts.size)
+    kernels.nabf_losses(exps, values[9], values[10], losses)
+    loss[artefacts] = losses
     return float(np.sum(loss)) / w_sum
