@@ -181,3 +181,18 @@ def test_mef_ssim_kernel_hands_other_source_counts_to_numpy() -> None:
     three = np.concatenate([seq, seq[:1] * 0.5])
     assert np.array_equal(_ssim_kernels.mef_quality_map(three, f),
                           _ssim_numpy.mef_quality_map(three, f))
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (2, 2), (3, 5), (8, 7), (37, 29), (288, 384)])
+def test_ms_ssim_downsample_kernel_equals_numpy_bit_for_bit(shape: tuple[int, int]) -> None:
+    """MS-SSIM's 2 x 2 mean and down-sampling, compiled and numpy (odd sides read the
+    replicated edge), on non-integer values where the order of additions shows."""
+    from fusionbench.metrics import _ssim_kernels, _ssim_numpy
+
+    x = np.random.default_rng(sum(shape)).random(shape) * 255.0
+    out = [np.empty(((shape[0] + 1) // 2, (shape[1] + 1) // 2)) for _ in range(2)]
+    _ssim_kernels.downsample_2x2(x, out[0])
+    _ssim_numpy.downsample_2x2(x, out[1])
+    assert np.array_equal(out[0], out[1])
+    assert out[0][0, 0] == (((x[0, 0] + x[min(1, shape[0] - 1), 0]) + x[0, min(1, shape[1] - 1)])
+                            + x[min(1, shape[0] - 1), min(1, shape[1] - 1)]) / 4.0

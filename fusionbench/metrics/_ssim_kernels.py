@@ -239,6 +239,20 @@ def _quality(maps: np.ndarray, k: int, n: int, rows: int, c_const: float, var: n
             o[c] = (2 * sigma12 + c_const) / (sigma1_sq + sigma2_sq + c_const)
 
 
+@numba.njit(**_JIT)
+def downsample_2x2(x: np.ndarray, out: np.ndarray) -> None:
+    """``out`` (ceil(H/2), ceil(W/2)) = the 2 x 2 means of ``x`` (H, W) at even offsets,
+    ``(((x[2i, 2j] + x[2i+1, 2j]) + x[2i, 2j+1]) + x[2i+1, 2j+1]) / 4``, an odd side's last
+    mean reading its edge twice (MATLAB ``imfilter(..., 'symmetric')``)."""
+    rows, cols = x.shape
+    for i in range(out.shape[0]):
+        top, bottom = x[2 * i], x[min(2 * i + 1, rows - 1)]
+        o = out[i]
+        for j in range(out.shape[1]):
+            left, right = 2 * j, min(2 * j + 1, cols - 1)
+            o[j] = (((top[left] + bottom[left]) + top[right]) + bottom[right]) / 4.0
+
+
 def mef_quality_map(seq: np.ndarray | Sequence[np.ndarray], f: np.ndarray, *, window: int = 11,
                     k_const: float = 0.03) -> np.ndarray:
     """The MEF-SSIM quality map of ``f`` against the sources ``seq`` (a (k, H, W) stack or k

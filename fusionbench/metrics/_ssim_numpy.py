@@ -90,3 +90,14 @@ def mef_quality_map(seq: np.ndarray | Sequence[np.ndarray], f: np.ndarray, *,
     sigma12 = scale * g_cov_f
     c = (k_const * 255) ** 2
     return (2 * sigma12 + c) / (sigma1_sq + sigma2_sq + c)
+
+
+def downsample_2x2(x: np.ndarray, out: np.ndarray) -> None:
+    """``out`` (ceil(H/2), ceil(W/2)) = the 2 x 2 means of ``x`` (H, W) at even offsets,
+    ``(((x[2i, 2j] + x[2i+1, 2j]) + x[2i, 2j+1]) + x[2i+1, 2j+1]) / 4``, an odd side's last
+    mean reading its edge twice (MATLAB ``imfilter(..., 'symmetric')``)."""
+    rows, cols = x.shape
+    if rows % 2 or cols % 2:
+        x = np.pad(x, ((0, rows % 2), (0, cols % 2)), mode="symmetric")
+    top, bottom = x[0::2], x[1::2]
+    out[...] = (top[:, 0::2] + bottom[:, 0::2] + top[:, 1::2] + bottom[:, 1::2]) / 4.0
