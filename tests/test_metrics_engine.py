@@ -53,6 +53,35 @@ def test_one_score_call_computes_ms_ssims_first_scale_once(monkeypatch):
     assert both["SSIM"] == original(np.stack([a, b]).astype(float), f.astype(float))
 
 
+@pytest.mark.parametrize(("profile", "error_metric", "options"), [
+    ("tang2022", "MSE", {"peak": 255.0}), ("cddfuse", "MSE", {"peak": None}),
+    ("vifb", "RMSE", {"error": "vifb_rmse"})])
+def test_psnr_is_computed_from_the_error_metric_of_the_same_call(monkeypatch, profile: str,
+                                                                 error_metric: str,
+                                                                 options: dict) -> None:
+    """PSNR is a function of the MSE (VIFB: its RMSE): once PSNR is computed, the error
+    metric's value is in the context's cache (one score() call asked for both computes the
+    error once), and the values are the functional core's."""
+    from fusionbench.metrics import computations, similarity
+    from fusionbench.metrics._inputs import prepare_image
+    from fusionbench.metrics.context import Context
+    from fusionbench.metrics.profiles import PROFILES
+
+    rng = np.random.default_rng(5)
+    a, b = rng.integers(0, 256, (2, 30, 34), dtype=np.uint8)
+    f = ((a.astype(int) + b) // 2).astype(np.uint8)
+    c = Context(*(prepare_image(x, r) for x, r in ((f, "f"), (a, "a"), (b, "b"))), "uint8")
+    metrics = PROFILES[profile].definitions
+    psnr = metrics["PSNR"].compute(c)
+    scale = 255.0 if profile == "tang2022" else 1.0
+    images = [x.astype(float) / scale for x in (f, a, b)]
+    assert psnr == similarity.psnr(*images, **options)
+    monkeypatch.setattr(computations.On, "__call__",
+                        lambda self, c: pytest.fail(f"{self.formula.__name__} recomputed"))
+    error, _ = c.value(metrics[error_metric].compute)
+    assert error == similarity.PSNR_ERRORS[options.get("error", "mse")](*images)
+
+
 def test_a_colour_image_warns_once_not_once_per_channel():
     f = np.zeros((40, 40, 3), np.uint8)
     f[:, 20:] = 200

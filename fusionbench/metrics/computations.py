@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from fusionbench.metrics import similarity as R
 from fusionbench.metrics import spatial as S
 from fusionbench.metrics import structural as ST
 from fusionbench.metrics import visual_fidelity as V
@@ -59,6 +60,28 @@ def on(formula: Callable[..., float], read: str, roles: str = "FAB", **kwargs: A
     (('per', 'pixel'),)
     """
     return On(formula, read, roles, options(**kwargs))
+
+
+@dataclass(frozen=True)
+class Psnr:
+    """:func:`~fusionbench.metrics.similarity.psnr` of the images read as ``read``, from the
+    value of its error computation (``On(PSNR_ERRORS[error], read)``): a profile that reports
+    that error (MSE, VIFB's RMSE) computes it once for both metrics.
+
+    >>> Psnr("unit").error_computation() == on(R.mse, "unit")
+    True
+    """
+
+    read: str
+    peak: float | None = 255.0
+    error: str = "mse"
+
+    def error_computation(self) -> On:
+        return on(R.PSNR_ERRORS[self.error], self.read)
+
+    def __call__(self, c: Context) -> float:
+        err, _ = c.value(self.error_computation())
+        return R.psnr_from_error(err, c.read("F", self.read), peak=self.peak)
 
 
 @dataclass(frozen=True)

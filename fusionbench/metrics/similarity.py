@@ -60,13 +60,22 @@ def psnr(f: np.ndarray, a: np.ndarray, b: np.ndarray, *, peak: float | None = 25
     >>> round(psnr(np.zeros((1, 1)), np.ones((1, 1)), np.ones((1, 1)), error="vifb_rmse"), 6)
     48.130804
     """
-    peak_value = float(np.max(f)) if peak is None else peak
-    err = PSNR_ERRORS[error](f, a, b)
+    return psnr_from_error(PSNR_ERRORS[error](f, a, b), f, peak=peak)
+
+
+def psnr_from_error(err: float, f: np.ndarray, *, peak: float | None = 255.0) -> float:
+    """:func:`psnr` from its error value ``err`` (:data:`PSNR_ERRORS`) of the images, so that
+    a convention reporting the error too computes it once; ``f`` is read only for
+    ``peak=None`` (the largest value of F).
+
+    >>> psnr_from_error(0.0, np.zeros((1, 1)))
+    inf
+    """
     if err == 0.0:
         return math.inf
     if peak is None:
-        return 10.0 * math.log10(peak_value ** 2 / err)
-    return 20.0 * math.log10(peak_value / math.sqrt(err))
+        return 10.0 * math.log10(float(np.max(f)) ** 2 / err)
+    return 20.0 * math.log10(peak / math.sqrt(err))
 
 
 def corr2(x: np.ndarray, y: np.ndarray) -> float:

@@ -19,6 +19,7 @@ from fusionbench.metrics.computations import (
     Entropy,
     MutualInformation,
     PerImage,
+    Psnr,
     StandardDeviation,
     Vif,
     on,
@@ -39,7 +40,7 @@ METRICS: dict[str, Metric] = {
     "AG": Metric(on(S.ag_tang, "pixels", "F", per="pixel"), _EV + "AG", min_side=2),
     "CC": Metric(on(R.correlation_coefficient, "255"), _EV + "CC"),
     "MSE": Metric(on(R.mse, "255"), _EV + "MSE"),
-    "PSNR": Metric(on(R.psnr, "255", peak=None), _EV + "PSNR"),
+    "PSNR": Metric(Psnr("255", peak=None), _EV + "PSNR"),
     "Qabf": Metric(PerImage(E.qabf_from_edges, E.sobel_strength_angle, "255"), _EV + "Qabf"),
     "SSIM": Metric(on(ST.ssim, "255", form="skimage"), _EV + "SSIM"),
 }

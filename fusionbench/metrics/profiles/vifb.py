@@ -21,6 +21,7 @@ from fusionbench.metrics.computations import (
     Entropy,
     MutualInformation,
     PerImage,
+    Psnr,
     StandardDeviation,
     on,
 )
@@ -41,7 +42,7 @@ METRICS: dict[str, Metric] = {
     "AG": Metric(on(S.ag_tang, "pixels", "F"), _m("Avg_gradient"), min_side=2),
     "CE": Metric(on(H.cross_entropy, "255"), _m("Cross_entropy")),
     "EI": Metric(on(S.edge_intensity, "255", "F"), _m("Edge_intensity")),
-    "PSNR": Metric(on(R.psnr, "255", error="vifb_rmse"), _m("Psnr")),
+    "PSNR": Metric(Psnr("255", error="vifb_rmse"), _m("Psnr")),
     "RMSE": Metric(on(R.rmse, "255"), _m("Rmse")),
     "SSIM": Metric(on(ST.ssim, "255", dynamic_range=255.0, border="valid"), _m("Ssim"),
                    min_side=11),
