@@ -82,6 +82,27 @@ def test_psnr_is_computed_from_the_error_metric_of_the_same_call(monkeypatch, pr
     assert error == similarity.PSNR_ERRORS[options.get("error", "mse")](*images)
 
 
+def test_cc_and_scd_centre_each_source_once(monkeypatch) -> None:
+    """CC (a per-image computation) and SCD share the sources' centred images: 5 centrings
+    (F, A, B, F - B, F - A) instead of 7, and the functional core's values."""
+    from fusionbench.metrics import computations, similarity
+    from fusionbench.metrics._inputs import prepare_image
+    from fusionbench.metrics.context import Context
+
+    calls = []
+    original = similarity.centred
+    monkeypatch.setattr(similarity, "centred", lambda x: calls.append(x.shape) or original(x))
+    rng = np.random.default_rng(6)
+    a, b = rng.integers(0, 256, (2, 20, 22), dtype=np.uint8)
+    f = ((a.astype(int) + b) // 2).astype(np.uint8)
+    c = Context(*(prepare_image(x, r) for x, r in ((f, "f"), (a, "a"), (b, "b"))), "uint8")
+    cc = computations.PerImage(similarity.cc_from_centred, similarity.centred, "unit")(c)
+    scd = computations.Scd("unit")(c)
+    assert len(calls) == 5
+    images = [x.astype(float) / 255.0 for x in (f, a, b)]
+    assert (cc, scd) == (similarity.correlation_coefficient(*images), similarity.scd(*images))
+
+
 def test_a_colour_image_warns_once_not_once_per_channel():
     f = np.zeros((40, 40, 3), np.uint8)
     f[:, 20:] = 200

@@ -85,6 +85,19 @@ class Psnr:
 
 
 @dataclass(frozen=True)
+class Scd:
+    """:func:`~fusionbench.metrics.similarity.scd` of the images read as ``read``, the
+    sources' centred images kept on them (shared with CC, a
+    ``PerImage(R.cc_from_centred, R.centred, read)``)."""
+
+    read: str
+
+    def __call__(self, c: Context) -> float:
+        return R.scd_from_centred(*c.triple(self.read), c.per_image(R.centred, "A", self.read),
+                                  c.per_image(R.centred, "B", self.read))
+
+
+@dataclass(frozen=True)
 class PerImage:
     """``combine(*(per_image(image) for image in roles))``: a formula split into a step on each
     image alone (kept on the image: computed once for every metric, profile and fused image

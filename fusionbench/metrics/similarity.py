@@ -78,16 +78,34 @@ def psnr_from_error(err: float, f: np.ndarray, *, peak: float | None = 255.0) ->
     return 20.0 * math.log10(peak / math.sqrt(err))
 
 
+#: An image minus its mean, and the sum of the squares of that (one image's part of corr2).
+Centred = tuple[np.ndarray, float]
+
+
+def centred(x: np.ndarray) -> Centred:
+    """``(x - mean(x), sum((x - mean(x))^2))``: what :func:`corr2` needs of one image, computed
+    once per image when several correlations share it (CC and SCD, both sources against F).
+
+    >>> centred(np.array([[1.0, 3.0]]))[1]
+    2.0
+    """
+    dx = x - x.mean()
+    return dx, float(np.sum(dx * dx))
+
+
+def corr2_centred(cx: Centred, cy: Centred) -> float:
+    """:func:`corr2` from the :func:`centred` parts of x and y (the same operations)."""
+    den = math.sqrt(cx[1] * cy[1])
+    return float(np.sum(cx[0] * cy[0])) / den if den > 0 else math.nan
+
+
 def corr2(x: np.ndarray, y: np.ndarray) -> float:
     """Pearson correlation of two images (MATLAB ``corr2``); NaN when one is constant.
 
     >>> corr2(np.array([[1.0, 2.0, 3.0]]), np.array([[2.0, 4.0, 6.0]]))
     1.0
     """
-    dx = x - x.mean()
-    dy = y - y.mean()
-    den = math.sqrt(float(np.sum(dx * dx)) * float(np.sum(dy * dy)))
-    return float(np.sum(dx * dy)) / den if den > 0 else math.nan
+    return corr2_centred(centred(x), centred(y))
 
 
 def correlation_coefficient(f: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
@@ -100,7 +118,12 @@ def correlation_coefficient(f: np.ndarray, a: np.ndarray, b: np.ndarray) -> floa
     >>> correlation_coefficient(x, x, 3.0 - x)
     0.0
     """
-    return 0.5 * (corr2(a, f) + corr2(b, f))
+    return cc_from_centred(*(centred(x) for x in (f, a, b)))
+
+
+def cc_from_centred(cf: Centred, ca: Centred, cb: Centred) -> float:
+    """:func:`correlation_coefficient` from the :func:`centred` F, A and B."""
+    return 0.5 * (corr2_centred(ca, cf) + corr2_centred(cb, cf))
 
 
 def scd(f: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
@@ -110,4 +133,10 @@ def scd(f: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
     >>> round(scd(2 * x, x, x), 12)
     2.0
     """
-    return corr2(f - b, a) + corr2(f - a, b)
+    return scd_from_centred(f, a, b, centred(a), centred(b))
+
+
+def scd_from_centred(f: np.ndarray, a: np.ndarray, b: np.ndarray, ca: Centred,
+                     cb: Centred) -> float:
+    """:func:`scd` with the :func:`centred` sources ``ca``, ``cb`` given."""
+    return corr2_centred(centred(f - b), ca) + corr2_centred(centred(f - a), cb)

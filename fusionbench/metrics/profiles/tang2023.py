@@ -16,7 +16,7 @@ from fusionbench.metrics import feature_mi as FM
 from fusionbench.metrics import similarity as R
 from fusionbench.metrics import spatial as S
 from fusionbench.metrics import structural as ST
-from fusionbench.metrics.computations import PerImage, StandardDeviation, Vif, on
+from fusionbench.metrics.computations import PerImage, Scd, StandardDeviation, Vif, on
 from fusionbench.metrics.profiles import tang2022
 from fusionbench.metrics.profiles._spec import Metric, Profile
 
@@ -27,8 +27,8 @@ METRICS: dict[str, Metric] = {
     "SF": Metric(on(S.sf_tang, "pixels", "F"), _SAME["SF"].origin, min_side=2),
     "SD": Metric(StandardDeviation(), _SAME["SD"].origin),
     "VIF": Metric(Vif(), _SAME["VIF"].origin, min_side=17, flat_sources_nan=True),
-    "CC": Metric(on(R.correlation_coefficient, "255"), _SAME["CC"].origin),
-    "SCD": Metric(on(R.scd, "255"), _SAME["SCD"].origin),
+    "CC": Metric(PerImage(R.cc_from_centred, R.centred, "255"), _SAME["CC"].origin),
+    "SCD": Metric(Scd("255"), _SAME["SCD"].origin),
     "Qabf": Metric(PerImage(E.qabf_from_edges, E.sobel_strength_angle, "255"),
                    _SAME["Qabf"].origin),
     # analysis_nabf(img1_float, img2_float, img_f_float) against analysis_nabf(f, I1, I2)
