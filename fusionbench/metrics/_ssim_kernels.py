@@ -8,9 +8,10 @@ and Gaussian maps of :data:`MAPS`), then per-pixel arithmetic with one ``tan`` a
 Here the image is cut into strips of :data:`STRIP_ROWS` output rows, and for each strip:
 
 1. each product image's rows of the strip are formed in one buffer (no full-size product or
-   moment map is made), summed over 11 rows (two column loops of at most seven arrays each,
-   which LLVM vectorises; one loop over all 11 rows needs too many run-time alias checks and
-   stays scalar), then over 11 columns, in the operation order of ``scipy.ndimage.correlate1d``
+   moment map is made), summed over 11 rows (one column loop reading the rows through the 2-D
+   array, which LLVM vectorises; an image with both a box and a Gaussian map has both sums
+   formed from one load of its rows), then over 11 columns, in the operation order of
+   ``scipy.ndimage.correlate1d``
    (rows, then columns; the centre tap, then the symmetric pairs from the outermost inwards;
    no fused multiply-adds);
 2. a compiled pass computes the sources' norms and the consistency ratio; numpy takes the
@@ -52,19 +53,35 @@ MAPS = ("b S0", "b S1", "b S0^2", "b S1^2", "b T", "b T^2", "b S0 S1",
 @numba.njit(**_JIT)
 def _vertical(x: np.ndarray, first: int, w: np.ndarray, rows: int, out: np.ndarray) -> None:
     """``out[rr]`` = the 11-row sums of ``x`` rows first + rr .. first + rr + 10 (rr < rows):
-    the centre tap, then the pairs from the outermost inwards, in two column loops of at most
-    seven arrays each (so that LLVM vectorises them)."""
+    the centre tap, then the pairs from the outermost inwards. The rows are read through the
+    one 2-D array (not as 11 row views), so LLVM checks one pointer group for aliasing and
+    vectorises the loop."""
     w0, w1, w2, w3, w4, w5 = w[0], w[1], w[2], w[3], w[4], w[5]
-    width = x.shape[1]
     for rr in range(rows):
         r = first + rr
-        p0, p1, p2, p3, p4, p5 = x[r], x[r + 1], x[r + 2], x[r + 3], x[r + 4], x[r + 5]
-        p6, p7, p8, p9, p10 = x[r + 6], x[r + 7], x[r + 8], x[r + 9], x[r + 10]
         o = out[rr]
-        for c in range(width):
-            o[c] = (p5[c] * w5 + (p0[c] + p10[c]) * w0) + (p1[c] + p9[c]) * w1
-        for c in range(width):
-            o[c] = ((o[c] + (p2[c] + p8[c]) * w2) + (p3[c] + p7[c]) * w3) + (p4[c] + p6[c]) * w4
+        for c in range(x.shape[1]):
+            o[c] = (((((x[r + 5, c] * w5 + (x[r, c] + x[r + 10, c]) * w0)
+                       + (x[r + 1, c] + x[r + 9, c]) * w1) + (x[r + 2, c] + x[r + 8, c]) * w2)
+                     + (x[r + 3, c] + x[r + 7, c]) * w3) + (x[r + 4, c] + x[r + 6, c]) * w4)
+
+
+@numba.njit(**_JIT)
+def _vertical_pair(x: np.ndarray, first: int, wa: np.ndarray, wb: np.ndarray, rows: int,
+                   out_a: np.ndarray, out_b: np.ndarray) -> None:
+    """:func:`_vertical` with two windows at once (the box and the Gaussian sums of one
+    image: the 11 rows are loaded once for both; the same operations for each)."""
+    a0, a1, a2, a3, a4, a5 = wa[0], wa[1], wa[2], wa[3], wa[4], wa[5]
+    b0, b1, b2, b3, b4, b5 = wb[0], wb[1], wb[2], wb[3], wb[4], wb[5]
+    for rr in range(rows):
+        r = first + rr
+        oa, ob = out_a[rr], out_b[rr]
+        for c in range(x.shape[1]):
+            t0, t1 = x[r, c] + x[r + 10, c], x[r + 1, c] + x[r + 9, c]
+            t2, t3 = x[r + 2, c] + x[r + 8, c], x[r + 3, c] + x[r + 7, c]
+            t4, mid = x[r + 4, c] + x[r + 6, c], x[r + 5, c]
+            oa[c] = ((((mid * a5 + t0 * a0) + t1 * a1) + t2 * a2) + t3 * a3) + t4 * a4
+            ob[c] = ((((mid * b5 + t0 * b0) + t1 * b1) + t2 * b2) + t3 * b3) + t4 * b4
 
 
 @numba.njit(**_JIT)
@@ -124,8 +141,16 @@ PRODUCTS = np.array([(4, -1), (2, 12), (3, 13), (5, -1), (6, 15), (-1, 10), (-1,
 @numba.njit(**_JIT)
 def _filter_one(x: np.ndarray, first: int, w: np.ndarray, rows: int, vbuf: np.ndarray,
                 out: np.ndarray) -> None:
-    _vertical(x, first, w, rows, vbuf)
-    _horizontal(vbuf, w, rows, out)
+    _vertical(x, first, w, rows, vbuf[0])
+    _horizontal(vbuf[0], w, rows, out)
+
+
+@numba.njit(**_JIT)
+def _filter_pair(x: np.ndarray, first: int, box: np.ndarray, gauss: np.ndarray, rows: int,
+                 vbuf: np.ndarray, out_box: np.ndarray, out_gauss: np.ndarray) -> None:
+    _vertical_pair(x, first, box, gauss, rows, vbuf[0], vbuf[1])
+    _horizontal(vbuf[0], box, rows, out_box)
+    _horizontal(vbuf[1], gauss, rows, out_gauss)
 
 
 @numba.njit(**_JIT)
@@ -134,18 +159,20 @@ def _filter_strip(s0: np.ndarray, s1: np.ndarray, f: np.ndarray, box: np.ndarray
                   maps: np.ndarray, sbuf: np.ndarray, vbuf: np.ndarray) -> None:
     """The 16 :data:`MAPS` of two sources at output rows r0 .. r0 + rows - 1
     into ``maps[:, :rows]``: each product image's rows of the strip are formed in ``sbuf``,
-    summed over 11 rows into ``vbuf``, then over 11 columns."""
-    _filter_one(s0, r0, box, rows, vbuf, maps[0])
-    _filter_one(s0, r0, gauss, rows, vbuf, maps[7])
-    _filter_one(s1, r0, box, rows, vbuf, maps[1])
-    _filter_one(s1, r0, gauss, rows, vbuf, maps[8])
+    summed over 11 rows into ``vbuf`` (2, rows, W; the box and Gaussian sums of one image in
+    one pass), then over 11 columns."""
+    _filter_pair(s0, r0, box, gauss, rows, vbuf, maps[0], maps[7])
+    _filter_pair(s1, r0, box, gauss, rows, vbuf, maps[1], maps[8])
     _filter_one(f, r0, gauss, rows, vbuf, maps[9])
     for kind in range(products.shape[0]):
         _product(s0, s1, f, kind, r0, rows + 10, sbuf)
-        if products[kind, 0] >= 0:
-            _filter_one(sbuf, 0, box, rows, vbuf, maps[products[kind, 0]])
-        if products[kind, 1] >= 0:
-            _filter_one(sbuf, 0, gauss, rows, vbuf, maps[products[kind, 1]])
+        to_box, to_gauss = products[kind, 0], products[kind, 1]
+        if to_box >= 0 and to_gauss >= 0:
+            _filter_pair(sbuf, 0, box, gauss, rows, vbuf, maps[to_box], maps[to_gauss])
+        elif to_box >= 0:
+            _filter_one(sbuf, 0, box, rows, vbuf, maps[to_box])
+        else:
+            _filter_one(sbuf, 0, gauss, rows, vbuf, maps[to_gauss])
 
 
 @numba.njit(**_JIT)
@@ -272,7 +299,7 @@ def mef_quality_map(seq: np.ndarray | Sequence[np.ndarray], f: np.ndarray, *, wi
     strip = min(STRIP_ROWS, rows)
     maps = np.empty((16, strip, cols))
     sbuf = np.empty((strip + n - 1, f.shape[1]))
-    vbuf = np.empty((strip, f.shape[1]))
+    vbuf = np.empty((2, strip, f.shape[1]))
     var, ed, power = (np.empty((k, strip, cols)) for _ in range(3))
     angle = np.empty((strip, cols))
     acc = np.empty((5 + k, cols))
