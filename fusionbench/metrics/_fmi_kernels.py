@@ -137,6 +137,8 @@ _WEIGHTS = np.zeros((2, L + 1, L + 1))
 _WEIGHTS[0, :L, :L] = np.outer(L - np.arange(L), L - np.arange(L))
 _WEIGHTS[1, :L, :L] = np.outer(L - np.arange(L), np.arange(L) + 1)
 
+_INDEX = np.uint64  #: the type of the walk's record indices (see :func:`_step`)
+
 
 @jit
 def _orient_record(s: np.ndarray, col: int, lower: bool, rec: np.ndarray, row: int) -> None:
@@ -166,17 +168,20 @@ def _copy_record(s: np.ndarray, col: int, rec: np.ndarray, row: int) -> None:
 def _step(f: np.ndarray, fr: int, g: np.ndarray, gr: int, lower: int, mass: np.ndarray,
           fg: np.ndarray, p: int, s: int, i: int, m: int, prev: float, total: float,
           fg_sum: float, fg_log: float) -> tuple[int, int, float, float, float, float]:
-    """Slot ``s`` of :func:`_walk`: the state (i, m, prev, total, fg_sum, fg_log) after it."""
-    fi = f[fr, i]
-    gm = g[gr, m]
+    """Slot ``s`` of :func:`_walk`: the state (i, m, prev, total, fg_sum, fg_log) after it.
+    The record indices are unsigned (:data:`_INDEX`): numba adds no test for a negative index
+    then (a shorter chain from one slot's compare to the next slot's loads)."""
+    fi_, gm_ = _INDEX(i), _INDEX(m)
+    fi = f[fr, fi_]
+    gm = g[gr, gm_]
     take = fi <= gm
     t = fi if take else gm
     length = t - prev  # >= 0; its cell is no cell (weight 0) once F or G is past its last
-    weight = _WEIGHTS[lower, i, m]
+    weight = _WEIGHTS[lower, fi_, gm_]
     total += length * weight
     on = (length > NOISE) & (weight != 0)
-    x = f[fr, PDF + i] * g[gr, PDF + m]  # loaded unconditionally: a select, not a branch
-    lq = f[fr, LOG + i] + g[gr, LOG + m]
+    x = f[fr, _INDEX(PDF + i)] * g[gr, _INDEX(PDF + m)]  # loaded unconditionally: a select
+    lq = f[fr, _INDEX(LOG + i)] + g[gr, _INDEX(LOG + m)]
     x = x if on else 0.0
     mass[s, p] = length if on else 0.0
     fg[s, p] = x
