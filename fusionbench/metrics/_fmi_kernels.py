@@ -5,9 +5,10 @@ loop body: the window values in MATLAB's column-major order, the same branches (
 quirk that F's window, once normalised for source A, is what source B's test ``bSub == fSub``
 sees), natural logarithms for ``log2``. The joint pdf of a window pair is
 ``phi * bound mass + (1 - phi) f_i s_j`` over its 9 x 9 cells; the Frechet bound's mass lies on
-a staircase of at most ``2 L - 1`` cells, found by merging the two cdfs (:func:`_walk`), so no
-9 x 9 table is formed: the bound covariance is summed over the merged intervals, the joint
-entropy's independent part in closed form, and logarithms are taken on the staircase only.
+a staircase of at most ``2 L - 1`` cells, found by merging the two cdfs (:func:`_walk`, on each
+window's cdf, pdf and log pdf as one row, :data:`RECORD`), so no 9 x 9 table is formed: the
+bound covariance is summed over the merged intervals, the joint entropy's independent part in
+closed form, and logarithms are taken on the staircase only.
 :func:`fmi_map_sum` takes one of two routes, to the same numbers: :func:`binary_map_sum` for 0/1
 feature images, :func:`block_map_sum` for the others; :func:`window_map_sum` is the plain
 window-by-window loop both are tested against (``CONVENTIONS.md``, FMI). The feature images'
@@ -407,7 +408,8 @@ def block_map_sum(a: np.ndarray, b: np.ndarray, f: np.ndarray) -> float:
     """:func:`window_map_sum` a block of window columns at a time, in three compiled passes with
     the windows innermost where the work is branch-free: the windows' normalised pdfs, cdfs
     and statistics (:func:`_block_windows`); each window pair's correlation, staircase
-    (:func:`_walk`), phi and joint pdfs (:func:`_block_pairs`); the FMI values summed in the
+    (a window's two pairs walked together, :func:`_walk_two`), phi and joint pdfs
+    (:func:`_block_pairs`); the FMI values summed in the
     loop's order (:func:`_block_values`); the logarithms between them by numpy's vectorised
     ``log``: a few ulps from the window-by-window loop.
 
