@@ -5,9 +5,10 @@ loop body: the window values in MATLAB's column-major order, the same branches (
 quirk that F's window, once normalised for source A, is what source B's test ``bSub == fSub``
 sees), natural logarithms for ``log2``. The joint pdf of a window pair is
 ``phi * bound mass + (1 - phi) f_i s_j`` over its 9 x 9 cells; the Frechet bound's mass lies on
-a staircase of at most ``2 L - 1`` cells, found by merging the two cdfs (:func:`_walk`), so no
-9 x 9 table is formed: the bound covariance is summed over the merged intervals, the joint
-entropy's independent part in closed form, and logarithms are taken on the staircase only.
+a staircase of at most ``2 L - 1`` cells, found by merging the two cdfs (:func:`_walk`, on each
+window's cdf, pdf and log pdf as one row, :data:`RECORD`), so no 9 x 9 table is formed: the
+bound covariance is summed over the merged intervals, the joint entropy's independent part in
+closed form, and logarithms are taken on the staircase only.
 :func:`fmi_map_sum` takes one of two routes, to the same numbers: :func:`binary_map_sum` for 0/1
 feature images, :func:`block_map_sum` for the others; :func:`window_map_sum` is the plain
 window-by-window loop both are tested against (``CONVENTIONS.md``, FMI). The feature images'
@@ -123,60 +124,101 @@ def _phi(c: float, cov: float, f_sd: float, s_sd: float) -> float:
     return c / (cov / (f_sd * s_sd))
 
 
+#: A window's record, as the staircase walk reads it: cdf (L values, then the sentinel inf),
+#: pdf (then 0), log pdf (then 0), one row of ``RECORD`` values. A (3, L + 1, 1) side array
+#: (:func:`_side_arrays`) is such a record; the block path copies its windows into rows.
+RECORD = 3 * (L + 1)
+PDF = L + 1  # offset of the pdf in a record
+LOG = 2 * (L + 1)  # offset of the log pdf
+
+#: ``_WEIGHTS[lower, i, m]``: the number of the 81 cells whose bound covers an interval of cell
+#: (i, m) of the staircase, (L - i)(L - m) for the upper bound, (L - i)(m + 1) for the lower;
+#: 0 past the last row or column (i or m = L: the sentinel, no cell).
+_WEIGHTS = np.zeros((2, L + 1, L + 1))
+_WEIGHTS[0, :L, :L] = np.outer(L - np.arange(L), L - np.arange(L))
+_WEIGHTS[1, :L, :L] = np.outer(L - np.arange(L), np.arange(L) + 1)
+
+_INDEX = np.uint64  #: the type of the walk's record indices (see :func:`_step`)
+
+
 @jit
-def _orient(s: np.ndarray, c: np.ndarray, g: np.ndarray, p0: int, count: int) -> None:
-    """Columns p0.. of ``g`` (cdf, pdf, log pdf; (3, L + 1, n)) from the ``count`` windows
-    (columns) of the source's ``s`` as the staircase sees them: unchanged for the upper bound
-    min(F_i, S_j) (correlation ``c[p] >= 0``); for the lower bound max(F_i + S_j - 1, 0),
-    1 - S taken in reverse (row m holds 1 - S[7 - m], row 8 holds 1) and the pdf rows
-    reversed to match (row m holds the pdf of row 8 - m)."""
+def _orient_record(s: np.ndarray, col: int, lower: bool, rec: np.ndarray, row: int) -> None:
+    """Row ``row`` of ``rec`` (records, sentinels set) from column ``col`` of the source's
+    side array ``s`` (3, L + 1, n) as the staircase sees it: unchanged for the upper bound
+    min(F_i, S_j) (correlation ``c >= 0``); for the lower bound max(F_i + S_j - 1, 0),
+    1 - S taken in reverse (cdf m holds 1 - S[7 - m], cdf 8 holds 1) and the pdf and log pdf
+    reversed to match (m holds those of 8 - m)."""
     for m in range(L):
         j = L - 1 - m
-        for w in range(count):
-            p = p0 + w
-            lower = not c[p] >= 0
-            turned = 1.0 - s[0, j - 1, w] if m < L - 1 else 1.0
-            g[0, m, p] = turned if lower else s[0, m, w]
-            for q in range(1, 3):
-                x, y = s[q, j, w], s[q, m, w]
-                g[q, m, p] = x if lower else y
+        turned = 1.0 - s[0, j - 1, col] if m < L - 1 else 1.0
+        rec[row, m] = turned if lower else s[0, m, col]
+        rec[row, PDF + m] = s[1, j, col] if lower else s[1, m, col]
+        rec[row, LOG + m] = s[2, j, col] if lower else s[2, m, col]
 
 
 @jit
-def _walk(f: np.ndarray, fc: int, g: np.ndarray, gc: int, lower: bool, mass: np.ndarray,
+def _copy_record(s: np.ndarray, col: int, rec: np.ndarray, row: int) -> None:
+    """Row ``row`` of ``rec`` (sentinels set): column ``col`` of the side array ``s``."""
+    for m in range(L):
+        rec[row, m] = s[0, m, col]
+        rec[row, PDF + m] = s[1, m, col]
+        rec[row, LOG + m] = s[2, m, col]
+
+
+@jit
+def _step(f: np.ndarray, fr: int, g: np.ndarray, gr: int, lower: int, mass: np.ndarray,
+          fg: np.ndarray, p: int, s: int, i: int, m: int, prev: float, total: float,
+          fg_sum: float, fg_log: float) -> tuple[int, int, float, float, float, float]:
+    """Slot ``s`` of :func:`_walk`: the state (i, m, prev, total, fg_sum, fg_log) after it.
+    The record indices are unsigned (:data:`_INDEX`): numba adds no test for a negative index
+    then (a shorter chain from one slot's compare to the next slot's loads)."""
+    fi_, gm_ = _INDEX(i), _INDEX(m)
+    fi = f[fr, fi_]
+    gm = g[gr, gm_]
+    take = fi <= gm
+    t = fi if take else gm
+    length = t - prev  # >= 0; its cell is no cell (weight 0) once F or G is past its last
+    weight = _WEIGHTS[lower, fi_, gm_]
+    total += length * weight
+    on = (length > NOISE) & (weight != 0)
+    x = f[fr, _INDEX(PDF + i)] * g[gr, _INDEX(PDF + m)]  # loaded unconditionally: a select
+    lq = f[fr, _INDEX(LOG + i)] + g[gr, _INDEX(LOG + m)]
+    x = x if on else 0.0
+    mass[s, p] = length if on else 0.0
+    fg[s, p] = x
+    fg_sum += x
+    fg_log += x * lq
+    return i + take, m + 1 - take, t, total, fg_sum, fg_log
+
+
+@jit
+def _walk(f: np.ndarray, fr: int, g: np.ndarray, gr: int, lower: bool, mass: np.ndarray,
           fg: np.ndarray, p: int) -> tuple[float, float, float]:
-    """The bound's staircase for F's column ``fc`` of ``f`` against the oriented source's
-    column ``gc`` of ``g`` (cdf, pdf, log pdf in rows 0..2; row L a sentinel: cdf inf, pdf and
-    log 0): the two cdfs merged, interval (t_prev, t] lying in cell (i, m) = (#F below it, #G
-    below it), its length that cell's mass. Writes slot s's mass (0 if <= NOISE) and
-    f_i g_m (0 likewise) into column p of ``mass`` and ``fg``; returns the sum of the bound over
-    all 81 cells (each interval's length times the number of cells whose bound covers it),
-    the sum of f_i g_m and of f_i g_m (log f_i + log g_m) over the staircase."""
-    i = 0
-    m = 0
-    prev = 0.0
-    total = 0.0
-    fg_sum = 0.0
-    fg_log = 0.0
+    """The bound's staircase for F's record ``f[fr]`` against the oriented source's
+    ``g[gr]`` (:data:`RECORD`, :func:`_orient_record`): the two cdfs merged, interval
+    (t_prev, t] lying in cell (i, m) = (#F below it, #G below it), its length that cell's
+    mass. Writes slot s's mass (0 if <= NOISE) and f_i g_m (0 likewise) into column p of
+    ``mass`` and ``fg``; returns the sum of the bound over all 81 cells (each interval's length
+    times the number of cells whose bound covers it, :data:`_WEIGHTS`), the sum of f_i g_m and
+    of f_i g_m (log f_i + log g_m) over the staircase."""
+    state = (0, 0, 0.0, 0.0, 0.0, 0.0)
     for s in range(SLOTS):
-        fi = f[0, i, fc]
-        gm = g[0, m, gc]
-        take = fi <= gm
-        t = fi if take else gm
-        length = t - prev if (i < L) & (m < L) else 0.0
-        prev = t
-        total += length * ((L - i) * (m + 1 if lower else L - m))
-        on = length > NOISE
-        x = f[1, i, fc] * g[1, m, gc]  # loaded unconditionally: a select, not a branch
-        lq = f[2, i, fc] + g[2, m, gc]
-        x = x if on else 0.0
-        mass[s, p] = length if on else 0.0
-        fg[s, p] = x
-        fg_sum += x
-        fg_log += x * lq
-        i += take
-        m += 1 - take
-    return total, fg_sum, fg_log
+        state = _step(f, fr, g, gr, int(lower), mass, fg, p, s, *state)
+    return state[3], state[4], state[5]
+
+
+@jit
+def _walk_two(f: np.ndarray, fr: int, g: np.ndarray, gr0: int, lower0: bool, p0: int,
+              gr1: int, lower1: bool, p1: int, mass: np.ndarray,
+              fg: np.ndarray) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+    """:func:`_walk` of F's record against two sources' (pairs p0 and p1) slot by slot
+    together: the two chains of dependent loads overlap (each alone waits on its loads)."""
+    one = (0, 0, 0.0, 0.0, 0.0, 0.0)
+    two = (0, 0, 0.0, 0.0, 0.0, 0.0)
+    for s in range(SLOTS):
+        one = _step(f, fr, g, gr0, int(lower0), mass, fg, p0, s, *one)
+        two = _step(f, fr, g, gr1, int(lower1), mass, fg, p1, s, *two)
+    return (one[3], one[4], one[5]), (two[3], two[4], two[5])
 
 
 @jit
@@ -224,10 +266,10 @@ def _side(x: np.ndarray, side: np.ndarray, stats: np.ndarray) -> None:
 
 @jit
 def _pair_fmi(s: np.ndarray, s_stats: np.ndarray, f: np.ndarray, f_stats: np.ndarray,
-              g: np.ndarray, mass: np.ndarray, fg: np.ndarray, corr: np.ndarray) -> float:
+              g: np.ndarray, mass: np.ndarray, fg: np.ndarray) -> float:
     """Normalised MI of one source window and F's (:func:`_side` of each), by the simplified
     Nelsen joint pdf between the Frechet bound and independence; ``g``: :func:`_side_arrays`
-    scratch, ``mass``, ``fg``: (SLOTS, 1) scratch, ``corr``: (1,) scratch."""
+    scratch (the oriented source's record), ``mass``, ``fg``: (SLOTS, 1) scratch."""
     cross = 0.0
     ss = 0.0
     ff = 0.0
@@ -239,9 +281,9 @@ def _pair_fmi(s: np.ndarray, s_stats: np.ndarray, f: np.ndarray, f_stats: np.nda
         ff += ft * ft
     c = _correlation(cross, ss, ff)
     lower = not c >= 0
-    corr[0] = c
-    _orient(s, corr, g, 0, 1)
-    total, fg_sum, fg_log = _walk(f, 0, g, 0, lower, mass, fg, 0)
+    f_record, g_record = f.reshape((1, RECORD)), g.reshape((1, RECORD))
+    _orient_record(s, 0, lower, g_record, 0)
+    total, fg_sum, fg_log = _walk(f_record, 0, g_record, 0, lower, mass, fg, 0)
     phi = _phi(c, total - f_stats[4] * s_stats[4], f_stats[1], s_stats[1])
     k = 1 - phi
     log_k = math.log(abs(k)) if k != 0 else 0.0
@@ -266,7 +308,7 @@ def _nfmi(s: np.ndarray, f: np.ndarray) -> float:
     _side(s.copy(), sides[0], stats[0])
     _side(f.copy(), sides[1], stats[1])
     return _pair_fmi(sides[0], stats[0], sides[1], stats[1], sides[2], np.empty((SLOTS, 1)),
-                     np.empty((SLOTS, 1)), np.empty(1))
+                     np.empty((SLOTS, 1)))
 
 
 @jit
@@ -296,7 +338,6 @@ def window_map_sum(a: np.ndarray, b: np.ndarray, f: np.ndarray) -> float:
     stats = np.empty((2, 5))
     mass = np.empty((SLOTS, 1))
     fg = np.empty((SLOTS, 1))
-    corr = np.empty(1)
     total = 0.0
     for c in range(n - 2):
         for r in range(m - 2):
@@ -309,14 +350,14 @@ def window_map_sum(a: np.ndarray, b: np.ndarray, f: np.ndarray) -> float:
             else:
                 _side(wf, fs, stats[1])
                 _side(wa, s, stats[0])
-                fmi_af = _pair_fmi(s, stats[0], fs, stats[1], g, mass, fg, corr)
+                fmi_af = _pair_fmi(s, stats[0], fs, stats[1], g, mass, fg)
             if _equal(wb, wf):  # F's window normalised if A's was not equal (the original)
                 fmi_bf = 1.0
             else:
                 if a_equal:  # F not normalised yet (normalising it twice changes nothing)
                     _side(wf, fs, stats[1])
                 _side(wb, s, stats[0])
-                fmi_bf = _pair_fmi(s, stats[0], fs, stats[1], g, mass, fg, corr)
+                fmi_bf = _pair_fmi(s, stats[0], fs, stats[1], g, mass, fg)
             total += (fmi_af + fmi_bf) / 2
     return total
 
@@ -350,23 +391,25 @@ def _block_arrays(size: int) -> tuple[np.ndarray, ...]:
     win = np.empty((3, 3, L + 1, size))  # A, B, F: cdf, pdf, log pdf (row L: the sentinel)
     win[:, 0, L] = np.inf
     win[:, 1, L] = 0.0
-    g = np.empty((3, L + 1, 2 * size))  # the pairs' oriented sources (:func:`_orient`)
-    g[0, L] = np.inf
-    g[1:, L] = 0.0
+    records = np.empty((3 * size, RECORD))  # F's windows, then the pairs' oriented sources
+    records[:, L] = np.inf
+    records[:, PDF + L] = 0.0
+    records[:, LOG + L] = 0.0
     stats = np.empty((3, 5, size))  # mean, sd, entropy, sum of pdf, sum of cdf
     equal = np.empty((2, size), np.bool_)
     pairs = np.empty((5, 2 * size))  # c, phi, 1 - phi, sum f g, sum f g log(f g)
     joint = np.empty((SLOTS, 2 * size))  # the staircase masses, then the cells' joint pdfs
     fg = np.empty((SLOTS, 2 * size))
     logs = np.empty((SLOTS + 1, 2 * size))  # |joint pdf| and |1 - phi|, then their logs
-    return win, g, stats, equal, pairs, joint, fg, logs
+    return win, records, stats, equal, pairs, joint, fg, logs
 
 
 def block_map_sum(a: np.ndarray, b: np.ndarray, f: np.ndarray) -> float:
     """:func:`window_map_sum` a block of window columns at a time, in three compiled passes with
     the windows innermost where the work is branch-free: the windows' normalised pdfs, cdfs
     and statistics (:func:`_block_windows`); each window pair's correlation, staircase
-    (:func:`_walk`), phi and joint pdfs (:func:`_block_pairs`); the FMI values summed in the
+    (a window's two pairs walked together, :func:`_walk_two`), phi and joint pdfs
+    (:func:`_block_pairs`); the FMI values summed in the
     loop's order (:func:`_block_values`); the logarithms between them by numpy's vectorised
     ``log``: a few ulps from the window-by-window loop.
 
@@ -378,7 +421,7 @@ def block_map_sum(a: np.ndarray, b: np.ndarray, f: np.ndarray) -> float:
     m, n = a.shape
     rows = max(m - 2, 0)
     size = rows * min(BLOCK_COLUMNS, max(n - 2, 0))
-    win, g, stats, equal, pairs, joint, fg, logs = _block_arrays(size)
+    win, records, stats, equal, pairs, joint, fg, logs = _block_arrays(size)
     window_logs = win[:, 2]
     total = 0.0
     for c0 in range(0, n - 2, BLOCK_COLUMNS):
@@ -386,7 +429,7 @@ def block_map_sum(a: np.ndarray, b: np.ndarray, f: np.ndarray) -> float:
         count = rows * (c1 - c0)
         _block_windows(a, b, f, c0, c1, win, stats, equal)
         np.log(window_logs, out=window_logs)
-        _block_pairs(win, stats, equal, count, g, pairs, joint, fg, logs)
+        _block_pairs(win, stats, equal, count, records, pairs, joint, fg, logs)
         np.log(logs, out=logs)
         total = _block_values(total, stats, equal, count, pairs, joint, logs)
     return total
@@ -490,12 +533,14 @@ def _pdf_stats_block(side: np.ndarray, stats: np.ndarray, count: int) -> None:
 
 @jit
 def _block_pairs(win: np.ndarray, stats: np.ndarray, equal: np.ndarray, count: int,
-                 g: np.ndarray, pairs: np.ndarray, joint: np.ndarray, fg: np.ndarray,
+                 records: np.ndarray, pairs: np.ndarray, joint: np.ndarray, fg: np.ndarray,
                  logs: np.ndarray) -> None:
     """Each window pair's (pair p = k size + w: source k's window w against F's) correlation,
     staircase, phi and its staircase cells' joint pdfs (into ``joint``), with the arguments of
     the logarithms to take (``logs``: |joint pdf|, last row |1 - phi|; 1 where 0). The
-    entropies of the windows (``stats[:, 2]``) from their log pdfs first."""
+    entropies of the windows (``stats[:, 2]``) from their log pdfs first. ``records``: F's
+    window w in row w, pair p's oriented source in row size + p (:func:`_orient_record`); the
+    two pairs of a window walked together (:func:`_walk_two`)."""
     size = stats.shape[2]
     for k in range(3):
         ent = stats[k, 2]
@@ -523,9 +568,16 @@ def _block_pairs(win: np.ndarray, stats: np.ndarray, equal: np.ndarray, count: i
                 ff[w] += ft * ft
         for w in range(count):
             c[k * size + w] = _correlation(cross[w], ss[w], ff[w])
-        _orient(win[k], c, g, k * size, count)
-    for k in range(2):
-        for w in range(count):
+    for w in range(count):
+        _copy_record(f, w, records, w)
+        for k in range(2):
+            p = k * size + w
+            _orient_record(win[k], w, not c[p] >= 0, records, size + p)
+    for w in range(count):
+        pa, pb = w, size + w
+        walks = _walk_two(records, w, records, size + pa, not c[pa] >= 0, pa, size + pb,
+                          not c[pb] >= 0, pb, joint, fg)
+        for k in range(2):
             p = k * size + w
             if equal[k, w]:
                 pairs[1, p] = 0.0
@@ -535,8 +587,7 @@ def _block_pairs(win: np.ndarray, stats: np.ndarray, equal: np.ndarray, count: i
                     fg[t, p] = 0.0
                 logs[SLOTS, p] = 1.0
                 continue
-            lower = not c[p] >= 0
-            total, fg_sum, fg_log = _walk(f, w, g, p, lower, joint, fg, p)
+            total, fg_sum, fg_log = walks[k]
             phi = _phi(c[p], total - stats[2, 4, w] * stats[k, 4, w], stats[2, 1, w],
                        stats[k, 1, w])
             pairs[1, p] = phi
@@ -614,7 +665,7 @@ FULL = (1 << L) - 1  #: the code of a window of ones (what a constant window nor
 @jit
 def _pattern_fmi(table: np.ndarray, code_s: int, code_f: int, ws: np.ndarray, wf: np.ndarray,
                  s: np.ndarray, fs: np.ndarray, g: np.ndarray, stats: np.ndarray,
-                 mass: np.ndarray, fg: np.ndarray, corr: np.ndarray) -> float:
+                 mass: np.ndarray, fg: np.ndarray) -> float:
     """FMI of the source pattern ``code_s`` against F's ``code_f``, from ``table`` or computed
     (both normalised, as the loop does) and stored there."""
     value = table[code_s, code_f]
@@ -623,7 +674,7 @@ def _pattern_fmi(table: np.ndarray, code_s: int, code_f: int, ws: np.ndarray, wf
         _decode(code_f, wf)
         _side(wf, fs, stats[1])
         _side(ws, s, stats[0])
-        value = _pair_fmi(s, stats[0], fs, stats[1], g, mass, fg, corr)
+        value = _pair_fmi(s, stats[0], fs, stats[1], g, mass, fg)
         table[code_s, code_f] = value
     return value
 
@@ -642,7 +693,6 @@ def binary_map_sum(a: np.ndarray, b: np.ndarray, f: np.ndarray) -> float:
     stats = np.empty((2, 5))
     mass = np.empty((SLOTS, 1))
     fg = np.empty((SLOTS, 1))
-    corr = np.empty(1)
     if m < 3 or n < 3:
         return 0.0
     codes_a, codes_b, codes_f = _codes(a), _codes(b), _codes(f)
@@ -656,12 +706,12 @@ def binary_map_sum(a: np.ndarray, b: np.ndarray, f: np.ndarray) -> float:
                 fmi_af = 1.0
             else:
                 fmi_af = _pattern_fmi(table, code_a, code_f, ws, wf, s, fs, g, stats, mass,
-                                      fg, corr)
+                                      fg)
             if code_b == (code_f if a_equal else f_normalised):
                 fmi_bf = 1.0
             else:
                 fmi_bf = _pattern_fmi(table, code_b, code_f, ws, wf, s, fs, g, stats, mass,
-                                      fg, corr)
+                                      fg)
             total += (fmi_af + fmi_bf) / 2
     return total
 
