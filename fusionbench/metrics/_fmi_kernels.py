@@ -349,7 +349,7 @@ def _block_arrays(size: int) -> tuple[np.ndarray, ...]:
     """Scratch of a block of ``size`` windows (``2 size`` window pairs), sentinels set."""
     win = np.empty((3, 3, L + 1, size))  # A, B, F: cdf, pdf, log pdf (row L: the sentinel)
     win[:, 0, L] = np.inf
-    win[:, 1, L] = 0.0
+    win[:, 1:, L] = 0.0
     g = np.empty((3, L + 1, 2 * size))  # the pairs' oriented sources (:func:`_orient`)
     g[0, L] = np.inf
     g[1:, L] = 0.0
@@ -374,17 +374,17 @@ def block_map_sum(a: np.ndarray, b: np.ndarray, f: np.ndarray) -> float:
     >>> bool(abs(block_map_sum(x, y, (x + y) / 2) - window_map_sum(x, y, (x + y) / 2)) < 1e-12)
     True
     """
-    a, b, f = (np.ascontiguousarray(x, dtype=np.float64) for x in (a, b, f))
-    m, n = a.shape
+    columns = [np.ascontiguousarray(np.asarray(x, dtype=np.float64).T) for x in (a, b, f)]
+    n, m = columns[0].shape
     rows = max(m - 2, 0)
     size = rows * min(BLOCK_COLUMNS, max(n - 2, 0))
     win, g, stats, equal, pairs, joint, fg, logs = _block_arrays(size)
-    window_logs = win[:, 2]
+    window_logs = win[:, 2, :L]  # row L: the sentinel's log, 0
     total = 0.0
     for c0 in range(0, n - 2, BLOCK_COLUMNS):
         c1 = min(c0 + BLOCK_COLUMNS, n - 2)
         count = rows * (c1 - c0)
-        _block_windows(a, b, f, c0, c1, win, stats, equal)
+        _block_windows(*columns, c0, c1, win, stats, equal)
         np.log(window_logs, out=window_logs)
         _block_pairs(win, stats, equal, count, g, pairs, joint, fg, logs)
         np.log(logs, out=logs)
@@ -393,25 +393,29 @@ def block_map_sum(a: np.ndarray, b: np.ndarray, f: np.ndarray) -> float:
 
 
 @jit
-def _block_windows(a: np.ndarray, b: np.ndarray, f: np.ndarray, c0: int, c1: int,
+def _block_windows(a_t: np.ndarray, b_t: np.ndarray, f_t: np.ndarray, c0: int, c1: int,
                    win: np.ndarray, stats: np.ndarray, equal: np.ndarray) -> None:
-    """For the windows of columns c0..c1 (column by column, rows inner, as the loop visits
-    them, window w of the block in column w): ``equal[0]``, A's window equals F's;
-    ``equal[1]``, B's equals F's as the loop sees it (F normalised unless A's was equal);
-    ``win[k]``, cdf, pdf and log argument (pdf, 1 where it is 0) of the normalised windows and
+    """For the windows of columns c0..c1 of the feature images, given transposed (``a_t`` =
+    A.T, C-contiguous, so that a window column's values are read in sequence rather than an
+    image row apart; columns the length of a row of the 768-wide TNO images fall into the
+    same few cache sets), column by column, rows inner, as the loop visits them (window w of
+    the block in column w): ``equal[0]``, A's window equals F's; ``equal[1]``, B's equals F's
+    as the loop sees it (F normalised unless A's was equal); ``win[k]``, cdf, pdf and log
+    argument (pdf, 1 where it is 0; row L is left alone) of the normalised windows and
     ``stats[k]`` their statistics, by :func:`_normalise` and :func:`_pdf_stats`'s operations in
     their order."""
-    rows = a.shape[0] - 2
+    rows = a_t.shape[1] - 2
     count = rows * (c1 - c0)
     for k in range(3):
-        img = a if k == 0 else b if k == 1 else f
+        img = a_t if k == 0 else b_t if k == 1 else f_t
         for cc in range(3):
             for rr in range(3):
                 xi = win[k, 1, 3 * cc + rr]
                 for c in range(c0, c1):
                     base = (c - c0) * rows
+                    src = img[c + cc]
                     for r in range(rows):
-                        xi[base + r] = img[r + rr, c + cc]
+                        xi[base + r] = src[r + rr]
     ea, eb = equal[0], equal[1]
     ea[:count] = True
     eb[:count] = True
@@ -431,7 +435,7 @@ def _block_windows(a: np.ndarray, b: np.ndarray, f: np.ndarray, c0: int, c1: int
     _normalise_block(win[1, 1], count, stats[1, 0], stats[1, 1])
     for k in range(3):
         _pdf_stats_block(win[k], stats[k], count)
-        win[k, 2, :, count:] = 1.0  # columns past the last block's: no log to take
+        win[k, 2, :L, count:] = 1.0  # columns past the last block's: no log to take
 
 
 @jit
@@ -466,7 +470,6 @@ def _pdf_stats_block(side: np.ndarray, stats: np.ndarray, count: int) -> None:
             x[i, w] = x[i, w] / total[w]
             arg[i, w] = x[i, w] if x[i, w] != 0 else 1.0
     for w in range(count):
-        arg[L, w] = 1.0
         cdf[0, w] = x[0, w]
     for i in range(1, L):
         for w in range(count):
