@@ -691,22 +691,41 @@ def dwt_columns(x: np.ndarray, lo: np.ndarray, hi: np.ndarray, out_lo: np.ndarra
         if i < n:  # in-signal taps first (all of them away from the edges)
             first, last = 0, min(i + 1, taps)
         else:  # the mirrored taps i - n .. 0 first, at rows n - 1 - j
-            for j in range(i - n + 1):
-                _add_row(a, d, lo[i - n - j], hi[i - n - j], x[n - 1 - j], cols)
+            _add_taps(a, d, lo, hi, x, i - n, -1, n - 1, -1, i - n + 1)
             first, last = i - n + 1, taps
-        for j in range(first, last):
-            _add_row(a, d, lo[j], hi[j], x[i - j], cols)
+        _add_taps(a, d, lo, hi, x, first, 1, i - first, -1, last - first)
         if i < taps:  # then the mirrored taps i + 1 .. on the left edge, at rows j - i - 1
-            for j in range(i + 1, taps):
-                _add_row(a, d, lo[j], hi[j], x[j - i - 1], cols)
+            _add_taps(a, d, lo, hi, x, i + 1, 1, 0, 1, taps - i - 1)
 
 
 @jit
-def _add_row(a: np.ndarray, d: np.ndarray, h_lo: float, h_hi: float, row: np.ndarray,
-             cols: int) -> None:
-    for c in range(cols):
-        a[c] += h_lo * row[c]
-        d[c] += h_hi * row[c]
+def _add_taps(a: np.ndarray, d: np.ndarray, lo: np.ndarray, hi: np.ndarray, x: np.ndarray,
+              k0: int, dk: int, r0: int, dr: int, count: int) -> None:
+    """``a += lo[k] * x[r]`` and ``d += hi[k] * x[r]`` for the ``count`` taps k = k0 + t dk at
+    rows r = r0 + t dr, t = 0, 1, ..., added in that order (one rounding per product and per
+    addition, as one tap at a time), four taps per pass over the row (fewer loads and stores
+    of ``a`` and ``d``)."""
+    cols = a.size
+    t = 0
+    while t + 4 <= count:
+        k, r = k0 + t * dk, r0 + t * dr
+        x0, x1, x2, x3 = x[r], x[r + dr], x[r + 2 * dr], x[r + 3 * dr]
+        h0, h1, h2, h3 = lo[k], lo[k + dk], lo[k + 2 * dk], lo[k + 3 * dk]
+        for c in range(cols):
+            a[c] = (((a[c] + h0 * x0[c]) + h1 * x1[c]) + h2 * x2[c]) + h3 * x3[c]
+        h0, h1, h2, h3 = hi[k], hi[k + dk], hi[k + 2 * dk], hi[k + 3 * dk]
+        for c in range(cols):
+            d[c] = (((d[c] + h0 * x0[c]) + h1 * x1[c]) + h2 * x2[c]) + h3 * x3[c]
+        t += 4
+    while t < count:
+        k, r = k0 + t * dk, r0 + t * dr
+        row = x[r]
+        h_lo, h_hi = lo[k], hi[k]
+        for c in range(cols):
+            a[c] += h_lo * row[c]
+        for c in range(cols):
+            d[c] += h_hi * row[c]
+        t += 1
 
 
 # ---- the edge feature image (FMI_pixel) ----
