@@ -591,17 +591,19 @@ def _block_values(total: float, stats: np.ndarray, equal: np.ndarray, count: int
 def _codes(img: np.ndarray) -> np.ndarray:
     """Every 'valid' 0/1 window of ``img`` as a 9-bit number (bit k = value k in :func:`_load`'s
     order), window (r, c) at [c, r]: each pixel's column of three as 3 bits, then three
-    neighbouring columns side by side."""
+    neighbouring columns side by side (written 16 rows at a time: the transposed stores stay
+    in a few cache lines)."""
     m, n = img.shape
-    column = np.empty((m - 2, n), np.int64)
+    column = np.empty((m - 2, n), np.int16)
     for r in range(m - 2):
         for c in range(n):
             column[r, c] = (int(img[r, c] != 0.0) | (int(img[r + 1, c] != 0.0) << 1)
                             | (int(img[r + 2, c] != 0.0) << 2))
-    codes = np.empty((n - 2, m - 2), np.int64)
-    for c in range(n - 2):
-        for r in range(m - 2):
-            codes[c, r] = column[r, c] | (column[r, c + 1] << 3) | (column[r, c + 2] << 6)
+    codes = np.empty((n - 2, m - 2), np.int16)
+    for r0 in range(0, m - 2, 16):
+        for c in range(n - 2):
+            for r in range(r0, min(r0 + 16, m - 2)):
+                codes[c, r] = column[r, c] | (column[r, c + 1] << 3) | (column[r, c + 2] << 6)
     return codes
 
 
@@ -618,16 +620,15 @@ FULL = (1 << L) - 1  #: the code of a window of ones (what a constant window nor
 def _pattern_fmi(table: np.ndarray, code_s: int, code_f: int, ws: np.ndarray, wf: np.ndarray,
                  s: np.ndarray, fs: np.ndarray, g: np.ndarray, stats: np.ndarray,
                  mass: np.ndarray, fg: np.ndarray, corr: np.ndarray) -> float:
-    """FMI of the source pattern ``code_s`` against F's ``code_f``, from ``table`` or computed
-    (both normalised, as the loop does) and stored there."""
-    value = table[code_s, code_f]
-    if value != value:  # NaN: not computed yet
-        _decode(code_s, ws)
-        _decode(code_f, wf)
-        _side(wf, fs, stats[1])
-        _side(ws, s, stats[0])
-        value = _pair_fmi(s, stats[0], fs, stats[1], g, mass, fg, corr)
-        table[code_s, code_f] = value
+    """FMI of the source pattern ``code_s`` against F's ``code_f`` (both normalised, as the
+    loop does), computed and stored in ``table`` (the caller looks it up first: NaN there
+    means not computed yet)."""
+    _decode(code_s, ws)
+    _decode(code_f, wf)
+    _side(wf, fs, stats[1])
+    _side(ws, s, stats[0])
+    value = _pair_fmi(s, stats[0], fs, stats[1], g, mass, fg, corr)
+    table[code_s, code_f] = value
     return value
 
 
@@ -651,20 +652,25 @@ def binary_map_sum(a: np.ndarray, b: np.ndarray, f: np.ndarray) -> float:
     codes_a, codes_b, codes_f = _codes(a), _codes(b), _codes(f)
     total = 0.0
     for c in range(n - 2):
+        column_a, column_b, column_f = codes_a[c], codes_b[c], codes_f[c]
         for r in range(m - 2):
-            code_a, code_b, code_f = codes_a[c, r], codes_b[c, r], codes_f[c, r]
+            code_a, code_b, code_f = column_a[r], column_b[r], column_f[r]
             a_equal = code_a == code_f
             f_normalised = FULL if code_f == 0 else code_f
             if a_equal:
                 fmi_af = 1.0
             else:
-                fmi_af = _pattern_fmi(table, code_a, code_f, ws, wf, s, fs, g, stats, mass,
-                                      fg, corr)
+                fmi_af = table[code_a, code_f]
+                if fmi_af != fmi_af:  # NaN: not computed yet
+                    fmi_af = _pattern_fmi(table, code_a, code_f, ws, wf, s, fs, g, stats, mass,
+                                          fg, corr)
             if code_b == (code_f if a_equal else f_normalised):
                 fmi_bf = 1.0
             else:
-                fmi_bf = _pattern_fmi(table, code_b, code_f, ws, wf, s, fs, g, stats, mass,
-                                      fg, corr)
+                fmi_bf = table[code_b, code_f]
+                if fmi_bf != fmi_bf:
+                    fmi_bf = _pattern_fmi(table, code_b, code_f, ws, wf, s, fs, g, stats, mass,
+                                          fg, corr)
             total += (fmi_af + fmi_bf) / 2
     return total
 
