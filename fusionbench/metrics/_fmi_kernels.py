@@ -617,17 +617,27 @@ FULL = (1 << L) - 1  #: the code of a window of ones (what a constant window nor
 
 
 @jit
-def _pattern_fmi(table: np.ndarray, code_s: int, code_f: int, ws: np.ndarray, wf: np.ndarray,
-                 s: np.ndarray, fs: np.ndarray, g: np.ndarray, stats: np.ndarray,
+def _pattern_side(code: int, sides: np.ndarray, side_stats: np.ndarray, known: np.ndarray,
+                  w: np.ndarray) -> None:
+    """:func:`_side` of pattern ``code`` into ``sides[code]``, ``side_stats[code]`` (once:
+    ``known[code]`` set), ``w``: scratch."""
+    if not known[code]:
+        _decode(code, w)
+        _side(w, sides[code], side_stats[code])
+        known[code] = True
+
+
+@jit
+def _pattern_fmi(table: np.ndarray, code_s: int, code_f: int, sides: np.ndarray,
+                 side_stats: np.ndarray, known: np.ndarray, w: np.ndarray, g: np.ndarray,
                  mass: np.ndarray, fg: np.ndarray, corr: np.ndarray) -> float:
     """FMI of the source pattern ``code_s`` against F's ``code_f`` (both normalised, as the
-    loop does), computed and stored in ``table`` (the caller looks it up first: NaN there
-    means not computed yet)."""
-    _decode(code_s, ws)
-    _decode(code_f, wf)
-    _side(wf, fs, stats[1])
-    _side(ws, s, stats[0])
-    value = _pair_fmi(s, stats[0], fs, stats[1], g, mass, fg, corr)
+    loop does, each pattern once: :func:`_pattern_side`), computed and stored in ``table``
+    (the caller looks it up first: NaN there means not computed yet)."""
+    _pattern_side(code_f, sides, side_stats, known, w)
+    _pattern_side(code_s, sides, side_stats, known, w)
+    value = _pair_fmi(sides[code_s], side_stats[code_s], sides[code_f], side_stats[code_f], g,
+                      mass, fg, corr)
     table[code_s, code_f] = value
     return value
 
@@ -635,20 +645,23 @@ def _pattern_fmi(table: np.ndarray, code_s: int, code_f: int, ws: np.ndarray, wf
 @jit
 def binary_map_sum(a: np.ndarray, b: np.ndarray, f: np.ndarray) -> float:
     """:func:`window_map_sum` of 0/1 feature images: a 0/1 window is one of 512 patterns, so
-    each (source pattern, F pattern) pair's FMI is computed once, by the same functions, and
-    looked up after (the equal-window rules applied to the patterns as the loop does); the
-    windows are summed in the same order, so the total is the same bit for bit."""
+    each pattern's normalised pdf and statistics and each (source pattern, F pattern) pair's
+    FMI are computed once, by the same functions, and looked up after (the equal-window rules
+    applied to the patterns as the loop does); the windows are summed in the same order, so
+    the total is the same bit for bit."""
     m, n = a.shape
+    if m < 3 or n < 3:
+        return 0.0
     table = np.full((FULL + 1, FULL + 1), np.nan)
-    ws = np.empty(L)
-    wf = np.empty(L)
-    s, fs, g = _side_arrays(), _side_arrays(), _side_arrays()
-    stats = np.empty((2, 5))
+    sides = np.empty((FULL + 1, 3, L + 1, 1))
+    sides[:, 0, L] = np.inf  # the walk's sentinel (:func:`_side_arrays`)
+    sides[:, 1:, L] = 0.0
+    side_stats = np.empty((FULL + 1, 5))
+    known = np.zeros(FULL + 1, np.bool_)
+    w, g = np.empty(L), _side_arrays()
     mass = np.empty((SLOTS, 1))
     fg = np.empty((SLOTS, 1))
     corr = np.empty(1)
-    if m < 3 or n < 3:
-        return 0.0
     codes_a, codes_b, codes_f = _codes(a), _codes(b), _codes(f)
     total = 0.0
     for c in range(n - 2):
@@ -662,15 +675,15 @@ def binary_map_sum(a: np.ndarray, b: np.ndarray, f: np.ndarray) -> float:
             else:
                 fmi_af = table[code_a, code_f]
                 if fmi_af != fmi_af:  # NaN: not computed yet
-                    fmi_af = _pattern_fmi(table, code_a, code_f, ws, wf, s, fs, g, stats, mass,
-                                          fg, corr)
+                    fmi_af = _pattern_fmi(table, code_a, code_f, sides, side_stats, known, w,
+                                          g, mass, fg, corr)
             if code_b == (code_f if a_equal else f_normalised):
                 fmi_bf = 1.0
             else:
                 fmi_bf = table[code_b, code_f]
                 if fmi_bf != fmi_bf:
-                    fmi_bf = _pattern_fmi(table, code_b, code_f, ws, wf, s, fs, g, stats, mass,
-                                          fg, corr)
+                    fmi_bf = _pattern_fmi(table, code_b, code_f, sides, side_stats, known, w,
+                                          g, mass, fg, corr)
             total += (fmi_af + fmi_bf) / 2
     return total
 
