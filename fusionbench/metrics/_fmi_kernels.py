@@ -407,30 +407,20 @@ def _block_windows(a_t: np.ndarray, b_t: np.ndarray, f_t: np.ndarray, c0: int, c
     rows = a_t.shape[1] - 2
     count = rows * (c1 - c0)
     for k in range(3):
-        img = a_t if k == 0 else b_t if k == 1 else f_t
-        for cc in range(3):
-            for rr in range(3):
-                xi = win[k, 1, 3 * cc + rr]
-                for c in range(c0, c1):
-                    base = (c - c0) * rows
-                    src = img[c + cc]
-                    for r in range(rows):
-                        xi[base + r] = src[r + rr]
+        _load_block(a_t if k == 0 else b_t if k == 1 else f_t, c0, c1, win[k, 1])
     ea, eb = equal[0], equal[1]
-    ea[:count] = True
-    eb[:count] = True
-    for i in range(L):
-        for w in range(count):
-            ea[w] = ea[w] and win[0, 1, i, w] == win[2, 1, i, w]
-            eb[w] = eb[w] and win[1, 1, i, w] == win[2, 1, i, w]  # kept where A's is equal
+    _equal_block(win[0, 1], win[2, 1], count, ea)
+    _equal_block(win[1, 1], win[2, 1], count, eb)  # kept where A's is equal
     _normalise_block(win[2, 1], count, stats[2, 0], stats[2, 1])
+    b_f = stats[0, 3]  # scratch (A's sum of pdf comes later): B against F normalised
     for w in range(count):
-        if not ea[w]:
-            eb[w] = True
+        b_f[w] = 1.0
     for i in range(L):
+        b_i, f_i = win[1, 1, i], win[2, 1, i]
         for w in range(count):
-            if not ea[w]:
-                eb[w] = eb[w] and win[1, 1, i, w] == win[2, 1, i, w]
+            b_f[w] = b_f[w] if b_i[w] == f_i[w] else 0.0
+    for w in range(count):
+        eb[w] = eb[w] if ea[w] else b_f[w] == 1.0
     _normalise_block(win[0, 1], count, stats[0, 0], stats[0, 1])
     _normalise_block(win[1, 1], count, stats[1, 0], stats[1, 1])
     for k in range(3):
@@ -439,52 +429,93 @@ def _block_windows(a_t: np.ndarray, b_t: np.ndarray, f_t: np.ndarray, c0: int, c
 
 
 @jit
+def _load_block(img_t: np.ndarray, c0: int, c1: int, x: np.ndarray) -> None:
+    """``x[3 cc + rr, w]`` = value (rr, cc) of window w of columns c0..c1 (``img_t``: the
+    image transposed), each window row a contiguous copy (of slices: LLVM vectorises the
+    copy of two slices of one length, not that of ``x[i, base + r] = img_t[c, r + rr]``)."""
+    rows = img_t.shape[1] - 2
+    for cc in range(3):
+        for rr in range(3):
+            for c in range(c0, c1):
+                base = (c - c0) * rows
+                dst = x[3 * cc + rr, base:base + rows]
+                src = img_t[c + cc, rr:rr + rows]
+                for r in range(rows):
+                    dst[r] = src[r]
+
+
+@jit
+def _equal_block(x: np.ndarray, y: np.ndarray, count: int, out: np.ndarray) -> None:
+    """``out[w]``: window w of ``x`` equals that of ``y`` (all L values; (L, size) each)."""
+    for w in range(count):
+        out[w] = True
+    for i in range(L):
+        x_i, y_i = x[i], y[i]
+        for w in range(count):
+            out[w] = out[w] & (x_i[w] == y_i[w])
+
+
+@jit
 def _normalise_block(x: np.ndarray, count: int, lo: np.ndarray, hi: np.ndarray) -> None:
     """:func:`_normalise` of each window (column) of ``x`` (L, size); ``lo``, ``hi``: scratch."""
+    x_0 = x[0]
     for w in range(count):
-        lo[w] = x[0, w]
-        hi[w] = x[0, w]
+        lo[w] = x_0[w]
+        hi[w] = x_0[w]
     for i in range(1, L):
+        x_i = x[i]
         for w in range(count):
-            lo[w] = min(lo[w], x[i, w])
-            hi[w] = max(hi[w], x[i, w])
+            lo[w] = min(lo[w], x_i[w])
+            hi[w] = max(hi[w], x_i[w])
     for i in range(L):
+        x_i = x[i]
         for w in range(count):
-            x[i, w] = 1.0 if hi[w] == lo[w] else (x[i, w] - lo[w]) / (hi[w] - lo[w])
+            x_i[w] = 1.0 if hi[w] == lo[w] else (x_i[w] - lo[w]) / (hi[w] - lo[w])
 
 
 @jit
 def _pdf_stats_block(side: np.ndarray, stats: np.ndarray, count: int) -> None:
     """:func:`_pdf_stats` of each window (column) of ``side[1]``, in place (it becomes the pdf;
     ``side[0]`` the cdf, ``side[2]`` the log argument); ``stats``: mean, sd, (entropy: later),
-    sum of pdf, sum of cdf."""
+    sum of pdf, sum of cdf. Each loop writes one or few rows (so that it vectorises)."""
     cdf, x, arg = side[0], side[1], side[2]
     total, e, e2, mass, cdf_sum = stats[0], stats[1], stats[2], stats[3], stats[4]
     for w in range(count):
         total[w] = 0.0
     for c in range(3):  # _sum9_as_matrix: column sums, then their sum
+        x_0, x_1, x_2 = x[3 * c], x[3 * c + 1], x[3 * c + 2]
         for w in range(count):
-            total[w] += ((0.0 + x[3 * c, w]) + x[3 * c + 1, w]) + x[3 * c + 2, w]
+            total[w] += ((0.0 + x_0[w]) + x_1[w]) + x_2[w]
     for i in range(L):
+        x_i = x[i]
         for w in range(count):
-            x[i, w] = x[i, w] / total[w]
-            arg[i, w] = x[i, w] if x[i, w] != 0 else 1.0
+            x_i[w] = x_i[w] / total[w]
+    for i in range(L):
+        x_i, arg_i = x[i], arg[i]
+        for w in range(count):
+            arg_i[w] = x_i[w] if x_i[w] != 0 else 1.0
+    cdf_0, x_0 = cdf[0], x[0]
     for w in range(count):
-        cdf[0, w] = x[0, w]
+        cdf_0[w] = x_0[w]
     for i in range(1, L):
+        cdf_i, cdf_prev, x_i = cdf[i], cdf[i - 1], x[i]
         for w in range(count):
-            cdf[i, w] = x[i, w] + cdf[i - 1, w]
+            cdf_i[w] = x_i[w] + cdf_prev[w]
     for w in range(count):
         e[w] = 0.0
         e2[w] = 0.0
         mass[w] = 0.0
         cdf_sum[w] = 0.0
     for i in range(L):
+        x_i = x[i]
         for w in range(count):
-            mass[w] += x[i, w]
-            cdf_sum[w] += cdf[i, w]
-            e[w] += (i + 1) * x[i, w]
-            e2[w] += ((i + 1) ** 2) * x[i, w]
+            mass[w] += x_i[w]
+            e[w] += (i + 1) * x_i[w]
+            e2[w] += ((i + 1) ** 2) * x_i[w]
+    for i in range(L):
+        cdf_i = cdf[i]
+        for w in range(count):
+            cdf_sum[w] += cdf_i[w]
     for w in range(count):
         total[w] = mass[w] / L
         var = e2[w] - e[w] * e[w]
