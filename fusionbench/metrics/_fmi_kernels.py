@@ -458,17 +458,17 @@ def _equal_block(x: np.ndarray, y: np.ndarray, count: int, out: np.ndarray) -> N
 @jit
 def _normalise_block(x: np.ndarray, count: int, lo: np.ndarray, hi: np.ndarray) -> None:
     """:func:`_normalise` of each window (column) of ``x`` (L, size); ``lo``, ``hi``: scratch."""
-    x_0 = x[0]
+    lo, hi, x_0 = lo[:count], hi[:count], x[0, :count]
     for w in range(count):
         lo[w] = x_0[w]
         hi[w] = x_0[w]
     for i in range(1, L):
-        x_i = x[i]
+        x_i = x[i, :count]
         for w in range(count):
             lo[w] = min(lo[w], x_i[w])
             hi[w] = max(hi[w], x_i[w])
     for i in range(L):
-        x_i = x[i]
+        x_i = x[i, :count]
         for w in range(count):
             x_i[w] = 1.0 if hi[w] == lo[w] else (x_i[w] - lo[w]) / (hi[w] - lo[w])
 
@@ -479,26 +479,27 @@ def _pdf_stats_block(side: np.ndarray, stats: np.ndarray, count: int) -> None:
     ``side[0]`` the cdf, ``side[2]`` the log argument); ``stats``: mean, sd, (entropy: later),
     sum of pdf, sum of cdf. Each loop writes one or few rows (so that it vectorises)."""
     cdf, x, arg = side[0], side[1], side[2]
-    total, e, e2, mass, cdf_sum = stats[0], stats[1], stats[2], stats[3], stats[4]
+    total, e, e2, mass, cdf_sum = (stats[0, :count], stats[1, :count], stats[2, :count],
+                                   stats[3, :count], stats[4, :count])
     for w in range(count):
         total[w] = 0.0
     for c in range(3):  # _sum9_as_matrix: column sums, then their sum
-        x_0, x_1, x_2 = x[3 * c], x[3 * c + 1], x[3 * c + 2]
+        x_0, x_1, x_2 = x[3 * c, :count], x[3 * c + 1, :count], x[3 * c + 2, :count]
         for w in range(count):
             total[w] += ((0.0 + x_0[w]) + x_1[w]) + x_2[w]
     for i in range(L):
-        x_i = x[i]
+        x_i = x[i, :count]
         for w in range(count):
             x_i[w] = x_i[w] / total[w]
     for i in range(L):
-        x_i, arg_i = x[i], arg[i]
+        x_i, arg_i = x[i, :count], arg[i, :count]
         for w in range(count):
             arg_i[w] = x_i[w] if x_i[w] != 0 else 1.0
-    cdf_0, x_0 = cdf[0], x[0]
+    cdf_0, x_0 = cdf[0, :count], x[0, :count]
     for w in range(count):
         cdf_0[w] = x_0[w]
     for i in range(1, L):
-        cdf_i, cdf_prev, x_i = cdf[i], cdf[i - 1], x[i]
+        cdf_i, cdf_prev, x_i = cdf[i, :count], cdf[i - 1, :count], x[i, :count]
         for w in range(count):
             cdf_i[w] = x_i[w] + cdf_prev[w]
     for w in range(count):
@@ -507,13 +508,13 @@ def _pdf_stats_block(side: np.ndarray, stats: np.ndarray, count: int) -> None:
         mass[w] = 0.0
         cdf_sum[w] = 0.0
     for i in range(L):
-        x_i = x[i]
+        x_i = x[i, :count]
         for w in range(count):
             mass[w] += x_i[w]
             e[w] += (i + 1) * x_i[w]
             e2[w] += ((i + 1) ** 2) * x_i[w]
     for i in range(L):
-        cdf_i = cdf[i]
+        cdf_i = cdf[i, :count]
         for w in range(count):
             cdf_sum[w] += cdf_i[w]
     for w in range(count):
