@@ -194,7 +194,7 @@ def test_fmi_wavelet_subbands_are_pywavelets_bit_for_bit(shape: tuple[int, int])
     assert all(np.array_equal(u, v) for u, v in zip(got, (c_a, c_h, c_v, c_d), strict=True))
 
 
-@pytest.mark.parametrize("shape", [(61, 47), (3, 3), (1, 6)])
+@pytest.mark.parametrize("shape", [(61, 47), (3, 3), (1, 6), (2, 9), (9, 2)])
 @pytest.mark.parametrize("integer", [True, False])
 def test_fmi_edge_features_compiled_equal_scipy_bit_for_bit(shape: tuple[int, int],
                                                             integer: bool) -> None:

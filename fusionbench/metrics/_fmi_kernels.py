@@ -825,17 +825,47 @@ def thin_edges(bx: np.ndarray, by: np.ndarray, b: np.ndarray, cutoff: float,
                out: np.ndarray) -> None:
     """``out`` = 1 where b > cutoff and b is a horizontal maximum with |bx| >= |by| - 100 eps
     or a vertical one with |by| >= |bx| - 100 eps (see ``feature_mi.matlab_sobel_edges``),
-    else 0."""
+    else 0: the pixels away from the border in vectorised row passes
+    (:func:`_thin_interior`), the border ones one by one."""
+    m, n = b.shape
+    for r in range(m):
+        if 0 < r < m - 1 and n > 2:
+            _thin_interior(bx[r, 1:n - 1], by[r, 1:n - 1], b[r - 1, 1:n - 1], b[r, 0:n - 2],
+                           b[r, 1:n - 1], b[r, 2:n], b[r + 1, 1:n - 1], cutoff,
+                           out[r, 1:n - 1])
+            _thin_pixel(bx, by, b, cutoff, out, r, 0)
+            _thin_pixel(bx, by, b, cutoff, out, r, n - 1)
+        else:
+            for c in range(n):
+                _thin_pixel(bx, by, b, cutoff, out, r, c)
+
+
+@jit
+def _thin_interior(bx: np.ndarray, by: np.ndarray, up: np.ndarray, left: np.ndarray,
+                   v: np.ndarray, right: np.ndarray, down: np.ndarray, cutoff: float,
+                   out: np.ndarray) -> None:
+    """:func:`thin_edges`' rule on a row's interior pixels (``v``: their b, the others their
+    neighbours' b; all one length), the comparisons combined without branches."""
+    tol = 100 * np.finfo(np.float64).eps
+    for c in range(v.size):
+        ax, ay = abs(bx[c]), abs(by[c])
+        horizontal = (ax >= ay - tol) & (left[c] <= v[c]) & (v[c] > right[c])
+        vertical = (ay >= ax - tol) & (up[c] <= v[c]) & (v[c] > down[c])
+        out[c] = 1.0 if (v[c] > cutoff) & (horizontal | vertical) else 0.0
+
+
+@jit
+def _thin_pixel(bx: np.ndarray, by: np.ndarray, b: np.ndarray, cutoff: float, out: np.ndarray,
+                r: int, c: int) -> None:
+    """:func:`thin_edges`' rule at pixel (r, c), -inf outside the image."""
     m, n = b.shape
     tol = 100 * np.finfo(np.float64).eps
-    for r in range(m):
-        for c in range(n):
-            v = b[r, c]
-            ax, ay = abs(bx[r, c]), abs(by[r, c])
-            left = b[r, c - 1] if c > 0 else -np.inf
-            right = b[r, c + 1] if c < n - 1 else -np.inf
-            up = b[r - 1, c] if r > 0 else -np.inf
-            down = b[r + 1, c] if r < m - 1 else -np.inf
-            horizontal = (ax >= ay - tol) and (left <= v) and (v > right)
-            vertical = (ay >= ax - tol) and (up <= v) and (v > down)
-            out[r, c] = 1.0 if v > cutoff and (horizontal or vertical) else 0.0
+    v = b[r, c]
+    ax, ay = abs(bx[r, c]), abs(by[r, c])
+    left = b[r, c - 1] if c > 0 else -np.inf
+    right = b[r, c + 1] if c < n - 1 else -np.inf
+    up = b[r - 1, c] if r > 0 else -np.inf
+    down = b[r + 1, c] if r < m - 1 else -np.inf
+    horizontal = (ax >= ay - tol) and (left <= v) and (v > right)
+    vertical = (ay >= ax - tol) and (up <= v) and (v > down)
+    out[r, c] = 1.0 if v > cutoff and (horizontal or vertical) else 0.0
