@@ -135,6 +135,18 @@ def test_fmi_kernel_compiled_equals_plain_python(feature: str) -> None:
     assert compiled == pytest.approx(plain, rel=1e-13)
 
 
+@pytest.mark.parametrize("columns", [1, 3, 7])
+def test_fmi_block_width_leaves_the_total_unchanged(monkeypatch, columns: int) -> None:
+    """The block path computes each window alone and sums the windows in the loop's order,
+    so how many window columns a block holds (the last one partial) changes no bit."""
+    f, a, b = _images(6, shape=(19, 23))
+    f[:6, :6] = a[:6, :6]  # equal windows
+    feats = [np.ascontiguousarray(feature_mi.feature_image(x, "dct")) for x in (a, b, f)]
+    want = block_map_sum(*feats)
+    monkeypatch.setattr(_fmi_kernels, "BLOCK_COLUMNS", columns)
+    assert block_map_sum(*feats) == want
+
+
 @pytest.mark.parametrize("feature", feature_mi.FEATURES)
 @pytest.mark.parametrize("seed", [4, 5])
 def test_fmi_kernel_matches_the_literal_loop_of_analysis_fmi_m(feature: str, seed: int) -> None:
@@ -182,7 +194,7 @@ def test_fmi_wavelet_subbands_are_pywavelets_bit_for_bit(shape: tuple[int, int])
     assert all(np.array_equal(u, v) for u, v in zip(got, (c_a, c_h, c_v, c_d), strict=True))
 
 
-@pytest.mark.parametrize("shape", [(61, 47), (3, 3), (1, 6)])
+@pytest.mark.parametrize("shape", [(61, 47), (3, 3), (1, 6), (2, 9), (9, 2)])
 @pytest.mark.parametrize("integer", [True, False])
 def test_fmi_edge_features_compiled_equal_scipy_bit_for_bit(shape: tuple[int, int],
                                                             integer: bool) -> None:

@@ -364,8 +364,18 @@ def window_map_sum(a: np.ndarray, b: np.ndarray, f: np.ndarray) -> float:
 
 @jit
 def _is_binary(x: np.ndarray) -> bool:
-    for v in x.flat:
-        if v != 0.0 and v != 1.0:
+    """Whether every value of the 2-D ``x`` is 0 or 1 (a row at a time, the row's test
+    without an early exit so that it vectorises).
+
+    >>> _is_binary(np.eye(3)), _is_binary(np.eye(3) / 2)
+    (True, False)
+    """
+    for r in range(x.shape[0]):
+        row = x[r]
+        other = False
+        for c in range(row.size):
+            other |= (row[c] != 0.0) & (row[c] != 1.0)
+        if other:
             return False
     return True
 
@@ -390,7 +400,7 @@ def _block_arrays(size: int) -> tuple[np.ndarray, ...]:
     """Scratch of a block of ``size`` windows (``2 size`` window pairs), sentinels set."""
     win = np.empty((3, 3, L + 1, size))  # A, B, F: cdf, pdf, log pdf (row L: the sentinel)
     win[:, 0, L] = np.inf
-    win[:, 1, L] = 0.0
+    win[:, 1:, L] = 0.0
     records = np.empty((3 * size, RECORD))  # F's windows, then the pairs' oriented sources
     records[:, L] = np.inf
     records[:, PDF + L] = 0.0
@@ -417,17 +427,17 @@ def block_map_sum(a: np.ndarray, b: np.ndarray, f: np.ndarray) -> float:
     >>> bool(abs(block_map_sum(x, y, (x + y) / 2) - window_map_sum(x, y, (x + y) / 2)) < 1e-12)
     True
     """
-    a, b, f = (np.ascontiguousarray(x, dtype=np.float64) for x in (a, b, f))
-    m, n = a.shape
+    columns = [np.ascontiguousarray(np.asarray(x, dtype=np.float64).T) for x in (a, b, f)]
+    n, m = columns[0].shape
     rows = max(m - 2, 0)
     size = rows * min(BLOCK_COLUMNS, max(n - 2, 0))
     win, records, stats, equal, pairs, joint, fg, logs = _block_arrays(size)
-    window_logs = win[:, 2]
+    window_logs = win[:, 2, :L]  # row L: the sentinel's log, 0
     total = 0.0
     for c0 in range(0, n - 2, BLOCK_COLUMNS):
         c1 = min(c0 + BLOCK_COLUMNS, n - 2)
         count = rows * (c1 - c0)
-        _block_windows(a, b, f, c0, c1, win, stats, equal)
+        _block_windows(*columns, c0, c1, win, stats, equal)
         np.log(window_logs, out=window_logs)
         _block_pairs(win, stats, equal, count, records, pairs, joint, fg, logs)
         np.log(logs, out=logs)
@@ -436,95 +446,130 @@ def block_map_sum(a: np.ndarray, b: np.ndarray, f: np.ndarray) -> float:
 
 
 @jit
-def _block_windows(a: np.ndarray, b: np.ndarray, f: np.ndarray, c0: int, c1: int,
+def _block_windows(a_t: np.ndarray, b_t: np.ndarray, f_t: np.ndarray, c0: int, c1: int,
                    win: np.ndarray, stats: np.ndarray, equal: np.ndarray) -> None:
-    """For the windows of columns c0..c1 (column by column, rows inner, as the loop visits
-    them, window w of the block in column w): ``equal[0]``, A's window equals F's;
-    ``equal[1]``, B's equals F's as the loop sees it (F normalised unless A's was equal);
-    ``win[k]``, cdf, pdf and log argument (pdf, 1 where it is 0) of the normalised windows and
+    """For the windows of columns c0..c1 of the feature images, given transposed (``a_t`` =
+    A.T, C-contiguous, so that a window column's values are read in sequence rather than an
+    image row apart; columns the length of a row of the 768-wide TNO images fall into the
+    same few cache sets), column by column, rows inner, as the loop visits them (window w of
+    the block in column w): ``equal[0]``, A's window equals F's; ``equal[1]``, B's equals F's
+    as the loop sees it (F normalised unless A's was equal); ``win[k]``, cdf, pdf and log
+    argument (pdf, 1 where it is 0; row L is left alone) of the normalised windows and
     ``stats[k]`` their statistics, by :func:`_normalise` and :func:`_pdf_stats`'s operations in
     their order."""
-    rows = a.shape[0] - 2
+    rows = a_t.shape[1] - 2
     count = rows * (c1 - c0)
     for k in range(3):
-        img = a if k == 0 else b if k == 1 else f
-        for cc in range(3):
-            for rr in range(3):
-                xi = win[k, 1, 3 * cc + rr]
-                for c in range(c0, c1):
-                    base = (c - c0) * rows
-                    for r in range(rows):
-                        xi[base + r] = img[r + rr, c + cc]
+        _load_block(a_t if k == 0 else b_t if k == 1 else f_t, c0, c1, win[k, 1])
     ea, eb = equal[0], equal[1]
-    ea[:count] = True
-    eb[:count] = True
-    for i in range(L):
-        for w in range(count):
-            ea[w] = ea[w] and win[0, 1, i, w] == win[2, 1, i, w]
-            eb[w] = eb[w] and win[1, 1, i, w] == win[2, 1, i, w]  # kept where A's is equal
+    _equal_block(win[0, 1], win[2, 1], count, ea)
+    _equal_block(win[1, 1], win[2, 1], count, eb)  # kept where A's is equal
     _normalise_block(win[2, 1], count, stats[2, 0], stats[2, 1])
+    b_f = stats[0, 3]  # scratch (A's sum of pdf comes later): B against F normalised
     for w in range(count):
-        if not ea[w]:
-            eb[w] = True
+        b_f[w] = 1.0
     for i in range(L):
+        b_i, f_i = win[1, 1, i], win[2, 1, i]
         for w in range(count):
-            if not ea[w]:
-                eb[w] = eb[w] and win[1, 1, i, w] == win[2, 1, i, w]
+            b_f[w] = b_f[w] if b_i[w] == f_i[w] else 0.0
+    for w in range(count):
+        eb[w] = eb[w] if ea[w] else b_f[w] == 1.0
     _normalise_block(win[0, 1], count, stats[0, 0], stats[0, 1])
     _normalise_block(win[1, 1], count, stats[1, 0], stats[1, 1])
     for k in range(3):
         _pdf_stats_block(win[k], stats[k], count)
-        win[k, 2, :, count:] = 1.0  # columns past the last block's: no log to take
+        win[k, 2, :L, count:] = 1.0  # columns past the last block's: no log to take
+
+
+@jit
+def _load_block(img_t: np.ndarray, c0: int, c1: int, x: np.ndarray) -> None:
+    """``x[3 cc + rr, w]`` = value (rr, cc) of window w of columns c0..c1 (``img_t``: the
+    image transposed), each window row a contiguous copy (of slices: LLVM vectorises the
+    copy of two slices of one length, not that of ``x[i, base + r] = img_t[c, r + rr]``)."""
+    rows = img_t.shape[1] - 2
+    for cc in range(3):
+        for rr in range(3):
+            for c in range(c0, c1):
+                base = (c - c0) * rows
+                dst = x[3 * cc + rr, base:base + rows]
+                src = img_t[c + cc, rr:rr + rows]
+                for r in range(rows):
+                    dst[r] = src[r]
+
+
+@jit
+def _equal_block(x: np.ndarray, y: np.ndarray, count: int, out: np.ndarray) -> None:
+    """``out[w]``: window w of ``x`` equals that of ``y`` (all L values; (L, size) each)."""
+    for w in range(count):
+        out[w] = True
+    for i in range(L):
+        x_i, y_i = x[i], y[i]
+        for w in range(count):
+            out[w] = out[w] & (x_i[w] == y_i[w])
 
 
 @jit
 def _normalise_block(x: np.ndarray, count: int, lo: np.ndarray, hi: np.ndarray) -> None:
     """:func:`_normalise` of each window (column) of ``x`` (L, size); ``lo``, ``hi``: scratch."""
+    lo, hi, x_0 = lo[:count], hi[:count], x[0, :count]
     for w in range(count):
-        lo[w] = x[0, w]
-        hi[w] = x[0, w]
+        lo[w] = x_0[w]
+        hi[w] = x_0[w]
     for i in range(1, L):
+        x_i = x[i, :count]
         for w in range(count):
-            lo[w] = min(lo[w], x[i, w])
-            hi[w] = max(hi[w], x[i, w])
+            lo[w] = min(lo[w], x_i[w])
+            hi[w] = max(hi[w], x_i[w])
     for i in range(L):
+        x_i = x[i, :count]
         for w in range(count):
-            x[i, w] = 1.0 if hi[w] == lo[w] else (x[i, w] - lo[w]) / (hi[w] - lo[w])
+            x_i[w] = 1.0 if hi[w] == lo[w] else (x_i[w] - lo[w]) / (hi[w] - lo[w])
 
 
 @jit
 def _pdf_stats_block(side: np.ndarray, stats: np.ndarray, count: int) -> None:
     """:func:`_pdf_stats` of each window (column) of ``side[1]``, in place (it becomes the pdf;
     ``side[0]`` the cdf, ``side[2]`` the log argument); ``stats``: mean, sd, (entropy: later),
-    sum of pdf, sum of cdf."""
+    sum of pdf, sum of cdf. Each loop writes one or few rows (so that it vectorises)."""
     cdf, x, arg = side[0], side[1], side[2]
-    total, e, e2, mass, cdf_sum = stats[0], stats[1], stats[2], stats[3], stats[4]
+    total, e, e2, mass, cdf_sum = (stats[0, :count], stats[1, :count], stats[2, :count],
+                                   stats[3, :count], stats[4, :count])
     for w in range(count):
         total[w] = 0.0
     for c in range(3):  # _sum9_as_matrix: column sums, then their sum
+        x_0, x_1, x_2 = x[3 * c, :count], x[3 * c + 1, :count], x[3 * c + 2, :count]
         for w in range(count):
-            total[w] += ((0.0 + x[3 * c, w]) + x[3 * c + 1, w]) + x[3 * c + 2, w]
+            total[w] += ((0.0 + x_0[w]) + x_1[w]) + x_2[w]
     for i in range(L):
+        x_i = x[i, :count]
         for w in range(count):
-            x[i, w] = x[i, w] / total[w]
-            arg[i, w] = x[i, w] if x[i, w] != 0 else 1.0
+            x_i[w] = x_i[w] / total[w]
+    for i in range(L):
+        x_i, arg_i = x[i, :count], arg[i, :count]
+        for w in range(count):
+            arg_i[w] = x_i[w] if x_i[w] != 0 else 1.0
+    cdf_0, x_0 = cdf[0, :count], x[0, :count]
     for w in range(count):
-        arg[L, w] = 1.0
-        cdf[0, w] = x[0, w]
+        cdf_0[w] = x_0[w]
     for i in range(1, L):
+        cdf_i, cdf_prev, x_i = cdf[i, :count], cdf[i - 1, :count], x[i, :count]
         for w in range(count):
-            cdf[i, w] = x[i, w] + cdf[i - 1, w]
+            cdf_i[w] = x_i[w] + cdf_prev[w]
     for w in range(count):
         e[w] = 0.0
         e2[w] = 0.0
         mass[w] = 0.0
         cdf_sum[w] = 0.0
     for i in range(L):
+        x_i = x[i, :count]
         for w in range(count):
-            mass[w] += x[i, w]
-            cdf_sum[w] += cdf[i, w]
-            e[w] += (i + 1) * x[i, w]
-            e2[w] += ((i + 1) ** 2) * x[i, w]
+            mass[w] += x_i[w]
+            e[w] += (i + 1) * x_i[w]
+            e2[w] += ((i + 1) ** 2) * x_i[w]
+    for i in range(L):
+        cdf_i = cdf[i, :count]
+        for w in range(count):
+            cdf_sum[w] += cdf_i[w]
     for w in range(count):
         total[w] = mass[w] / L
         var = e2[w] - e[w] * e[w]
@@ -639,17 +684,19 @@ def _block_values(total: float, stats: np.ndarray, equal: np.ndarray, count: int
 def _codes(img: np.ndarray) -> np.ndarray:
     """Every 'valid' 0/1 window of ``img`` as a 9-bit number (bit k = value k in :func:`_load`'s
     order), window (r, c) at [c, r]: each pixel's column of three as 3 bits, then three
-    neighbouring columns side by side."""
+    neighbouring columns side by side (written 16 rows at a time: the transposed stores stay
+    in a few cache lines)."""
     m, n = img.shape
-    column = np.empty((m - 2, n), np.int64)
+    column = np.empty((m - 2, n), np.int16)
     for r in range(m - 2):
         for c in range(n):
             column[r, c] = (int(img[r, c] != 0.0) | (int(img[r + 1, c] != 0.0) << 1)
                             | (int(img[r + 2, c] != 0.0) << 2))
-    codes = np.empty((n - 2, m - 2), np.int64)
-    for c in range(n - 2):
-        for r in range(m - 2):
-            codes[c, r] = column[r, c] | (column[r, c + 1] << 3) | (column[r, c + 2] << 6)
+    codes = np.empty((n - 2, m - 2), np.int16)
+    for r0 in range(0, m - 2, 16):
+        for c in range(n - 2):
+            for r in range(r0, min(r0 + 16, m - 2)):
+                codes[c, r] = column[r, c] | (column[r, c + 1] << 3) | (column[r, c + 2] << 6)
     return codes
 
 
@@ -663,55 +710,72 @@ FULL = (1 << L) - 1  #: the code of a window of ones (what a constant window nor
 
 
 @jit
-def _pattern_fmi(table: np.ndarray, code_s: int, code_f: int, ws: np.ndarray, wf: np.ndarray,
-                 s: np.ndarray, fs: np.ndarray, g: np.ndarray, stats: np.ndarray,
+def _pattern_side(code: int, sides: np.ndarray, side_stats: np.ndarray, known: np.ndarray,
+                  w: np.ndarray) -> None:
+    """:func:`_side` of pattern ``code`` into ``sides[code]``, ``side_stats[code]`` (once:
+    ``known[code]`` set), ``w``: scratch."""
+    if not known[code]:
+        _decode(code, w)
+        _side(w, sides[code], side_stats[code])
+        known[code] = True
+
+
+@jit
+def _pattern_fmi(table: np.ndarray, code_s: int, code_f: int, sides: np.ndarray,
+                 side_stats: np.ndarray, known: np.ndarray, w: np.ndarray, g: np.ndarray,
                  mass: np.ndarray, fg: np.ndarray) -> float:
-    """FMI of the source pattern ``code_s`` against F's ``code_f``, from ``table`` or computed
-    (both normalised, as the loop does) and stored there."""
-    value = table[code_s, code_f]
-    if value != value:  # NaN: not computed yet
-        _decode(code_s, ws)
-        _decode(code_f, wf)
-        _side(wf, fs, stats[1])
-        _side(ws, s, stats[0])
-        value = _pair_fmi(s, stats[0], fs, stats[1], g, mass, fg)
-        table[code_s, code_f] = value
+    """FMI of the source pattern ``code_s`` against F's ``code_f`` (both normalised, as the
+    loop does, each pattern once: :func:`_pattern_side`), computed and stored in ``table``
+    (the caller looks it up first: NaN there means not computed yet)."""
+    _pattern_side(code_f, sides, side_stats, known, w)
+    _pattern_side(code_s, sides, side_stats, known, w)
+    value = _pair_fmi(sides[code_s], side_stats[code_s], sides[code_f], side_stats[code_f], g,
+                      mass, fg)
+    table[code_s, code_f] = value
     return value
 
 
 @jit
 def binary_map_sum(a: np.ndarray, b: np.ndarray, f: np.ndarray) -> float:
     """:func:`window_map_sum` of 0/1 feature images: a 0/1 window is one of 512 patterns, so
-    each (source pattern, F pattern) pair's FMI is computed once, by the same functions, and
-    looked up after (the equal-window rules applied to the patterns as the loop does); the
-    windows are summed in the same order, so the total is the same bit for bit."""
+    each pattern's normalised pdf and statistics and each (source pattern, F pattern) pair's
+    FMI are computed once, by the same functions, and looked up after (the equal-window rules
+    applied to the patterns as the loop does); the windows are summed in the same order, so
+    the total is the same bit for bit."""
     m, n = a.shape
-    table = np.full((FULL + 1, FULL + 1), np.nan)
-    ws = np.empty(L)
-    wf = np.empty(L)
-    s, fs, g = _side_arrays(), _side_arrays(), _side_arrays()
-    stats = np.empty((2, 5))
-    mass = np.empty((SLOTS, 1))
-    fg = np.empty((SLOTS, 1))
     if m < 3 or n < 3:
         return 0.0
+    table = np.full((FULL + 1, FULL + 1), np.nan)
+    sides = np.empty((FULL + 1, 3, L + 1, 1))
+    sides[:, 0, L] = np.inf  # the walk's sentinel (:func:`_side_arrays`)
+    sides[:, 1:, L] = 0.0
+    side_stats = np.empty((FULL + 1, 5))
+    known = np.zeros(FULL + 1, np.bool_)
+    w, g = np.empty(L), _side_arrays()
+    mass = np.empty((SLOTS, 1))
+    fg = np.empty((SLOTS, 1))
     codes_a, codes_b, codes_f = _codes(a), _codes(b), _codes(f)
     total = 0.0
     for c in range(n - 2):
+        column_a, column_b, column_f = codes_a[c], codes_b[c], codes_f[c]
         for r in range(m - 2):
-            code_a, code_b, code_f = codes_a[c, r], codes_b[c, r], codes_f[c, r]
+            code_a, code_b, code_f = column_a[r], column_b[r], column_f[r]
             a_equal = code_a == code_f
             f_normalised = FULL if code_f == 0 else code_f
             if a_equal:
                 fmi_af = 1.0
             else:
-                fmi_af = _pattern_fmi(table, code_a, code_f, ws, wf, s, fs, g, stats, mass,
-                                      fg)
+                fmi_af = table[code_a, code_f]
+                if fmi_af != fmi_af:  # NaN: not computed yet
+                    fmi_af = _pattern_fmi(table, code_a, code_f, sides, side_stats, known, w,
+                                          g, mass, fg)
             if code_b == (code_f if a_equal else f_normalised):
                 fmi_bf = 1.0
             else:
-                fmi_bf = _pattern_fmi(table, code_b, code_f, ws, wf, s, fs, g, stats, mass,
-                                      fg)
+                fmi_bf = table[code_b, code_f]
+                if fmi_bf != fmi_bf:
+                    fmi_bf = _pattern_fmi(table, code_b, code_f, sides, side_stats, known, w,
+                                          g, mass, fg)
             total += (fmi_af + fmi_bf) / 2
     return total
 
@@ -738,22 +802,41 @@ def dwt_columns(x: np.ndarray, lo: np.ndarray, hi: np.ndarray, out_lo: np.ndarra
         if i < n:  # in-signal taps first (all of them away from the edges)
             first, last = 0, min(i + 1, taps)
         else:  # the mirrored taps i - n .. 0 first, at rows n - 1 - j
-            for j in range(i - n + 1):
-                _add_row(a, d, lo[i - n - j], hi[i - n - j], x[n - 1 - j], cols)
+            _add_taps(a, d, lo, hi, x, i - n, -1, n - 1, -1, i - n + 1)
             first, last = i - n + 1, taps
-        for j in range(first, last):
-            _add_row(a, d, lo[j], hi[j], x[i - j], cols)
+        _add_taps(a, d, lo, hi, x, first, 1, i - first, -1, last - first)
         if i < taps:  # then the mirrored taps i + 1 .. on the left edge, at rows j - i - 1
-            for j in range(i + 1, taps):
-                _add_row(a, d, lo[j], hi[j], x[j - i - 1], cols)
+            _add_taps(a, d, lo, hi, x, i + 1, 1, 0, 1, taps - i - 1)
 
 
 @jit
-def _add_row(a: np.ndarray, d: np.ndarray, h_lo: float, h_hi: float, row: np.ndarray,
-             cols: int) -> None:
-    for c in range(cols):
-        a[c] += h_lo * row[c]
-        d[c] += h_hi * row[c]
+def _add_taps(a: np.ndarray, d: np.ndarray, lo: np.ndarray, hi: np.ndarray, x: np.ndarray,
+              k0: int, dk: int, r0: int, dr: int, count: int) -> None:
+    """``a += lo[k] * x[r]`` and ``d += hi[k] * x[r]`` for the ``count`` taps k = k0 + t dk at
+    rows r = r0 + t dr, t = 0, 1, ..., added in that order (one rounding per product and per
+    addition, as one tap at a time), four taps per pass over the row (fewer loads and stores
+    of ``a`` and ``d``)."""
+    cols = a.size
+    t = 0
+    while t + 4 <= count:
+        k, r = k0 + t * dk, r0 + t * dr
+        x0, x1, x2, x3 = x[r], x[r + dr], x[r + 2 * dr], x[r + 3 * dr]
+        h0, h1, h2, h3 = lo[k], lo[k + dk], lo[k + 2 * dk], lo[k + 3 * dk]
+        for c in range(cols):
+            a[c] = (((a[c] + h0 * x0[c]) + h1 * x1[c]) + h2 * x2[c]) + h3 * x3[c]
+        h0, h1, h2, h3 = hi[k], hi[k + dk], hi[k + 2 * dk], hi[k + 3 * dk]
+        for c in range(cols):
+            d[c] = (((d[c] + h0 * x0[c]) + h1 * x1[c]) + h2 * x2[c]) + h3 * x3[c]
+        t += 4
+    while t < count:
+        k, r = k0 + t * dk, r0 + t * dr
+        row = x[r]
+        h_lo, h_hi = lo[k], hi[k]
+        for c in range(cols):
+            a[c] += h_lo * row[c]
+        for c in range(cols):
+            d[c] += h_hi * row[c]
+        t += 1
 
 
 # ---- the edge feature image (FMI_pixel) ----
@@ -792,17 +875,47 @@ def thin_edges(bx: np.ndarray, by: np.ndarray, b: np.ndarray, cutoff: float,
                out: np.ndarray) -> None:
     """``out`` = 1 where b > cutoff and b is a horizontal maximum with |bx| >= |by| - 100 eps
     or a vertical one with |by| >= |bx| - 100 eps (see ``feature_mi.matlab_sobel_edges``),
-    else 0."""
+    else 0: the pixels away from the border in vectorised row passes
+    (:func:`_thin_interior`), the border ones one by one."""
+    m, n = b.shape
+    for r in range(m):
+        if 0 < r < m - 1 and n > 2:
+            _thin_interior(bx[r, 1:n - 1], by[r, 1:n - 1], b[r - 1, 1:n - 1], b[r, 0:n - 2],
+                           b[r, 1:n - 1], b[r, 2:n], b[r + 1, 1:n - 1], cutoff,
+                           out[r, 1:n - 1])
+            _thin_pixel(bx, by, b, cutoff, out, r, 0)
+            _thin_pixel(bx, by, b, cutoff, out, r, n - 1)
+        else:
+            for c in range(n):
+                _thin_pixel(bx, by, b, cutoff, out, r, c)
+
+
+@jit
+def _thin_interior(bx: np.ndarray, by: np.ndarray, up: np.ndarray, left: np.ndarray,
+                   v: np.ndarray, right: np.ndarray, down: np.ndarray, cutoff: float,
+                   out: np.ndarray) -> None:
+    """:func:`thin_edges`' rule on a row's interior pixels (``v``: their b, the others their
+    neighbours' b; all one length), the comparisons combined without branches."""
+    tol = 100 * np.finfo(np.float64).eps
+    for c in range(v.size):
+        ax, ay = abs(bx[c]), abs(by[c])
+        horizontal = (ax >= ay - tol) & (left[c] <= v[c]) & (v[c] > right[c])
+        vertical = (ay >= ax - tol) & (up[c] <= v[c]) & (v[c] > down[c])
+        out[c] = 1.0 if (v[c] > cutoff) & (horizontal | vertical) else 0.0
+
+
+@jit
+def _thin_pixel(bx: np.ndarray, by: np.ndarray, b: np.ndarray, cutoff: float, out: np.ndarray,
+                r: int, c: int) -> None:
+    """:func:`thin_edges`' rule at pixel (r, c), -inf outside the image."""
     m, n = b.shape
     tol = 100 * np.finfo(np.float64).eps
-    for r in range(m):
-        for c in range(n):
-            v = b[r, c]
-            ax, ay = abs(bx[r, c]), abs(by[r, c])
-            left = b[r, c - 1] if c > 0 else -np.inf
-            right = b[r, c + 1] if c < n - 1 else -np.inf
-            up = b[r - 1, c] if r > 0 else -np.inf
-            down = b[r + 1, c] if r < m - 1 else -np.inf
-            horizontal = (ax >= ay - tol) and (left <= v) and (v > right)
-            vertical = (ay >= ax - tol) and (up <= v) and (v > down)
-            out[r, c] = 1.0 if v > cutoff and (horizontal or vertical) else 0.0
+    v = b[r, c]
+    ax, ay = abs(bx[r, c]), abs(by[r, c])
+    left = b[r, c - 1] if c > 0 else -np.inf
+    right = b[r, c + 1] if c < n - 1 else -np.inf
+    up = b[r - 1, c] if r > 0 else -np.inf
+    down = b[r + 1, c] if r < m - 1 else -np.inf
+    horizontal = (ax >= ay - tol) and (left <= v) and (v > right)
+    vertical = (ay >= ax - tol) and (up <= v) and (v > down)
+    out[r, c] = 1.0 if v > cutoff and (horizontal or vertical) else 0.0
