@@ -676,25 +676,44 @@ def _block_pairs(win: np.ndarray, stats: np.ndarray, equal: np.ndarray, count: i
 
 
 @jit
+def _fmi_block(s_stats: np.ndarray, f_stats: np.ndarray, equal: np.ndarray, count: int,
+               pairs: np.ndarray, log_k: np.ndarray, start: int) -> None:
+    """FMI of pairs ``start + w`` (source window w against F's, w < ``count``) into
+    ``pairs[1]``, from 1 - phi, the staircase sums and cells' entropy (``pairs[2:5]``,
+    ``pairs[0]``) and ln|1 - phi| (``log_k``): 1 for a pair of equal windows (whatever
+    the rest holds for it)."""
+    end = start + count
+    ent, fmi, kk, fg_sum, fg_log = (pairs[0, start:end], pairs[1, start:end],
+                                    pairs[2, start:end], pairs[3, start:end],
+                                    pairs[4, start:end])
+    log_k = log_k[start:end]
+    f_mass, s_mass, f_ent, s_ent = (f_stats[3, :count], s_stats[3, :count], f_stats[2, :count],
+                                    s_stats[2, :count])
+    equal = equal[:count]
+    for w in range(count):
+        joint = _joint_base(kk[w], log_k[w], f_mass[w], s_mass[w], f_ent[w], s_ent[w],
+                            fg_sum[w], fg_log[w])
+        value = _nfmi_value(s_ent[w], f_ent[w], joint + ent[w])
+        fmi[w] = 1.0 if equal[w] else value
+
+
+@jit
 def _block_values(total: float, stats: np.ndarray, equal: np.ndarray, count: int,
                   pairs: np.ndarray, joint: np.ndarray, logs: np.ndarray) -> float:
     """``total`` plus (FMI(A,F) + FMI(B,F)) / 2 of each of a block's windows, in order, from
-    :func:`_block_pairs` and the logarithms of its ``logs``."""
+    :func:`_block_pairs` and the logarithms of its ``logs``: the staircase cells' entropy
+    terms and each pair's FMI in vectorised loops over the windows, then the sum."""
     size = stats.shape[2]
     ent = pairs[0]  # c is no longer needed: the staircase cells' -J log|J|
     for k in range(2):  # -0.0 where J = 0 (its log 0): no term
         _entropy_block(joint, logs, SLOTS, k * size, count, ent)
+    fmi = pairs[1]  # phi is no longer needed: the pairs' FMI
+    for k in range(2):
+        _fmi_block(stats[k], stats[2], equal[k], count, pairs, logs[SLOTS], k * size)
     for w in range(count):
         value = 0.0
-        for k in range(2):
-            if equal[k, w]:
-                value += 1.0
-                continue
-            p = k * size + w
-            kk = pairs[2, p]
-            joint_ent = _joint_base(kk, logs[SLOTS, p], stats[2, 3, w], stats[k, 3, w],
-                                    stats[2, 2, w], stats[k, 2, w], pairs[3, p], pairs[4, p])
-            value += _nfmi_value(stats[k, 2, w], stats[2, 2, w], joint_ent + ent[p])
+        value += fmi[w]
+        value += fmi[size + w]
         total += value / 2
     return total
 
