@@ -1,6 +1,7 @@
 """The block path's vectorised pair loops (``_fmi_kernels._entropy_block``,
-``_correlation_block``) against the per-window formulas they stand for, added in the same
-order in plain Python, bit for bit; columns past ``count`` are left alone."""
+``_correlation_block``, ``_fmi_block``) against the per-window formulas they stand for (added
+in the same order in plain Python, or the scalar kernels), bit for bit; columns past ``count``
+are left alone."""
 
 from __future__ import annotations
 
@@ -63,3 +64,29 @@ def test_correlation_block_is_pair_fmis_correlation(count: int) -> None:
     untouched = np.ones(2 * size, bool)
     untouched[start:start + count] = False
     assert (pairs[:4, untouched] == -7.0).all() and (pairs[4] == -7.0).all()
+
+
+def test_fmi_block_is_the_per_pair_formula_and_one_for_equal_windows() -> None:
+    """FMI of each pair (``_joint_base`` then ``_nfmi_value``, as the window loop forms it)
+    into ``pairs[1]``; 1 for a pair of equal windows whatever its other entries hold."""
+    rng = np.random.default_rng(7)
+    size, count, start = 12, 10, 12
+    s_stats, f_stats = rng.random((5, size)), rng.random((5, size))
+    pairs = rng.random((5, 2 * size))
+    pairs[2, start + 1] = 0.0  # phi = 1: no independent part
+    log_k = np.log(np.where(pairs[2] != 0, np.abs(pairs[2]), 1.0))
+    equal = np.zeros(size, np.bool_)
+    equal[3] = True
+    before = pairs.copy()
+    K._fmi_block(s_stats, f_stats, equal, count, pairs, log_k, start)
+    for w in range(count):
+        p = start + w
+        joint = K._joint_base(before[2, p], log_k[p], f_stats[3, w], s_stats[3, w],
+                              f_stats[2, w], s_stats[2, w], before[3, p], before[4, p])
+        expected = 1.0 if equal[w] else K._nfmi_value(s_stats[2, w], f_stats[2, w],
+                                                       joint + before[0, p])
+        assert pairs[1, p] == expected
+    keep = np.ones(2 * size, bool)
+    keep[start:start + count] = False
+    assert (pairs[1, keep] == before[1, keep]).all()
+    assert (pairs[[0, 2, 3, 4]] == before[[0, 2, 3, 4]]).all()
