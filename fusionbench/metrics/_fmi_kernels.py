@@ -421,7 +421,9 @@ def block_map_sum(a: np.ndarray, b: np.ndarray, f: np.ndarray) -> float:
     (a window's two pairs walked together, :func:`_walk_two`), phi and joint pdfs
     (:func:`_block_pairs`); the FMI values summed in the
     loop's order (:func:`_block_values`); the logarithms between them by numpy's vectorised
-    ``log``: a few ulps from the window-by-window loop.
+    ``log``: a few ulps from the window-by-window loop. The loops over a block's windows
+    (entropies, correlations, joint pdfs, FMI values) run on rows sliced to the block's
+    count, which LLVM vectorises; each window's sums keep their order.
 
     >>> x = np.zeros((6, 7)); x[:, 3:] = 0.5; y = np.arange(42.0).reshape(6, 7) % 5
     >>> bool(abs(block_map_sum(x, y, (x + y) / 2) - window_map_sum(x, y, (x + y) / 2)) < 1e-12)
@@ -577,6 +579,48 @@ def _pdf_stats_block(side: np.ndarray, stats: np.ndarray, count: int) -> None:
 
 
 @jit
+def _entropy_block(x: np.ndarray, logs: np.ndarray, rows: int, start: int, count: int,
+                   out: np.ndarray) -> None:
+    """``out[w] = sum_i -x[i, w] logs[i, w]`` over rows i < ``rows`` in order, for the
+    ``count`` columns w from ``start`` (2-D C arrays). Loops over columns written on rows
+    sliced to one length (every array of the loop, one or few outputs) are what LLVM
+    vectorises (here and below)."""
+    out = out[start:start + count]
+    for w in range(count):
+        out[w] = 0.0
+    for i in range(rows):
+        x_i, logs_i = x[i, start:start + count], logs[i, start:start + count]
+        for w in range(count):
+            out[w] += -x_i[w] * logs_i[w]
+
+
+@jit
+def _correlation_block(s: np.ndarray, s_mean: np.ndarray, f: np.ndarray, f_mean: np.ndarray,
+                       count: int, pairs: np.ndarray, start: int) -> None:
+    """:func:`_pair_fmi`'s correlation of source window w (column w of the pdfs ``s``, (L,
+    size)) and F's (``f``), for the first ``count`` windows, into ``pairs[0, start + w]``;
+    ``pairs[1:4]`` scratch there for the cross and squared sums, each added over i in order."""
+    end = start + count
+    cross, ss, ff = pairs[1, start:end], pairs[2, start:end], pairs[3, start:end]
+    s_mean, f_mean = s_mean[:count], f_mean[:count]
+    for w in range(count):
+        cross[w] = 0.0
+        ss[w] = 0.0
+        ff[w] = 0.0
+    for i in range(L):
+        s_i, f_i = s[i, :count], f[i, :count]
+        for w in range(count):
+            st = s_i[w] - s_mean[w]
+            ft = f_i[w] - f_mean[w]
+            cross[w] += st * ft
+            ss[w] += st * st
+            ff[w] += ft * ft
+    c = pairs[0, start:end]
+    for w in range(count):
+        c[w] = _correlation(cross[w], ss[w], ff[w])
+
+
+@jit
 def _block_pairs(win: np.ndarray, stats: np.ndarray, equal: np.ndarray, count: int,
                  records: np.ndarray, pairs: np.ndarray, joint: np.ndarray, fg: np.ndarray,
                  logs: np.ndarray) -> None:
@@ -588,31 +632,12 @@ def _block_pairs(win: np.ndarray, stats: np.ndarray, equal: np.ndarray, count: i
     two pairs of a window walked together (:func:`_walk_two`)."""
     size = stats.shape[2]
     for k in range(3):
-        ent = stats[k, 2]
-        for w in range(count):
-            ent[w] = 0.0
-        for i in range(L):
-            for w in range(count):
-                ent[w] += -win[k, 1, i, w] * win[k, 2, i, w]
+        _entropy_block(win[k, 1], win[k, 2], L, 0, count, stats[k, 2])
+    for k in range(2):
+        _correlation_block(win[k, 1], stats[k, 0], win[2, 1], stats[2, 0], count, pairs,
+                           k * size)
     c = pairs[0]
     f = win[2]
-    for k in range(2):
-        cross = pairs[1, k * size:(k + 1) * size]  # scratch until phi
-        ss = pairs[2, k * size:(k + 1) * size]
-        ff = pairs[3, k * size:(k + 1) * size]
-        for w in range(count):
-            cross[w] = 0.0
-            ss[w] = 0.0
-            ff[w] = 0.0
-        for i in range(L):
-            for w in range(count):
-                st = win[k, 1, i, w] - stats[k, 0, w]
-                ft = f[1, i, w] - stats[2, 0, w]
-                cross[w] += st * ft
-                ss[w] += st * st
-                ff[w] += ft * ft
-        for w in range(count):
-            c[k * size + w] = _correlation(cross[w], ss[w], ff[w])
     for w in range(count):
         _copy_record(f, w, records, w)
         for k in range(2):
@@ -640,40 +665,57 @@ def _block_pairs(win: np.ndarray, stats: np.ndarray, equal: np.ndarray, count: i
             pairs[3, p] = fg_sum
             pairs[4, p] = fg_log
             logs[SLOTS, p] = abs(1 - phi) if 1 - phi != 0 else 1.0
-    phi, kk = pairs[1], pairs[2]
     for k in range(2):
+        pk = slice(k * size, k * size + count)
+        phi, kk = pairs[1, pk], pairs[2, pk]
         for t in range(SLOTS):
-            for p in range(k * size, k * size + count):
-                jpdf = phi[p] * joint[t, p] + kk[p] * fg[t, p]
-                joint[t, p] = jpdf
-                logs[t, p] = abs(jpdf) if jpdf != 0 else 1.0
+            joint_t, fg_t, logs_t = joint[t, pk], fg[t, pk], logs[t, pk]
+            for p in range(count):
+                jpdf = phi[p] * joint_t[p] + kk[p] * fg_t[p]
+                joint_t[p] = jpdf
+                logs_t[p] = abs(jpdf) if jpdf != 0 else 1.0
         logs[:, k * size + count:(k + 1) * size] = 1.0  # past the last block's windows
+
+
+@jit
+def _fmi_block(s_stats: np.ndarray, f_stats: np.ndarray, equal: np.ndarray, count: int,
+               pairs: np.ndarray, log_k: np.ndarray, start: int) -> None:
+    """FMI of pairs ``start + w`` (source window w against F's, w < ``count``) into
+    ``pairs[1]``, from 1 - phi, the staircase sums and cells' entropy (``pairs[2:5]``,
+    ``pairs[0]``) and ln|1 - phi| (``log_k``): 1 for a pair of equal windows (whatever
+    the rest holds for it)."""
+    end = start + count
+    ent, fmi, kk, fg_sum, fg_log = (pairs[0, start:end], pairs[1, start:end],
+                                    pairs[2, start:end], pairs[3, start:end],
+                                    pairs[4, start:end])
+    log_k = log_k[start:end]
+    f_mass, s_mass, f_ent, s_ent = (f_stats[3, :count], s_stats[3, :count], f_stats[2, :count],
+                                    s_stats[2, :count])
+    equal = equal[:count]
+    for w in range(count):
+        joint = _joint_base(kk[w], log_k[w], f_mass[w], s_mass[w], f_ent[w], s_ent[w],
+                            fg_sum[w], fg_log[w])
+        value = _nfmi_value(s_ent[w], f_ent[w], joint + ent[w])
+        fmi[w] = 1.0 if equal[w] else value
 
 
 @jit
 def _block_values(total: float, stats: np.ndarray, equal: np.ndarray, count: int,
                   pairs: np.ndarray, joint: np.ndarray, logs: np.ndarray) -> float:
     """``total`` plus (FMI(A,F) + FMI(B,F)) / 2 of each of a block's windows, in order, from
-    :func:`_block_pairs` and the logarithms of its ``logs``."""
+    :func:`_block_pairs` and the logarithms of its ``logs``: the staircase cells' entropy
+    terms and each pair's FMI in vectorised loops over the windows, then the sum."""
     size = stats.shape[2]
     ent = pairs[0]  # c is no longer needed: the staircase cells' -J log|J|
+    for k in range(2):  # -0.0 where J = 0 (its log 0): no term
+        _entropy_block(joint, logs, SLOTS, k * size, count, ent)
+    fmi = pairs[1]  # phi is no longer needed: the pairs' FMI
     for k in range(2):
-        for p in range(k * size, k * size + count):
-            ent[p] = 0.0
-        for t in range(SLOTS):
-            for p in range(k * size, k * size + count):
-                ent[p] += -joint[t, p] * logs[t, p]  # -0.0 where J = 0 (its log 0): no term
+        _fmi_block(stats[k], stats[2], equal[k], count, pairs, logs[SLOTS], k * size)
     for w in range(count):
         value = 0.0
-        for k in range(2):
-            if equal[k, w]:
-                value += 1.0
-                continue
-            p = k * size + w
-            kk = pairs[2, p]
-            joint_ent = _joint_base(kk, logs[SLOTS, p], stats[2, 3, w], stats[k, 3, w],
-                                    stats[2, 2, w], stats[k, 2, w], pairs[3, p], pairs[4, p])
-            value += _nfmi_value(stats[k, 2, w], stats[2, 2, w], joint_ent + ent[p])
+        value += fmi[w]
+        value += fmi[size + w]
         total += value / 2
     return total
 
