@@ -175,9 +175,9 @@ def nabf_exp_arguments(values: np.ndarray, angles: np.ndarray, out: np.ndarray) 
     """The exponents of Nabf's four sigmoids at the artefact pixels: ``-kg (rel_g - sigma_g)``
     and ``-ka (rel_a - sigma_a)`` of A, then of B, into ``out`` (4, n).
 
-    ``values`` (9, n): gv, gh, g of A, B, F; ``angles`` (3, n): ``arctan(gv / gh)`` (set here
-    to 0 where gv = gh = 0). ``rel_g``: min / max of the source's and F's strengths (0 where
-    one is 0); ``rel_a = ||a_s - a_f| - pi/2| * 2 / pi``.
+    ``values`` rows 0-8 (of n columns): gv, gh, g of A, B, F; ``angles`` (3, n):
+    ``arctan(gv / gh)`` (set here to 0 where gv = gh = 0). ``rel_g``: min / max of the source's
+    and F's strengths (0 where one is 0); ``rel_a = ||a_s - a_f| - pi/2| * 2 / pi``.
     """
     for s in range(3):
         gv, gh, a = values[3 * s], values[3 * s + 1], angles[s]

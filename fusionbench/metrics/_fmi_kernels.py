@@ -406,7 +406,7 @@ def _block_arrays(size: int) -> tuple[np.ndarray, ...]:
     records[:, PDF + L] = 0.0
     records[:, LOG + L] = 0.0
     stats = np.empty((3, 5, size))  # mean, sd, entropy, sum of pdf, sum of cdf
-    equal = np.empty((2, size), np.bool_)
+    equal = np.empty((3, size), np.bool_)  # A's and B's windows equal to F's; row 2 scratch
     pairs = np.empty((5, 2 * size))  # c, phi, 1 - phi, sum f g, sum f g log(f g)
     joint = np.empty((SLOTS, 2 * size))  # the staircase masses, then the cells' joint pdfs
     fg = np.empty((SLOTS, 2 * size))
@@ -463,19 +463,13 @@ def _block_windows(a_t: np.ndarray, b_t: np.ndarray, f_t: np.ndarray, c0: int, c
     count = rows * (c1 - c0)
     for k in range(3):
         _load_block(a_t if k == 0 else b_t if k == 1 else f_t, c0, c1, win[k, 1])
-    ea, eb = equal[0], equal[1]
+    ea, eb, b_normalised = equal[0], equal[1], equal[2]
     _equal_block(win[0, 1], win[2, 1], count, ea)
     _equal_block(win[1, 1], win[2, 1], count, eb)  # kept where A's is equal
     _normalise_block(win[2, 1], count, stats[2, 0], stats[2, 1])
-    b_f = stats[0, 3]  # scratch (A's sum of pdf comes later): B against F normalised
+    _equal_block(win[1, 1], win[2, 1], count, b_normalised)  # B against F normalised
     for w in range(count):
-        b_f[w] = 1.0
-    for i in range(L):
-        b_i, f_i = win[1, 1, i], win[2, 1, i]
-        for w in range(count):
-            b_f[w] = b_f[w] if b_i[w] == f_i[w] else 0.0
-    for w in range(count):
-        eb[w] = eb[w] if ea[w] else b_f[w] == 1.0
+        eb[w] = eb[w] if ea[w] else b_normalised[w]
     _normalise_block(win[0, 1], count, stats[0, 0], stats[0, 1])
     _normalise_block(win[1, 1], count, stats[1, 0], stats[1, 1])
     for k in range(3):
@@ -713,10 +707,7 @@ def _block_values(total: float, stats: np.ndarray, equal: np.ndarray, count: int
     for k in range(2):
         _fmi_block(stats[k], stats[2], equal[k], count, pairs, logs[SLOTS], k * size)
     for w in range(count):
-        value = 0.0
-        value += fmi[w]
-        value += fmi[size + w]
-        total += value / 2
+        total += (fmi[w] + fmi[size + w]) / 2
     return total
 
 
@@ -937,13 +928,9 @@ def _thin_interior(bx: np.ndarray, by: np.ndarray, up: np.ndarray, left: np.ndar
                    v: np.ndarray, right: np.ndarray, down: np.ndarray, cutoff: float,
                    out: np.ndarray) -> None:
     """:func:`thin_edges`' rule on a row's interior pixels (``v``: their b, the others their
-    neighbours' b; all one length), the comparisons combined without branches."""
-    tol = 100 * np.finfo(np.float64).eps
+    neighbours' b; all one length)."""
     for c in range(v.size):
-        ax, ay = abs(bx[c]), abs(by[c])
-        horizontal = (ax >= ay - tol) & (left[c] <= v[c]) & (v[c] > right[c])
-        vertical = (ay >= ax - tol) & (up[c] <= v[c]) & (v[c] > down[c])
-        out[c] = 1.0 if (v[c] > cutoff) & (horizontal | vertical) else 0.0
+        out[c] = _edge_rule(bx[c], by[c], v[c], left[c], right[c], up[c], down[c], cutoff)
 
 
 @jit
@@ -951,13 +938,20 @@ def _thin_pixel(bx: np.ndarray, by: np.ndarray, b: np.ndarray, cutoff: float, ou
                 r: int, c: int) -> None:
     """:func:`thin_edges`' rule at pixel (r, c), -inf outside the image."""
     m, n = b.shape
-    tol = 100 * np.finfo(np.float64).eps
-    v = b[r, c]
-    ax, ay = abs(bx[r, c]), abs(by[r, c])
     left = b[r, c - 1] if c > 0 else -np.inf
     right = b[r, c + 1] if c < n - 1 else -np.inf
     up = b[r - 1, c] if r > 0 else -np.inf
     down = b[r + 1, c] if r < m - 1 else -np.inf
-    horizontal = (ax >= ay - tol) and (left <= v) and (v > right)
-    vertical = (ay >= ax - tol) and (up <= v) and (v > down)
-    out[r, c] = 1.0 if v > cutoff and (horizontal or vertical) else 0.0
+    out[r, c] = _edge_rule(bx[r, c], by[r, c], b[r, c], left, right, up, down, cutoff)
+
+
+@jit
+def _edge_rule(bx: float, by: float, v: float, left: float, right: float, up: float,
+               down: float, cutoff: float) -> float:
+    """:func:`thin_edges`' rule at one pixel of strength ``v`` with neighbours' strengths
+    ``left`` .. ``down``: 1.0 or 0.0, the comparisons combined without branches."""
+    tol = 100 * np.finfo(np.float64).eps
+    ax, ay = abs(bx), abs(by)
+    horizontal = (ax >= ay - tol) & (left <= v) & (v > right)
+    vertical = (ay >= ax - tol) & (up <= v) & (v > down)
+    return 1.0 if (v > cutoff) & (horizontal | vertical) else 0.0

@@ -371,7 +371,7 @@ def _octave_patched_maps(cache: dict, scale: int, saturate: bool) -> np.ndarray:
         exact = cache["exact_imgs", scale]
         first, last = int(rr[0]), int(rr[-1]) + n  # the input rows the windows read
         x = np.empty((last - first, exact.shape[2], N_MAPS))
-        vif_kernels().interleaved_products(exact, saturate, first, x)
+        kernels.interleaved_products(exact, saturate, first, x)
         maps[:, rr, cc] = _filter_interleaved_at(x, octave_window_2d(n), rr - first, cc,
                                                  _flat_pixels(exact, n, rr, cc)).T
     return maps
