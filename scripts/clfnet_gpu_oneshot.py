@@ -7,15 +7,19 @@
 Phases, each recorded in ``OUT/report.json`` as soon as it ends (a later failure loses nothing):
 
 1. ``env``: torch/CUDA versions, device name and memory, bf16 support, the training data found.
-   ``start``: with ``--start shipped`` (the default) the shipped weights' run (the card's
-   sha256-checked checkpoint and its log) is put into an ``OUT`` that has no checkpoint yet, and
-   the checkpoint in ``OUT`` is checked to fit this command's settings before any work; the
-   schedule then continues from the shipped step. ``--start scratch`` trains from step 0.
+   ``start``: with ``--start shipped`` the shipped weights' run (the card's sha256-checked
+   checkpoint and its log) is put into an ``OUT`` that has no checkpoint yet, and the checkpoint
+   in ``OUT`` is checked to fit this command's settings before any work; the schedule then
+   continues from the shipped step. ``--start scratch`` trains from step 0. ``--start auto``
+   (the default) leaves the choice to ``choice``, after the probe.
 2. ``parity``: one training step (same weights, batch and PatchNCE locations) on the CPU in
    float32 and on the device, in fp32 and in the chosen precision: losses, gradient norms and the
    updated weights compared; fp32 must agree within :data:`PARITY_FP32`.
 3. ``probe``: ``--probe-steps`` real steps in a scratch folder: steps/s after warm-up, peak
    memory, and the projected time of the full schedule and of the steps still to do.
+   ``choice`` (``--start auto`` only, when ``OUT`` has no checkpoint): from step 0 if the probe
+   projects the whole schedule within the training time left (with a 15 % margin), one
+   uninterrupted run of the recipe; else the shipped run, continued as with ``--start shipped``.
 4. ``train``: the full schedule (20 epochs) into ``OUT`` under the time left (``--minutes`` minus
    a reserve for phases 5-6); it always ends with a checkpoint. Running the script again with the
    same ``--out`` resumes that checkpoint.
@@ -160,6 +164,27 @@ def phase_start(config: TrainConfig, start: str) -> dict[str, Any]:
             "schedule_steps": fits["schedule_steps"], "ok": True}
 
 
+#: ``--start auto`` trains from scratch only if the probe's projection times this fits.
+SCRATCH_MARGIN = 1.15
+
+
+def phase_choice(config: TrainConfig, probe: dict[str, Any], seconds_left: float) -> dict[str, Any]:
+    """``--start auto``: step 0 when the probe projects the whole schedule within
+    ``seconds_left`` (with :data:`SCRATCH_MARGIN`), else the shipped run (:func:`phase_start`)."""
+    if not probe.get("ok") or "step_seconds" not in probe:
+        raise FusionbenchError("--start auto needs a probe that passed; it did not")
+    need = probe["schedule_steps"] * probe["step_seconds"] * SCRATCH_MARGIN
+    chosen = "scratch" if need <= seconds_left else "shipped"
+    result = phase_start(config, chosen)
+    from_step = result["from_step"]
+    result.update(
+        reason=f"whole schedule projected at {need / 60:.2f} min (x{SCRATCH_MARGIN} margin), "
+               f"{seconds_left / 60:.2f} min of training time left",
+        projected_remaining_minutes=round(
+            max(0, probe["schedule_steps"] - from_step) * probe["step_seconds"] / 60, 2))
+    return result
+
+
 def phase_probe(config: TrainConfig, probe_steps: int, from_step: int = 0) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as scratch:
         probe = TrainConfig(**{**config.to_json(), "out": scratch, "max_steps": probe_steps,
@@ -262,9 +287,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--compile", choices=("default", "reduce-overhead"), default=None)
     parser.add_argument("--probe-steps", type=int, default=60)
-    parser.add_argument("--start", choices=("shipped", "scratch"), default=None,
-                        help="continue the shipped weights' run (default) or train from step 0 "
-                             "(the default with --dry-run); ignored when OUT has a checkpoint")
+    parser.add_argument("--start", choices=("auto", "shipped", "scratch"), default=None,
+                        help="continue the shipped weights' run, train from step 0 (the default "
+                             "with --dry-run), or (auto, the default) from step 0 when the probe "
+                             "projects the whole schedule in the time left; ignored when OUT has "
+                             "a checkpoint")
     parser.add_argument("--dry-run", action="store_true",
                         help="CPU and a few steps: checks the script itself (tiny patches "
                              "from scratch; with --start shipped the real sizes, 2 steps on)")
@@ -279,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: --data {args.data}: {exc}", file=sys.stderr)
         return 2
     device = torch.device("cpu") if args.dry_run else pick_device("auto")
-    start_mode = args.start or ("scratch" if args.dry_run else "shipped")
+    start_mode = args.start or ("scratch" if args.dry_run else "auto")
     small: dict[str, Any] = {}
     if args.dry_run:
         small = dict(num_threads=1, max_steps=3)
@@ -291,9 +318,23 @@ def main(argv: list[str] | None = None) -> int:
         compile_mode=None if args.compile in (None, "default") else args.compile,
         resume=True, log_every=50, progress=False, **small)
     began_at: dict[str, int] = {}
+    probed: dict[str, Any] = {}
 
     def run_start() -> dict[str, Any]:
-        result = phase_start(config, start_mode)
+        if start_mode == "auto" and not (args.out / CHECKPOINT_NAME).is_file():
+            return {"start": "auto", "deferred_to": "choice", "ok": True}
+        result = phase_start(config, "scratch" if start_mode == "auto" else start_mode)
+        began_at["step"] = result["from_step"]
+        return result
+
+    def run_probe() -> dict[str, Any]:
+        probed.update(phase_probe(config, 2 if args.dry_run else args.probe_steps,
+                                  began_at.get("step", 0)))
+        return probed
+
+    def run_choice() -> dict[str, Any]:
+        left = (args.minutes - args.reserve_minutes) * 60 - (time.monotonic() - began)
+        result = phase_choice(config, probed, left)
         began_at["step"] = result["from_step"]
         return result
 
@@ -301,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
         budget = (args.minutes - args.reserve_minutes) * 60 - (time.monotonic() - began)
         steps = config.max_steps
         if args.dry_run:  # a few steps on from wherever the run starts
-            steps = began_at.get("step", 0) + (2 if start_mode == "shipped" else 3)
+            steps = began_at.get("step", 0) + (2 if began_at.get("step", 0) else 3)
         return TrainConfig(**{**config.to_json(), "max_steps": steps,
                               "resume": (args.out / CHECKPOINT_NAME).is_file(),
                               "time_budget": max(0.0, budget)})
@@ -310,8 +351,8 @@ def main(argv: list[str] | None = None) -> int:
         ("env", lambda: phase_env(device, data, args.out)),
         ("start", run_start),
         ("parity", lambda: phase_parity(device, config)),
-        ("probe", lambda: phase_probe(config, 2 if args.dry_run else args.probe_steps,
-                                      began_at.get("step", 0))),
+        ("probe", run_probe),
+        ("choice", run_choice),
         ("train", lambda: phase_train(train_config())),
         ("portability", lambda: phase_portability(args.out, device, data, not args.dry_run)),
         ("inference", lambda: phase_inference(device, 1, 2, (96, 128)) if args.dry_run
@@ -319,6 +360,8 @@ def main(argv: list[str] | None = None) -> int:
     ]
     all_ok = True
     for name, run in phases:
+        if name == "choice" and "step" in began_at:
+            continue  # the start was fixed before the probe (not auto, or OUT had a checkpoint)
         start = time.monotonic()
         try:
             result = run()
@@ -330,7 +373,7 @@ def main(argv: list[str] | None = None) -> int:
         all_ok = all_ok and bool(result.get("ok"))
         print(f"{name}: {'ok' if result.get('ok') else 'FAILED'} "
               f"({result['phase_seconds']} s)", flush=True)
-        if name in ("env", "start") and not result.get("ok"):
+        if name in ("env", "start", "choice") and not result.get("ok"):
             break
     log = args.out / "log.jsonl"
     if log.is_file():

@@ -67,7 +67,7 @@ def test_a_failed_phase_is_reported_not_raised(tmp_path: Path) -> None:
 @pytest.mark.data
 @pytest.mark.slow
 def test_dry_run_from_the_shipped_run_continues_it(data_root: Path, tmp_path: Path) -> None:
-    """The default start of the GPU run: the shipped weights' checkpoint is put into OUT, fits
+    """The GPU run's fallback start: the shipped weights' checkpoint is put into OUT, fits
     the script's settings (checked before any work), and training continues from its step."""
     out, steps = tmp_path / "gpu_run", fuser.shipped_weights_steps()
     proc = subprocess.run([sys.executable, str(SCRIPT), "--out", str(out), "--data",
@@ -101,3 +101,40 @@ def test_a_checkpoint_that_does_not_fit_stops_the_script_before_any_work(
     phases = json.loads((out / "report.json").read_text())["phases"]
     assert list(phases) == ["env", "start", "done"]
     assert "precision: checkpoint 'fp32', this command 'bf16'" in phases["start"]["error"]
+
+
+def _auto_dry_run(data: Path, out: Path, minutes: float) -> dict:
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--out", str(out), "--data", str(data),
+                           "--dry-run", "--start", "auto", "--minutes", str(minutes)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    phases = json.loads((out / "report.json").read_text())["phases"]
+    assert list(phases) == ["env", "start", "parity", "probe", "choice", "train",
+                            "portability", "inference", "done"]
+    assert all(p["ok"] for p in phases.values()), phases
+    assert phases["start"]["deferred_to"] == "choice"
+    return phases
+
+
+def test_auto_start_trains_from_scratch_when_the_probe_projects_the_schedule_in_time(
+        pairs: Path, tmp_path: Path) -> None:
+    """Two 140x150 pairs make a schedule of a few dozen steps: it fits 9 minutes on the CPU."""
+    phases = _auto_dry_run(pairs, tmp_path / "gpu_run", 9.0)
+    choice, probe = phases["choice"], phases["probe"]
+    assert choice["start"] == "scratch" and choice["from_step"] == 0
+    assert probe["schedule_steps"] * probe["step_seconds"] * 1.15 < 8 * 60
+    assert "min of training time left" in choice["reason"]
+    assert phases["train"]["step"] == 3
+
+
+@pytest.mark.data
+@pytest.mark.slow
+def test_auto_start_continues_the_shipped_run_when_the_schedule_cannot_fit(
+        data_root: Path, tmp_path: Path) -> None:
+    """15,040 CPU steps cannot fit half a minute of training time: the shipped run goes on."""
+    phases = _auto_dry_run(data_root / "tno-train", tmp_path / "gpu_run", 1.5)
+    steps = fuser.shipped_weights_steps()
+    assert phases["choice"]["start"] == "shipped" and phases["choice"]["from_step"] == steps
+    assert phases["choice"]["projected_remaining_minutes"] < phases["probe"][
+        "projected_schedule_minutes"]
+    assert phases["train"]["step"] == steps + 2
