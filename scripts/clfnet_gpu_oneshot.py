@@ -176,13 +176,17 @@ def phase_choice(config: TrainConfig, probe: dict[str, Any], seconds_left: float
     need = probe["schedule_steps"] * probe["step_seconds"] * SCRATCH_MARGIN
     chosen = "scratch" if need <= seconds_left else "shipped"
     result = phase_start(config, chosen)
-    from_step = result["from_step"]
     result.update(
         reason=f"whole schedule projected at {need / 60:.2f} min (x{SCRATCH_MARGIN} margin), "
                f"{seconds_left / 60:.2f} min of training time left",
-        projected_remaining_minutes=round(
-            max(0, probe["schedule_steps"] - from_step) * probe["step_seconds"] / 60, 2))
+        projected_remaining_minutes=_remaining_minutes(
+            probe["schedule_steps"], result["from_step"], probe["step_seconds"]))
     return result
+
+
+def _remaining_minutes(schedule_steps: int, from_step: int, step_seconds: float) -> float:
+    """Projected minutes of the steps from ``from_step`` to the schedule's end."""
+    return round(max(0, schedule_steps - from_step) * step_seconds / 60, 2)
 
 
 def phase_probe(config: TrainConfig, probe_steps: int, from_step: int = 0) -> dict[str, Any]:
@@ -205,7 +209,7 @@ def phase_probe(config: TrainConfig, probe_steps: int, from_step: int = 0) -> di
            "patches_per_second": config.batch_size / per_step, "schedule_steps": full,
            "projected_schedule_minutes": round(full * per_step / 60, 2),
            "from_step": from_step,
-           "projected_remaining_minutes": round(max(0, full - from_step) * per_step / 60, 2),
+           "projected_remaining_minutes": _remaining_minutes(full, from_step, per_step),
            "last_loss": log[-1]["loss"], "ok": math.isfinite(log[-1]["loss"])}
     if torch.cuda.is_available() and pick_device(config.device).type == "cuda":
         out["peak_memory_mib"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
@@ -294,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
                              "a checkpoint")
     parser.add_argument("--dry-run", action="store_true",
                         help="CPU and a few steps: checks the script itself (tiny patches "
-                             "from scratch; with --start shipped the real sizes, 2 steps on)")
+                             "from scratch; with --start shipped or auto the real sizes)")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     began = time.monotonic()
@@ -320,10 +324,13 @@ def main(argv: list[str] | None = None) -> int:
     began_at: dict[str, int] = {}
     probed: dict[str, Any] = {}
 
+    def training_seconds_left() -> float:
+        return (args.minutes - args.reserve_minutes) * 60 - (time.monotonic() - began)
+
     def run_start() -> dict[str, Any]:
         if start_mode == "auto" and not (args.out / CHECKPOINT_NAME).is_file():
             return {"start": "auto", "deferred_to": "choice", "ok": True}
-        result = phase_start(config, "scratch" if start_mode == "auto" else start_mode)
+        result = phase_start(config, start_mode)
         began_at["step"] = result["from_step"]
         return result
 
@@ -333,19 +340,18 @@ def main(argv: list[str] | None = None) -> int:
         return probed
 
     def run_choice() -> dict[str, Any]:
-        left = (args.minutes - args.reserve_minutes) * 60 - (time.monotonic() - began)
-        result = phase_choice(config, probed, left)
+        result = phase_choice(config, probed, training_seconds_left())
         began_at["step"] = result["from_step"]
         return result
 
     def train_config() -> TrainConfig:
-        budget = (args.minutes - args.reserve_minutes) * 60 - (time.monotonic() - began)
         steps = config.max_steps
         if args.dry_run:  # a few steps on from wherever the run starts
-            steps = began_at.get("step", 0) + (2 if began_at.get("step", 0) else 3)
+            from_step = began_at.get("step", 0)
+            steps = from_step + (2 if from_step else 3)
         return TrainConfig(**{**config.to_json(), "max_steps": steps,
                               "resume": (args.out / CHECKPOINT_NAME).is_file(),
-                              "time_budget": max(0.0, budget)})
+                              "time_budget": max(0.0, training_seconds_left())})
 
     phases = [
         ("env", lambda: phase_env(device, data, args.out)),
